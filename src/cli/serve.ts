@@ -1,0 +1,41 @@
+// `berth serve [config.yml]`: runs the registry, like `registry serve config.yml`. With no file it
+// starts on the embedded default (:5000, data under ./data) and says how to push a first image.
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/index.ts';
+import { createLogger } from '../logging.ts';
+import { startRegistry } from '../http/server.ts';
+
+export async function serve(configPath: string | undefined): Promise<void> {
+  const path = configPath ?? process.env.REGISTRY_CONFIGURATION_PATH;
+  const { config, warnings } = loadConfig({ path, env: process.env });
+  const log = createLogger(config.log);
+  for (const w of warnings) log.warn(w);
+  const registry = await startRegistry(config, log);
+  log.info(
+    { url: registry.url, data: resolve(config.storage.filesystem.rootdirectory), config: path ?? '(defaults)', deleteEnabled: config.storage.delete.enabled },
+    `berth is serving the registry API on ${registry.url}/v2/`,
+  );
+  if (!path && process.stderr.isTTY) {
+    const port = new URL(registry.url).port;
+    process.stderr.write(`\nPush an image:  skopeo copy --dest-tls-verify=false docker-archive:image.tar docker://localhost:${port}/myimage:latest\nList images:    curl http://localhost:${port}/v2/_catalog\n\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    registry.close().then(
+      () => {
+        log.info('stopped');
+        log.flush();
+        process.exit(0);
+      },
+      (e) => {
+        log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,134 @@
+// The shape of a CNCF Distribution (registry:2) config.yml as berth reads it, plus berth's
+// own `berth:` section. Key names are distribution's (lower case, no `_`, because `_`
+// separates the levels of REGISTRY_* environment variables). Every distribution key is
+// listed, even the ones berth ignores, so that nothing is ever ignored silently and the
+// environment overlay can map REGISTRY_* names onto this tree.
+import { z } from 'zod';
+import { bool, deprecated, duration, freeMap, int, oneOf, section, str, unsupported } from './leaves.ts';
+import { GoScalar } from './yaml.ts';
+
+// ':5000', '0.0.0.0:5000', 'localhost:5000', '[::1]:5000' (what Go's net.Listen takes).
+const ADDR = /^(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\]|[^:[\]\s]*):(\d{1,5})$/;
+const validAddr = (a: string) => {
+  const m = ADDR.exec(a);
+  return !!m && Number(m[1]) <= 65535;
+};
+const httpUrl = (s: string) => {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+};
+
+// logrus level names; berth logs at four levels, the loader maps the others.
+const logLevel = () => oneOf(['error', 'warn', 'warning', 'info', 'debug', 'panic', 'fatal', 'trace'], true);
+
+const AUTH = 'is not supported yet; requests are NOT authenticated: anyone who can reach berth can push, pull and delete';
+const DRIVER = 'is not supported yet; ignored, berth stores data in storage.filesystem';
+
+const storage = section(
+  {
+    filesystem: section({ rootdirectory: str(z.string().min(1, { error: 'must not be empty' })), maxthreads: unsupported() }),
+    delete: section({ enabled: bool() }),
+    cache: section({
+      blobdescriptor: oneOf(['inmemory', 'redis']),
+      blobdescriptorsize: unsupported(),
+    }),
+    maintenance: section({
+      uploadpurging: section({
+        enabled: bool(),
+        age: duration(),
+        interval: duration({ positive: true }),
+        dryrun: bool(),
+      }),
+      readonly: section({ enabled: bool() }),
+    }),
+    redirect: section({ disable: bool() }),
+    tag: unsupported(),
+    // Distribution's other storage drivers. Alone they are a ConfigError (see drivers.ts).
+    s3: unsupported(DRIVER),
+    gcs: unsupported(DRIVER),
+    azure: unsupported(DRIVER),
+    swift: unsupported(DRIVER),
+    oss: unsupported(DRIVER),
+    inmemory: unsupported(DRIVER),
+  },
+  { shorthand: true },
+);
+
+const http = section({
+  addr: str().refine(validAddr, { error: 'expected host:port, e.g. ":5000", "127.0.0.1:5000" or "[::1]:5000"' }),
+  // Distribution allows "unix" here; berth only listens on TCP.
+  net: oneOf(['tcp']),
+  host: str().refine(httpUrl, { error: 'expected an absolute http(s) URL such as "https://registry.example.com"' }),
+  prefix: str().refine((p) => p.startsWith('/'), { error: 'must start with "/"' }),
+  secret: str(),
+  relativeurls: bool(),
+  draintimeout: duration(),
+  tls: section(
+    {
+      certificate: str(),
+      key: str(),
+      clientcas: z.array(str()),
+      minimumtls: str(),
+      ciphersuites: unsupported(),
+      letsencrypt: unsupported(),
+    },
+    { warn: 'is not supported yet; berth serves plain HTTP (terminate TLS in a reverse proxy)', keep: true },
+  ),
+  // http.Header: name -> list of values. A single string is accepted as a one-item list.
+  headers: z.record(
+    z.string(),
+    z.preprocess((v) => (typeof v === 'string' || v instanceof GoScalar ? [v] : v), z.array(str())),
+  ),
+  debug: unsupported(),
+  http2: section({ disabled: bool() }),
+  h2c: unsupported(),
+});
+
+export const fileSchema = section({
+  version: str(),
+  log: section({
+    level: logLevel(),
+    formatter: oneOf(['json', 'text', 'logstash']),
+    fields: freeMap(),
+    accesslog: section({ disabled: bool() }),
+    hooks: unsupported(),
+    reportcaller: unsupported(),
+  }),
+  // Deprecated top-level form of log.level; distribution still honours it, so do we.
+  loglevel: deprecated(logLevel(), 'is deprecated; use log.level'),
+  storage,
+  auth: section(
+    { htpasswd: unsupported(AUTH, { loud: true }), token: unsupported(AUTH, { loud: true }), silly: unsupported(AUTH, { loud: true }) },
+    { shorthand: true, unknownChild: `is not a known auth type; ${AUTH.replace('is not supported yet; ', '')}`, loud: true },
+  ),
+  middleware: unsupported(),
+  reporting: unsupported(),
+  http,
+  notifications: unsupported('is not supported yet; no webhook events are sent'),
+  redis: unsupported(),
+  health: section({
+    storagedriver: section({ enabled: bool(), interval: duration(), threshold: int(0) }),
+    file: unsupported(),
+    http: unsupported(),
+    tcp: unsupported(),
+  }),
+  catalog: unsupported(),
+  proxy: unsupported('is not supported yet; berth runs as a normal registry, not a pull-through cache'),
+  compatibility: unsupported(),
+  validation: unsupported(),
+  policy: unsupported(),
+  // berth's own settings; distribution has no such section.
+  berth: section({
+    metadata: section({
+      driver: oneOf(['sqlite']),
+      sqlite: section({ path: str(z.string().min(1, { error: 'must not be empty' })) }),
+    }),
+    upload: section({ chunkminlength: int(0) }),
+  }),
+});
+
+export type FileConfig = z.output<typeof fileSchema>;

@@ -1,0 +1,129 @@
+// The HTTP front: one request listener for the whole API plus health endpoints, the access log,
+// error rendering and graceful shutdown. Handlers never write error bodies themselves.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { BerthConfig } from '../config/index.ts';
+import { openServices } from '../app.ts';
+import { RegistryError } from '../registry/errors.ts';
+import { dispatch } from '../registry/dispatch.ts';
+import { matchRoute } from '../registry/routes.ts';
+import type { RegistryServices } from '../registry/services.ts';
+import { externalBaseURL } from '../registry/urls.ts';
+import { UploadPurger } from '../maintenance/upload-purger.ts';
+import { HealthMonitor } from './health.ts';
+import { parseListenAddress } from './listen-address.ts';
+import { send, sendError, sendJSON } from './respond.ts';
+
+export interface RunningRegistry {
+  server: Server;
+  services: RegistryServices;
+  /** http://host:port as actually bound (useful when the configured port is 0). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startRegistry(config: BerthConfig, log: Logger): Promise<RunningRegistry> {
+  const services = await openServices(config, log);
+  const health = new HealthMonitor(
+    [
+      { name: 'storagedriver', check: () => services.blobs.check() },
+      { name: 'metadata', check: () => services.metadata.check() },
+    ],
+    { intervalMs: config.health.storagedriver.intervalMs, threshold: config.health.storagedriver.threshold },
+    log,
+  );
+  if (config.health.storagedriver.enabled) health.start();
+  const purger = new UploadPurger(services, config.storage.maintenance.uploadpurging, log);
+  purger.start();
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => void handle(req, res, services, health));
+  const { host, port } = parseListenAddress(config.http.addr);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      health.stop();
+      purger.stop();
+      // Stop accepting, let in-flight requests finish (bounded by http.draintimeout when set).
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drainMs = config.http.drainTimeoutMs;
+      if (drainMs > 0) {
+        const timer = setTimeout(() => server.closeAllConnections(), drainMs);
+        timer.unref();
+      }
+      await closed;
+      await services.metadata.close();
+    })());
+  return { server, services, url, close };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, services: RegistryServices, health: HealthMonitor): Promise<void> {
+  const started = process.hrtime.bigint();
+  const { config, log } = services;
+  const requestId = randomUUID();
+  res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+  for (const [name, values] of Object.entries(config.http.headers)) res.setHeader(name, values);
+  let pathname = '';
+  if (!config.log.accesslog.disabled) {
+    res.once('finish', () => {
+      log.info(
+        {
+          requestId,
+          method: req.method,
+          path: pathname,
+          status: res.statusCode,
+          bytes: Number(res.getHeader('content-length') ?? 0),
+          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+          remote: req.socket.remoteAddress,
+          userAgent: req.headers['user-agent'],
+        },
+        'request',
+      );
+    });
+  }
+  try {
+    const url = new URL(req.url ?? '/', 'http://registry.invalid');
+    pathname = decodeURIComponent(url.pathname);
+    const prefix = config.http.prefix.replace(/\/+$/, '');
+    if (prefix && pathname.startsWith(prefix)) pathname = pathname.slice(prefix.length) || '/';
+
+    if (pathname === '/livez') return send(res, 200, { 'Content-Type': 'text/plain' }, 'ok\n');
+    if (pathname === '/readyz') {
+      const failing = health.unhealthy();
+      return Object.keys(failing).length ? sendJSON(res, 503, { status: 'unavailable', failing }) : sendJSON(res, 200, { status: 'ok' });
+    }
+    const route = matchRoute(pathname);
+    if (!route) return send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, '404 page not found\n');
+    const baseURL = externalBaseURL(req, config.http.host, config.http.relativeurls);
+    await dispatch({ req, res, url, services, baseURL }, route);
+  } catch (e) {
+    if (e instanceof RegistryError) {
+      sendError(res, e);
+    } else if (e instanceof URIError) {
+      sendError(res, new RegistryError('NAME_INVALID', { message: 'malformed percent-encoding in path' }));
+    } else if (isClientGone(e, req)) {
+      res.destroy();
+    } else {
+      log.error({ requestId, err: e, method: req.method, path: pathname }, 'request failed');
+      sendError(res, new RegistryError('UNKNOWN', { message: 'internal server error', detail: { requestId } }));
+    }
+  } finally {
+    // Consume whatever body a handler did not read so the connection can be reused.
+    if (!req.readableEnded && !req.destroyed) req.resume();
+  }
+}
+
+function isClientGone(e: unknown, req: IncomingMessage): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+}

@@ -1,0 +1,69 @@
+// GET/HEAD/DELETE /v2/<name>/blobs/<digest> (OCI distribution spec: "Pulling blobs", "Deleting blobs").
+// A blob is readable through a repository only when linked to it, as in registry:2.
+import { pipeline } from 'node:stream/promises';
+import { parseDigest } from '../oci/digest.ts';
+import { send } from '../http/respond.ts';
+import { BlobNotFoundError } from '../storage/blob-store.ts';
+import { RegistryError } from './errors.ts';
+import { parseRange } from './range.ts';
+import type { RequestContext } from './services.ts';
+
+async function linkedSize(ctx: RequestContext, name: string, digest: string): Promise<number> {
+  const linked = await ctx.services.metadata.repositoryBlob(name, digest);
+  if (!linked) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } });
+  return linked.size;
+}
+
+export async function getBlob(ctx: RequestContext, name: string, digestParam: string): Promise<void> {
+  const { digest } = parseDigest(digestParam);
+  const size = await linkedSize(ctx, name, digest);
+  const { res, req, services } = ctx;
+  const etag = `"${digest}"`;
+  const headers: Record<string, string | number> = {
+    'Docker-Content-Digest': digest,
+    ETag: etag,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'max-age=31536000',
+  };
+
+  if (req.headers['if-none-match'] === etag) return send(res, 304, headers);
+
+  if (req.method === 'GET' && services.blobs.redirectURL && !services.config.storage.redirect.disable) {
+    const location = await services.blobs.redirectURL(digest, { method: 'GET', expiresInSeconds: 1200 });
+    if (location) return send(res, 307, { Location: location, 'Docker-Content-Digest': digest });
+  }
+
+  const range = parseRange(req.headers.range, size);
+  if (range.kind === 'unsatisfiable') {
+    throw new RegistryError('RANGE_INVALID', { message: 'requested range not satisfiable', headers: { 'Content-Range': `bytes */${size}` } });
+  }
+  const status = range.kind === 'range' ? 206 : 200;
+  const start = range.kind === 'range' ? range.range.start : 0;
+  const end = range.kind === 'range' ? range.range.end : size - 1;
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader('Content-Length', end - start + 1);
+  if (range.kind === 'range') res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+  if (req.method === 'HEAD' || size === 0) {
+    res.end();
+    return;
+  }
+  let stream;
+  try {
+    stream = await services.blobs.read(digest, range.kind === 'range' ? range.range : undefined);
+  } catch (e) {
+    // Linked in metadata but gone from storage (deleted by hand, or a GC race): say so, do not hang.
+    if (e instanceof BlobNotFoundError) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } });
+    throw e;
+  }
+  await pipeline(stream, res);
+}
+
+export async function deleteBlob(ctx: RequestContext, name: string, digestParam: string): Promise<void> {
+  if (!ctx.services.config.storage.delete.enabled) throw new RegistryError('UNSUPPORTED', { message: 'The operation is unsupported: deletes are disabled (storage.delete.enabled)' });
+  const { digest } = parseDigest(digestParam);
+  // Only the repository's link goes; the bytes stay until garbage collection finds them unreferenced.
+  if (!(await ctx.services.metadata.unlinkBlob(name, digest))) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } });
+  send(ctx.res, 202, { 'Docker-Content-Digest': digest });
+}

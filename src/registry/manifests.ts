@@ -1,0 +1,109 @@
+// GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference> (OCI distribution spec: "Pulling manifests",
+// "Pushing manifests", "Deleting manifests"). Manifest bytes are stored as pushed and served as stored.
+import { digestOf, parseDigest } from '../oci/digest.ts';
+import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest.ts';
+import { parseReference } from '../oci/reference.ts';
+import { send } from '../http/respond.ts';
+import { RegistryError } from './errors.ts';
+import type { RequestContext } from './services.ts';
+import { encodeName } from './urls.ts';
+
+async function resolve(ctx: RequestContext, name: string, reference: string): Promise<string> {
+  const ref = parseReference(reference);
+  if (ref.kind === 'digest') return ref.digest;
+  const digest = await ctx.services.metadata.resolveTag(name, ref.tag);
+  if (!digest) throw await unknown(ctx, name, { tag: ref.tag });
+  return digest;
+}
+
+/** registry:2 says NAME_UNKNOWN for a repository it has never seen, MANIFEST_UNKNOWN otherwise. */
+async function unknown(ctx: RequestContext, name: string, detail: Record<string, string>): Promise<RegistryError> {
+  if (!(await ctx.services.metadata.repositoryExists(name))) return new RegistryError('NAME_UNKNOWN', { detail: { name } });
+  return new RegistryError('MANIFEST_UNKNOWN', { detail });
+}
+
+export async function getManifest(ctx: RequestContext, name: string, reference: string): Promise<void> {
+  const { metadata, blobs, manifestCache } = ctx.services;
+  const digest = await resolve(ctx, name, reference);
+  const record = await metadata.manifest(name, digest);
+  if (!record) throw await unknown(ctx, name, { digest });
+  const etag = `"${digest}"`;
+  const headers = { 'Content-Type': record.mediaType, 'Docker-Content-Digest': digest, ETag: etag, 'Content-Length': record.size };
+  if (ctx.req.headers['if-none-match'] === etag) return send(ctx.res, 304, headers);
+  if (ctx.req.method === 'HEAD') return send(ctx.res, 200, headers);
+  let bytes = manifestCache.get(digest);
+  if (!bytes) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await blobs.read(digest)) chunks.push(chunk as Buffer);
+    bytes = Buffer.concat(chunks);
+    manifestCache.set(digest, bytes);
+  }
+  send(ctx.res, 200, headers, bytes);
+}
+
+async function readBody(ctx: RequestContext): Promise<Buffer> {
+  const declared = Number(ctx.req.headers['content-length'] ?? 0);
+  if (declared > MAX_MANIFEST_BYTES) {
+    ctx.req.resume();
+    throw new RegistryError('SIZE_INVALID', { status: 413, message: `manifest too big: ${declared} bytes, limit ${MAX_MANIFEST_BYTES}` });
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of ctx.req) {
+    total += (chunk as Buffer).length;
+    if (total > MAX_MANIFEST_BYTES) {
+      ctx.req.resume();
+      throw new RegistryError('SIZE_INVALID', { status: 413, message: `manifest too big: limit ${MAX_MANIFEST_BYTES} bytes` });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function putManifest(ctx: RequestContext, name: string, reference: string): Promise<void> {
+  const ref = parseReference(reference);
+  const bytes = await readBody(ctx);
+  const parsed = parseManifest(bytes, ctx.req.headers['content-type']);
+  const algorithm = ref.kind === 'digest' ? parseDigest(ref.digest).algorithm : 'sha256';
+  const digest = digestOf(bytes, algorithm);
+  if (ref.kind === 'digest' && ref.digest !== digest) {
+    throw new RegistryError('DIGEST_INVALID', { message: 'manifest digest does not match the reference', detail: { reference: ref.digest, computed: digest } });
+  }
+  const { blobs, metadata, manifestCache } = ctx.services;
+  // Bytes first, then the metadata transaction: a crash in between leaves an unreferenced blob for
+  // GC, never a tag pointing at a manifest that cannot be read.
+  await blobs.put(digest, bytes);
+  const result = await metadata.putManifest(
+    name,
+    {
+      digest,
+      mediaType: parsed.mediaType,
+      size: bytes.length,
+      artifactType: parsed.artifactType,
+      subjectDigest: parsed.subject?.digest,
+      configDigest: parsed.configDigest,
+      annotations: parsed.annotations,
+      blobs: parsed.blobs,
+      children: parsed.children,
+    },
+    ref.kind === 'tag' ? ref.tag : undefined,
+  );
+  const errors = [
+    ...result.missingBlobs.map((d) => new RegistryError('MANIFEST_BLOB_UNKNOWN', { message: 'blob unknown to registry', detail: { digest: d } })),
+    ...result.missingChildren.map((d) => new RegistryError('MANIFEST_UNKNOWN', { status: 400, message: 'manifest unknown: an index refers to a manifest not in this repository', detail: { digest: d } })),
+  ];
+  if (errors.length) throw RegistryError.all(errors);
+  manifestCache.set(digest, bytes);
+  const headers: Record<string, string> = { Location: `${ctx.baseURL}/v2/${encodeName(name)}/manifests/${digest}`, 'Docker-Content-Digest': digest };
+  if (parsed.subject) headers['OCI-Subject'] = parsed.subject.digest;
+  send(ctx.res, 201, headers);
+}
+
+export async function deleteManifest(ctx: RequestContext, name: string, reference: string): Promise<void> {
+  if (!ctx.services.config.storage.delete.enabled) throw new RegistryError('UNSUPPORTED', { message: 'The operation is unsupported: deletes are disabled (storage.delete.enabled)' });
+  const ref = parseReference(reference);
+  const { metadata } = ctx.services;
+  const deleted = ref.kind === 'digest' ? await metadata.deleteManifest(name, ref.digest) : await metadata.deleteTag(name, ref.tag);
+  if (!deleted) throw await unknown(ctx, name, ref.kind === 'digest' ? { digest: ref.digest } : { tag: ref.tag });
+  send(ctx.res, 202);
+}

@@ -1,0 +1,41 @@
+// The /v2 path matcher. Repository names contain slashes, so a route is found by its suffix
+// (/manifests/<ref>, /blobs/<digest>, ...) and the rest is the name, checked against the grammar.
+import { assertValidName } from '../oci/reference.ts';
+
+export type Route =
+  | { kind: 'base' }
+  | { kind: 'catalog' }
+  | { kind: 'tags'; name: string }
+  | { kind: 'manifest'; name: string; reference: string }
+  | { kind: 'blob'; name: string; digest: string }
+  | { kind: 'uploads'; name: string }
+  | { kind: 'upload'; name: string; uuid: string }
+  | { kind: 'referrers'; name: string; digest: string };
+
+const suffixes: Array<[RegExp, (name: string, arg: string) => Route]> = [
+  [/^(.+)\/tags\/list$/, (name) => ({ kind: 'tags', name })],
+  [/^(.+)\/manifests\/([^/]+)$/, (name, reference) => ({ kind: 'manifest', name, reference })],
+  [/^(.+)\/blobs\/uploads\/?$/, (name) => ({ kind: 'uploads', name })],
+  [/^(.+)\/blobs\/uploads\/([^/]+)$/, (name, uuid) => ({ kind: 'upload', name, uuid })],
+  [/^(.+)\/blobs\/([^/]+)$/, (name, digest) => ({ kind: 'blob', name, digest })],
+  [/^(.+)\/referrers\/([^/]+)$/, (name, digest) => ({ kind: 'referrers', name, digest })],
+];
+
+/**
+ * Matches a request path. Returns undefined for paths outside the API (the caller answers 404);
+ * throws NAME_INVALID when the path has an API shape but the repository name breaks the grammar.
+ */
+export function matchRoute(pathname: string): Route | undefined {
+  if (pathname === '/v2' || pathname === '/v2/') return { kind: 'base' };
+  if (!pathname.startsWith('/v2/')) return undefined;
+  const rest = pathname.slice(4);
+  if (rest === '_catalog') return { kind: 'catalog' };
+  for (const [pattern, build] of suffixes) {
+    const m = pattern.exec(rest);
+    if (!m) continue;
+    const name = m[1]!;
+    assertValidName(name);
+    return build(name, m[2] ?? '');
+  }
+  return undefined;
+}

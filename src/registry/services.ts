@@ -1,0 +1,26 @@
+// What a handler needs, passed explicitly: configuration, the two stores, caches and the logger.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { BerthConfig } from '../config/index.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { MetadataStore } from '../metadata/store.ts';
+import type { ManifestCache } from './manifest-cache.ts';
+import type { UploadHashes } from './upload-hashes.ts';
+
+export interface RegistryServices {
+  config: BerthConfig;
+  blobs: BlobStore;
+  metadata: MetadataStore;
+  manifestCache: ManifestCache;
+  uploadHashes: UploadHashes;
+  log: Logger;
+}
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  services: RegistryServices;
+  /** Origin for absolute Location headers ('' when http.relativeurls is set). */
+  baseURL: string;
+}

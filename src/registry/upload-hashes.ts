@@ -1,0 +1,72 @@
+// SHA-256 state of uploads in progress, kept in memory so PUT does not re-read what PATCH hashed.
+// Node cannot serialise a hash state, so after a restart (or on another replica) the state is
+// missing and the upload is re-hashed from storage: correct, just slower for that one upload.
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import type { UploadArea } from '../storage/blob-store.ts';
+import { parseDigest } from '../oci/digest.ts';
+
+interface HashState {
+  hash: Hash;
+  /** Bytes hashed so far; must equal the stored size for the state to be usable. */
+  offset: number;
+}
+
+export class UploadHashes {
+  private readonly states = new Map<string, HashState>();
+  /** Serialises requests on one upload so two PATCHes never interleave their bytes. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(fn);
+    this.locks.set(id, run);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(id) === run) this.locks.delete(id);
+    }
+  }
+
+  /** Wraps a body so its bytes update the upload's hash on their way to storage. */
+  tap(id: string, offset: number): Transform {
+    let state = this.states.get(id);
+    if (!state || state.offset !== offset) {
+      // Unknown or stale state: only a fresh upload can start hashing from zero.
+      state = offset === 0 ? { hash: createHash('sha256'), offset: 0 } : undefined;
+      if (state) this.states.set(id, state);
+      else this.states.delete(id);
+    }
+    const s = state;
+    return new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        if (s) {
+          s.hash.update(chunk);
+          s.offset += chunk.length;
+        }
+        done(null, chunk);
+      },
+    });
+  }
+
+  /** Called when an append failed: what was hashed may not all be on disk. */
+  forget(id: string): void {
+    this.states.delete(id);
+  }
+
+  /** The digest of the stored upload bytes in the algorithm of `expected`. */
+  async digest(id: string, size: number, expected: string, uploads: UploadArea): Promise<string> {
+    const { algorithm } = parseDigest(expected);
+    const state = this.states.get(id);
+    if (algorithm === 'sha256' && state && state.offset === size) {
+      return `sha256:${state.hash.copy().digest('hex')}`;
+    }
+    return rehash(await uploads.read(id), algorithm);
+  }
+}
+
+async function rehash(stream: Readable, algorithm: string): Promise<string> {
+  const hash = createHash(algorithm);
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return `${algorithm}:${hash.digest('hex')}`;
+}

@@ -1,0 +1,187 @@
+// Blob uploads (OCI distribution spec: "Pushing blobs"): POST starts a session (or does a monolithic
+// upload with ?digest=, or a cross-repository mount), PATCH appends chunks, PUT ?digest= completes,
+// GET reports progress, DELETE cancels. Bytes are hashed on their way to storage and become visible
+// under their digest only after verification (commit is atomic in the driver).
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { parseDigest } from '../oci/digest.ts';
+import { assertValidName } from '../oci/reference.ts';
+import { send } from '../http/respond.ts';
+import { UploadNotFoundError } from '../storage/blob-store.ts';
+import { RegistryError } from './errors.ts';
+import type { RequestContext } from './services.ts';
+import { encodeName } from './urls.ts';
+
+function uploadLocation(ctx: RequestContext, name: string, id: string): string {
+  return `${ctx.baseURL}/v2/${encodeName(name)}/blobs/uploads/${id}`;
+}
+
+function blobLocation(ctx: RequestContext, name: string, digest: string): string {
+  return `${ctx.baseURL}/v2/${encodeName(name)}/blobs/${digest}`;
+}
+
+/** The Range header of an upload: registry:2 answers "0-0" for an empty upload, so do we. */
+function rangeHeader(size: number): string {
+  return `0-${Math.max(0, size - 1)}`;
+}
+
+function progressHeaders(ctx: RequestContext, name: string, id: string, size: number): Record<string, string | number> {
+  return { Location: uploadLocation(ctx, name, id), Range: rangeHeader(size), 'Docker-Upload-UUID': id };
+}
+
+export async function startUpload(ctx: RequestContext, name: string): Promise<void> {
+  const q = ctx.url.searchParams;
+  const mount = q.get('mount');
+  if (mount !== null) {
+    const mounted = await tryMount(ctx, name, mount, q.get('from'));
+    if (mounted) return;
+  }
+  const digest = q.get('digest');
+  const id = await createSession(ctx, name);
+  if (digest !== null) {
+    // Single-request monolithic upload: the body is the whole blob.
+    await ctx.services.uploadHashes.withLock(id, () => finish(ctx, name, id, digest));
+    return;
+  }
+  const headers: Record<string, string | number> = progressHeaders(ctx, name, id, 0);
+  const minChunk = ctx.services.config.berth.upload.chunkMinLength;
+  if (minChunk > 0) headers['OCI-Chunk-Min-Length'] = minChunk;
+  drain(ctx.req);
+  send(ctx.res, 202, headers);
+}
+
+async function tryMount(ctx: RequestContext, name: string, mountParam: string, from: string | null): Promise<boolean> {
+  const { digest } = parseDigest(mountParam);
+  // Without a usable source the spec says: fall back to an ordinary upload session (202).
+  if (from === null || from === '') return false;
+  assertValidName(from);
+  const { metadata, blobs } = ctx.services;
+  const source = await metadata.repositoryBlob(from, digest);
+  if (!source || !(await blobs.stat(digest))) return false;
+  await metadata.linkBlob(name, digest, source.size);
+  drain(ctx.req);
+  send(ctx.res, 201, { Location: blobLocation(ctx, name, digest), 'Docker-Content-Digest': digest });
+  return true;
+}
+
+async function createSession(ctx: RequestContext, name: string): Promise<string> {
+  const id = randomUUID();
+  await ctx.services.blobs.uploads.create(id);
+  await ctx.services.metadata.createUpload({ id, repository: name, startedAt: new Date() });
+  return id;
+}
+
+async function sessionSize(ctx: RequestContext, name: string, id: string): Promise<number> {
+  const session = await ctx.services.metadata.upload(id);
+  const size = session?.repository === name ? await ctx.services.blobs.uploads.size(id) : undefined;
+  if (size === undefined) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { detail: { uuid: id } });
+  return size;
+}
+
+/** Appends the request body at `offset`, hashing it; returns the new size. */
+async function appendBody(ctx: RequestContext, id: string, offset: number): Promise<number> {
+  const { uploadHashes, blobs } = ctx.services;
+  const tap = uploadHashes.tap(id, offset);
+  try {
+    return await blobs.uploads.append(id, ctx.req.pipe(tap));
+  } catch (e) {
+    uploadHashes.forget(id);
+    if (e instanceof UploadNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { detail: { uuid: id } });
+    throw e;
+  }
+}
+
+/** Content-Range on a chunk must start where the upload ends (spec: out-of-order chunks get 416). */
+function checkContentRange(ctx: RequestContext, name: string, id: string, size: number): void {
+  const header = ctx.req.headers['content-range'];
+  if (header === undefined) return;
+  const m = /^(?:bytes[= ])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  const length = ctx.req.headers['content-length'];
+  const badLength = m && length !== undefined && Number(length) !== Number(m[2]) - Number(m[1]) + 1;
+  if (!m || Number(m[1]) !== size || Number(m[2]) < Number(m[1]) || badLength) {
+    throw new RegistryError('BLOB_UPLOAD_INVALID', {
+      status: 416,
+      message: `invalid content range: the upload has ${size} bytes, the next chunk must start at ${size}`,
+      headers: progressHeaders(ctx, name, id, size) as Record<string, string>,
+    });
+  }
+}
+
+export async function patchUpload(ctx: RequestContext, name: string, id: string): Promise<void> {
+  await ctx.services.uploadHashes.withLock(id, async () => {
+    const size = await sessionSize(ctx, name, id);
+    checkContentRange(ctx, name, id, size);
+    const newSize = await appendBody(ctx, id, size);
+    send(ctx.res, 202, progressHeaders(ctx, name, id, newSize));
+  });
+}
+
+export async function completeUpload(ctx: RequestContext, name: string, id: string): Promise<void> {
+  const digest = ctx.url.searchParams.get('digest');
+  await ctx.services.uploadHashes.withLock(id, async () => {
+    await sessionSize(ctx, name, id);
+    await finish(ctx, name, id, digest);
+  });
+}
+
+/** Appends an optional last chunk, verifies the digest, commits and links the blob. */
+async function finish(ctx: RequestContext, name: string, id: string, digestParam: string | null): Promise<void> {
+  const { blobs, metadata, uploadHashes } = ctx.services;
+  if (digestParam === null || digestParam === '') {
+    drain(ctx.req);
+    throw new RegistryError('DIGEST_INVALID', { message: 'digest parameter missing' });
+  }
+  let expected: string;
+  try {
+    expected = parseDigest(digestParam).digest;
+  } catch (e) {
+    drain(ctx.req);
+    throw e;
+  }
+  let size = (await blobs.uploads.size(id)) ?? 0;
+  const hasBody = ctx.req.headers['content-length'] !== '0' && (ctx.req.headers['content-length'] !== undefined || ctx.req.headers['transfer-encoding'] !== undefined);
+  if (hasBody) {
+    checkContentRange(ctx, name, id, size);
+    size = await appendBody(ctx, id, size);
+  }
+  const actual = await uploadHashes.digest(id, size, expected, blobs.uploads);
+  if (actual !== expected) {
+    // Nothing is stored: the session ends and its bytes go.
+    await cancel(ctx, id);
+    throw new RegistryError('DIGEST_INVALID', { message: 'provided digest did not match uploaded content', detail: { expected, size } });
+  }
+  if (await blobs.stat(expected)) {
+    // Identical bytes already stored (concurrent push of the same blob): keep one copy.
+    await blobs.uploads.abort(id);
+  } else {
+    await blobs.uploads.commit(id, expected);
+  }
+  await metadata.linkBlob(name, expected, size);
+  await metadata.deleteUpload(id);
+  uploadHashes.forget(id);
+  send(ctx.res, 201, { Location: blobLocation(ctx, name, expected), 'Docker-Content-Digest': expected, 'Docker-Upload-UUID': id });
+}
+
+export async function uploadStatus(ctx: RequestContext, name: string, id: string): Promise<void> {
+  const size = await sessionSize(ctx, name, id);
+  send(ctx.res, 204, progressHeaders(ctx, name, id, size));
+}
+
+export async function cancelUpload(ctx: RequestContext, name: string, id: string): Promise<void> {
+  await ctx.services.uploadHashes.withLock(id, async () => {
+    await sessionSize(ctx, name, id);
+    await cancel(ctx, id);
+    send(ctx.res, 204);
+  });
+}
+
+async function cancel(ctx: RequestContext, id: string): Promise<void> {
+  ctx.services.uploadHashes.forget(id);
+  await ctx.services.blobs.uploads.abort(id);
+  await ctx.services.metadata.deleteUpload(id);
+}
+
+/** Reads and discards a body we will not use, so the connection stays reusable. */
+function drain(req: IncomingMessage): void {
+  if (!req.readableEnded) req.resume();
+}

@@ -1,0 +1,65 @@
+// The storage driver contract: content-addressed blobs plus upload sessions. Everything above it
+// (registry handlers, GC, import) speaks only this interface, so a filesystem, S3 or in-memory
+// driver can sit underneath. The contract test suite in test/storage runs against every driver.
+import type { Readable } from 'node:stream';
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+export interface UploadInfo {
+  id: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+/** Upload sessions: bytes appended in order, made visible under a digest only by commit(). */
+export interface UploadArea {
+  create(id: string): Promise<void>;
+  /** Appends a stream at the current end and resolves with the new total size. A failed append may leave a partial write; size() is the truth. */
+  append(id: string, body: Readable): Promise<number>;
+  /** Current size in bytes, or undefined when no such upload exists. */
+  size(id: string): Promise<number | undefined>;
+  /** Reads the bytes written so far (used to re-hash after a restart or on another replica). */
+  read(id: string): Promise<Readable>;
+  /** Atomically makes the upload's bytes the blob `digest`, then removes the upload. The caller has verified the digest. */
+  commit(id: string, digest: string): Promise<void>;
+  abort(id: string): Promise<void>;
+  list(): AsyncIterable<UploadInfo>;
+}
+
+export interface BlobStore {
+  readonly driverName: string;
+  stat(digest: string): Promise<BlobInfo | undefined>;
+  /** Streams a blob, or a byte range of it. Rejects with BlobNotFoundError when absent. */
+  read(digest: string, range?: ByteRange): Promise<Readable>;
+  /** Writes a small blob (a manifest) atomically; a no-op when it already exists. */
+  put(digest: string, data: Buffer): Promise<void>;
+  delete(digest: string): Promise<void>;
+  walk(): AsyncIterable<BlobInfo>;
+  /** A URL the client may fetch the blob from directly (presigned object storage), when the driver offers one. */
+  redirectURL?(digest: string, opts: { method: 'GET' | 'HEAD'; expiresInSeconds: number }): Promise<string | undefined>;
+  /** Health probe: throws when the backing store cannot be read and written. */
+  check(): Promise<void>;
+  readonly uploads: UploadArea;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly digest: string) {
+    super(`blob ${digest} not found in storage`);
+  }
+}
+
+export class UploadNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super('upload not found in storage');
+  }
+}

@@ -1,0 +1,176 @@
+// Filesystem driver. Layout under the root directory:
+//   blobs/<algorithm>/<first two hex>/<hex>   one file per blob, written once, never modified
+//   uploads/<id>                              bytes of an upload in progress
+//   tmp/                                      small atomic writes (manifests) before rename
+// uploads/ and blobs/ are on the same filesystem, so commit is a rename(2): a crash either leaves the
+// upload in uploads/ (purged later) or the whole blob in place, never a partial blob.
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { BlobNotFoundError, UploadNotFoundError, type BlobInfo, type BlobStore, type ByteRange, type UploadArea, type UploadInfo } from '../blob-store.ts';
+
+const READ_CHUNK = 1024 * 1024;
+
+function isMissing(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+export class FilesystemBlobStore implements BlobStore {
+  readonly driverName = 'filesystem';
+  readonly uploads: UploadArea;
+  private readonly blobsDir: string;
+  private readonly tmpDir: string;
+
+  private constructor(readonly root: string) {
+    this.blobsDir = join(root, 'blobs');
+    this.tmpDir = join(root, 'tmp');
+    this.uploads = new FilesystemUploads(join(root, 'uploads'), (digest) => this.pathOf(digest));
+  }
+
+  static async open(root: string): Promise<FilesystemBlobStore> {
+    const store = new FilesystemBlobStore(root);
+    await Promise.all([mkdir(store.blobsDir, { recursive: true }), mkdir(store.tmpDir, { recursive: true }), mkdir(join(root, 'uploads'), { recursive: true })]);
+    return store;
+  }
+
+  pathOf(digest: string): string {
+    const [algorithm, hex] = digest.split(':') as [string, string];
+    return join(this.blobsDir, algorithm, hex.slice(0, 2), hex);
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    try {
+      const s = await stat(this.pathOf(digest));
+      return { digest, size: s.size };
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async read(digest: string, range?: ByteRange): Promise<Readable> {
+    // Open first so a missing blob is an error here, not a stream error after headers went out.
+    let handle;
+    try {
+      handle = await open(this.pathOf(digest), 'r');
+    } catch (e) {
+      if (isMissing(e)) throw new BlobNotFoundError(digest);
+      throw e;
+    }
+    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: READ_CHUNK });
+  }
+
+  async put(digest: string, data: Buffer): Promise<void> {
+    const target = this.pathOf(digest);
+    if (await this.stat(digest)) return;
+    const tmp = join(this.tmpDir, randomUUID());
+    await writeFile(tmp, data, { flush: true });
+    await mkdir(join(target, '..'), { recursive: true });
+    await rename(tmp, target);
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.pathOf(digest), { force: true });
+  }
+
+  async *walk(): AsyncIterable<BlobInfo> {
+    for (const algorithm of await readdirOrEmpty(this.blobsDir)) {
+      for (const prefix of await readdirOrEmpty(join(this.blobsDir, algorithm))) {
+        for (const hex of await readdirOrEmpty(join(this.blobsDir, algorithm, prefix))) {
+          const info = await this.stat(`${algorithm}:${hex}`);
+          if (info) yield info;
+        }
+      }
+    }
+  }
+
+  async check(): Promise<void> {
+    const probe = join(this.tmpDir, `health-${randomUUID()}`);
+    await writeFile(probe, 'ok');
+    await rm(probe, { force: true });
+  }
+}
+
+class FilesystemUploads implements UploadArea {
+  constructor(
+    private readonly dir: string,
+    private readonly blobPath: (digest: string) => string,
+  ) {}
+
+  private pathOf(id: string): string {
+    if (!/^[A-Za-z0-9-]+$/.test(id)) throw new UploadNotFoundError(id);
+    return join(this.dir, id);
+  }
+
+  async create(id: string): Promise<void> {
+    await writeFile(this.pathOf(id), '', { flag: 'wx' });
+  }
+
+  async append(id: string, body: Readable): Promise<number> {
+    const path = this.pathOf(id);
+    if ((await this.size(id)) === undefined) throw new UploadNotFoundError(id);
+    await pipeline(body, createWriteStream(path, { flags: 'a', highWaterMark: READ_CHUNK }));
+    return (await stat(path)).size;
+  }
+
+  async size(id: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(id))).size;
+    } catch (e) {
+      if (isMissing(e) || e instanceof UploadNotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  async read(id: string): Promise<Readable> {
+    const handle = await open(this.pathOf(id), 'r').catch((e) => {
+      throw isMissing(e) ? new UploadNotFoundError(id) : e;
+    });
+    return handle.createReadStream({ highWaterMark: READ_CHUNK });
+  }
+
+  async commit(id: string, digest: string): Promise<void> {
+    const source = this.pathOf(id);
+    const target = this.blobPath(digest);
+    await mkdir(join(target, '..'), { recursive: true });
+    // Make the bytes durable before they become visible under their digest.
+    const handle = await open(source, 'r+').catch((e) => {
+      throw isMissing(e) ? new UploadNotFoundError(id) : e;
+    });
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    // Identical content may already be there (a concurrent push of the same blob): rename replaces it
+    // atomically with the same bytes, so readers never see a gap.
+    await rename(source, target);
+  }
+
+  async abort(id: string): Promise<void> {
+    await rm(this.pathOf(id), { force: true });
+  }
+
+  async *list(): AsyncIterable<UploadInfo> {
+    for (const id of await readdirOrEmpty(this.dir)) {
+      try {
+        const s = await stat(join(this.dir, id));
+        yield { id, size: s.size, modifiedAt: s.mtime };
+      } catch (e) {
+        if (!isMissing(e)) throw e;
+      }
+    }
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if (isMissing(e)) return [];
+    throw e;
+  }
+}
