@@ -25,7 +25,7 @@ const httpUrl = (s: string) => {
 // logrus level names; berth logs at four levels, the loader maps the others.
 const logLevel = () => oneOf(['error', 'warn', 'warning', 'info', 'debug', 'panic', 'fatal', 'trace'], true);
 
-const AUTH = 'is not supported yet; requests are NOT authenticated: anyone who can reach berth can push, pull and delete';
+const AUTH = 'is not supported yet; requests are not authenticated: anyone who can reach berth can push, pull and delete images';
 const DRIVER = 'is not supported yet; ignored, berth stores data in storage.filesystem';
 
 const storage = section(

@@ -5,7 +5,7 @@
 //   string "0.1", `secret: 12345` is "12345", `addr: 5000` is "5000".
 // To allow both, every non-string plain scalar becomes a GoScalar holding the resolved value
 // and the source text; the zod leaf schemas pick whichever their Go type would use.
-import { isScalar, parseDocument, type ScalarTag, type CollectionTag } from 'yaml';
+import { isScalar, parseDocument, type ScalarTag, type Tags } from 'yaml';
 
 export class GoScalar {
   constructor(
@@ -33,11 +33,11 @@ const T = 'tag:yaml.org,2002:';
 const KEEP = new Set([`${T}map`, `${T}seq`, `${T}str`, `${T}null`, `${T}bool`, `${T}int`, `${T}float`, `${T}merge`]);
 const WRAP = new Set([`${T}bool`, `${T}int`, `${T}float`]);
 
-function goTags(tags: Array<ScalarTag | CollectionTag>): Array<ScalarTag | CollectionTag> {
+function goTags(tags: Tags): Tags {
   return tags
-    .filter((t) => KEEP.has(t.tag) && t.format !== 'TIME')
+    .filter((t) => typeof t !== 'string' && KEEP.has(t.tag) && t.format !== 'TIME')
     .map((t) => {
-      if (!WRAP.has(t.tag) || !('resolve' in t) || t.collection) return t;
+      if (typeof t === 'string' || !WRAP.has(t.tag) || t.collection) return t;
       const scalarTag = t as ScalarTag;
       return {
         ...scalarTag,

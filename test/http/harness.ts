@@ -31,6 +31,11 @@ export async function startTestRegistry(adjust: (c: BerthConfig) => void = () =>
   };
 }
 
+/** fetch() wants ArrayBuffer-backed bytes; Node's Buffer type is wider. */
+export function body(b: Buffer): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(b);
+}
+
 export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
@@ -46,7 +51,7 @@ export async function pushBlob(base: string, name: string, data: Buffer): Promis
   const res = await fetch(`${base}/v2/${name}/blobs/uploads/?digest=${digest}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/octet-stream' },
-    body: data,
+    body: body(data),
   });
   if (res.status !== 201) throw new Error(`pushBlob: ${res.status} ${await res.text()}`);
   return digest;
@@ -85,7 +90,7 @@ export async function pushImage(
 }
 
 export function putManifest(base: string, name: string, reference: string, bytes: Buffer, mediaType: string): Promise<Response> {
-  return fetch(`${base}/v2/${name}/manifests/${reference}`, { method: 'PUT', headers: { 'Content-Type': mediaType }, body: bytes });
+  return fetch(`${base}/v2/${name}/manifests/${reference}`, { method: 'PUT', headers: { 'Content-Type': mediaType }, body: body(bytes) });
 }
 
 export async function errorCodes(res: Response): Promise<string[]> {

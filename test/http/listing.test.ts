@@ -27,10 +27,10 @@ describe('GET /v2/<name>/tags/list', () => {
     let url: string | undefined = `/v2/list/app/tags/list?n=3`;
     let pages = 0;
     while (url) {
-      const res = await fetch(`${r.url}${url}`);
+      const res: Response = await fetch(`${r.url}${url}`);
       const body = (await res.json()) as { tags: string[] };
       seen.push(...body.tags);
-      const link = res.headers.get('link');
+      const link: string | null = res.headers.get('link');
       url = link ? /^<([^>]+)>; rel="next"$/.exec(link)![1] : undefined;
       pages++;
     }

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, errorCodes, pushBlob, pushImage, putManifest, randomBlob, sha256, startTestRegistry, type TestRegistry } from './harness.ts';
+import { body, DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, errorCodes, pushBlob, pushImage, putManifest, randomBlob, sha256, startTestRegistry, type TestRegistry } from './harness.ts';
 
 describe('PUT /v2/<name>/manifests/<reference>', () => {
   let r: TestRegistry;
@@ -108,7 +108,7 @@ describe('PUT /v2/<name>/manifests/<reference>', () => {
   it('sets OCI-Subject when the manifest has a subject', async () => {
     const img = await pushImage(r.url, 'subj/a', 'v1');
     const sig = await pushImage(r.url, 'subj/a', 'sig', { subject: { mediaType: OCI_MANIFEST, digest: img.digest, size: img.size }, artifactType: 'application/vnd.example.sig' });
-    const res = await fetch(`${r.url}/v2/subj/a/manifests/${sig.digest}`, { method: 'PUT', headers: { 'Content-Type': OCI_MANIFEST }, body: sig.bytes });
+    const res = await fetch(`${r.url}/v2/subj/a/manifests/${sig.digest}`, { method: 'PUT', headers: { 'Content-Type': OCI_MANIFEST }, body: body(sig.bytes) });
     assert.equal(res.status, 201);
     assert.equal(res.headers.get('oci-subject'), img.digest);
   });

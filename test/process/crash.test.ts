@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startBerth, tempDir, type RunningServer } from '../helpers/processes.ts';
-import { OCI_MANIFEST, pushBlob, sha256 } from '../http/harness.ts';
+import { OCI_MANIFEST, body as asBody, pushBlob, sha256 } from '../http/harness.ts';
 
 /** Starts a PATCH that sends `first` bytes and then stalls, so the server can be killed mid-body. */
 function stalledPatch(location: string, first: Buffer): Promise<void> {
@@ -53,7 +53,7 @@ describe('crash safety (kill -9)', () => {
     const rest = await fetch(`${location.replace(/^http:\/\/[^/]+/, server.url)}`, {
       method: 'PATCH',
       headers: { 'Content-Range': `${have}-${whole.length - 1}` },
-      body: whole.subarray(have),
+      body: asBody(whole.subarray(have)),
     });
     assert.equal(rest.status, 202);
     const put = await fetch(`${location.replace(/^http:\/\/[^/]+/, server.url)}?digest=${digest}`, { method: 'PUT' });
@@ -76,7 +76,7 @@ describe('crash safety (kill -9)', () => {
       for (let i = 0; !stop; i++) {
         const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: configData.length }, layers: [], annotations: { n: `${w}-${i}` } }));
         try {
-          await fetch(`${url}/v2/crash/m/manifests/t${w}-${i}`, { method: 'PUT', headers: { 'Content-Type': OCI_MANIFEST }, body });
+          await fetch(`${url}/v2/crash/m/manifests/t${w}-${i}`, { method: 'PUT', headers: { 'Content-Type': OCI_MANIFEST }, body: asBody(body) });
         } catch {
           return;
         }
@@ -91,7 +91,7 @@ describe('crash safety (kill -9)', () => {
     const tags = ((await (await fetch(`${server.url}/v2/crash/m/tags/list`)).json()) as { tags: string[] }).tags;
     assert.ok(tags.length > 0, 'some pushes should have completed before the kill');
     for (const tag of tags) {
-      const res = await fetch(`${server.url}/v2/crash/m/manifests/${tag}`);
+      const res: Response = await fetch(`${server.url}/v2/crash/m/manifests/${tag}`);
       assert.equal(res.status, 200, `tag ${tag} must resolve`);
       const bytes = Buffer.from(await res.arrayBuffer());
       assert.equal(sha256(bytes), res.headers.get('docker-content-digest'));
