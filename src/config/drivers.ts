@@ -15,7 +15,8 @@ export function checkStorageDriver(storage: unknown, origins: Map<string, string
   const drivers = keys.filter((k) => !NOT_DRIVERS.has(k));
   if (drivers.length === 0 || drivers.includes('filesystem')) return;
   const key = `storage.${drivers[0]}`;
-  const from = origins.get(key) ?? origins.get('storage');
+  // The variable that chose the driver: REGISTRY_STORAGE, or one that set a key under it.
+  const from = origins.get('storage') ?? [...origins].find(([k]) => k === key || k.startsWith(`${key}.`))?.[1];
   throw new ConfigError(
     `config: ${key}${from ? ` (from ${from})` : ''} is not supported yet; berth can only store data with storage.filesystem`,
     key,

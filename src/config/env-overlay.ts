@@ -14,6 +14,8 @@ import { childOf, keysOf, put, resolve, scalarText, type Warning, elementOf } fr
 import { isMap, parseGoYaml } from './yaml.ts';
 
 const PREFIX = 'REGISTRY_';
+// Not a setting: distribution (and `berth serve`) read it to find the config file.
+const NOT_SETTINGS = new Set(['REGISTRY_CONFIGURATION_PATH']);
 
 interface Step {
   key: string;
@@ -29,7 +31,7 @@ type Target = { steps: Step[] } | { warning: string };
 export function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, schema: z.ZodType, warnings: Warning[]): Map<string, string> {
   const origins = new Map<string, string>();
   const names = Object.keys(env)
-    .filter((n) => n.startsWith(PREFIX) && env[n] !== undefined)
+    .filter((n) => n.startsWith(PREFIX) && env[n] !== undefined && !NOT_SETTINGS.has(n))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)); // code-unit order, like Go's sort of strings
   for (const name of names) {
     const t = target(raw, schema, name.slice(PREFIX.length).split('_'));

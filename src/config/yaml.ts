@@ -57,7 +57,7 @@ export class YamlSyntaxError extends Error {
     readonly col?: number,
   ) {
     // Deliberately no excerpt of the source: the offending line may hold a secret.
-    super(`invalid YAML${line ? ` at line ${line}, column ${col}` : ''} (${code})`);
+    super(`invalid YAML${line ? ` at line ${line}, column ${col}` : ''} (${code.toLowerCase().replaceAll('_', ' ')})`);
   }
 }
 

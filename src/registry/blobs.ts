@@ -35,7 +35,7 @@ export async function getBlob(ctx: RequestContext, name: string, digestParam: st
 
   const range = parseRange(req.headers.range, size);
   if (range.kind === 'unsatisfiable') {
-    throw new RegistryError('RANGE_INVALID', { message: 'requested range not satisfiable', headers: { 'Content-Range': `bytes */${size}` } });
+    throw new RegistryError('RANGE_INVALID', { message: 'requested range not satisfiable', headers: { 'Content-Range': `bytes */${size}`, 'Docker-Content-Digest': digest, ETag: etag } });
   }
   const status = range.kind === 'range' ? 206 : 200;
   const start = range.kind === 'range' ? range.range.start : 0;
@@ -65,5 +65,5 @@ export async function deleteBlob(ctx: RequestContext, name: string, digestParam:
   const { digest } = parseDigest(digestParam);
   // Only the repository's link goes; the bytes stay until garbage collection finds them unreferenced.
   if (!(await ctx.services.metadata.unlinkBlob(name, digest))) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } });
-  send(ctx.res, 202, { 'Docker-Content-Digest': digest });
+  send(ctx.res, 202);
 }

@@ -12,13 +12,12 @@ async function resolve(ctx: RequestContext, name: string, reference: string): Pr
   const ref = parseReference(reference);
   if (ref.kind === 'digest') return ref.digest;
   const digest = await ctx.services.metadata.resolveTag(name, ref.tag);
-  if (!digest) throw await unknown(ctx, name, { tag: ref.tag });
+  if (!digest) throw unknown({ tag: ref.tag });
   return digest;
 }
 
-/** registry:2 says NAME_UNKNOWN for a repository it has never seen, MANIFEST_UNKNOWN otherwise. */
-async function unknown(ctx: RequestContext, name: string, detail: Record<string, string>): Promise<RegistryError> {
-  if (!(await ctx.services.metadata.repositoryExists(name))) return new RegistryError('NAME_UNKNOWN', { detail: { name } });
+/** registry:2 answers MANIFEST_UNKNOWN whether or not the repository exists; so does berth. */
+function unknown(detail: Record<string, string>): RegistryError {
   return new RegistryError('MANIFEST_UNKNOWN', { detail });
 }
 
@@ -26,7 +25,7 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   const { metadata, blobs, manifestCache } = ctx.services;
   const digest = await resolve(ctx, name, reference);
   const record = await metadata.manifest(name, digest);
-  if (!record) throw await unknown(ctx, name, { digest });
+  if (!record) throw unknown({ digest });
   const etag = `"${digest}"`;
   const headers = { 'Content-Type': record.mediaType, 'Docker-Content-Digest': digest, ETag: etag, 'Content-Length': record.size };
   if (ctx.req.headers['if-none-match'] === etag) return send(ctx.res, 304, headers);
@@ -104,6 +103,6 @@ export async function deleteManifest(ctx: RequestContext, name: string, referenc
   const ref = parseReference(reference);
   const { metadata } = ctx.services;
   const deleted = ref.kind === 'digest' ? await metadata.deleteManifest(name, ref.digest) : await metadata.deleteTag(name, ref.tag);
-  if (!deleted) throw await unknown(ctx, name, ref.kind === 'digest' ? { digest: ref.digest } : { tag: ref.tag });
+  if (!deleted) throw unknown(ref.kind === 'digest' ? { digest: ref.digest } : { tag: ref.tag });
   send(ctx.res, 202);
 }

@@ -159,7 +159,7 @@ async function finish(ctx: RequestContext, name: string, id: string, digestParam
   await metadata.linkBlob(name, expected, size);
   await metadata.deleteUpload(id);
   uploadHashes.forget(id);
-  send(ctx.res, 201, { Location: blobLocation(ctx, name, expected), 'Docker-Content-Digest': expected, 'Docker-Upload-UUID': id });
+  send(ctx.res, 201, { Location: blobLocation(ctx, name, expected), 'Docker-Content-Digest': expected });
 }
 
 export async function uploadStatus(ctx: RequestContext, name: string, id: string): Promise<void> {

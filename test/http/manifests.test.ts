@@ -182,7 +182,7 @@ describe('GET/HEAD /v2/<name>/manifests/<reference>', () => {
     assert.equal(res.headers.get('content-type'), OCI_MANIFEST);
   });
 
-  it('answers MANIFEST_UNKNOWN for an unknown tag or digest, NAME_UNKNOWN for an unknown repository', async () => {
+  it('answers MANIFEST_UNKNOWN for an unknown tag, digest or repository (as registry:2)', async () => {
     const tag = await fetch(`${r.url}/v2/get/a/manifests/nope`);
     assert.equal(tag.status, 404);
     assert.deepEqual(await errorCodes(tag), ['MANIFEST_UNKNOWN']);
@@ -190,7 +190,7 @@ describe('GET/HEAD /v2/<name>/manifests/<reference>', () => {
     assert.deepEqual(await errorCodes(digest), ['MANIFEST_UNKNOWN']);
     const repo = await fetch(`${r.url}/v2/get/nothing/manifests/v1`);
     assert.equal(repo.status, 404);
-    assert.deepEqual(await errorCodes(repo), ['NAME_UNKNOWN']);
+    assert.deepEqual(await errorCodes(repo), ['MANIFEST_UNKNOWN']);
   });
 
   it('serves the manifest bytes as a blob too, as registry:2 does', async () => {
