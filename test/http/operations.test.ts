@@ -1,0 +1,103 @@
+// Operations: abandoned-upload purging, readiness from the storage probe, and the access log.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino from 'pino';
+import { defaultConfig } from '../../src/config/index.ts';
+import { startRegistry } from '../../src/http/server.ts';
+import { UploadPurger } from '../../src/maintenance/upload-purger.ts';
+import { startTestRegistry } from './harness.ts';
+
+describe('storage.maintenance.uploadpurging', () => {
+  it('purges uploads idle for longer than age, from storage and metadata, and keeps fresh ones', async () => {
+    const r = await startTestRegistry();
+    try {
+      const old = await fetch(`${r.url}/v2/purge/a/blobs/uploads/`, { method: 'POST' });
+      const oldLocation = old.headers.get('location')!;
+      const settings = { enabled: true, ageMs: 60_000, intervalMs: 60_000, dryrun: false };
+      const purger = new UploadPurger(r.services, settings, pino({ level: 'silent' }));
+      // Nothing is old yet.
+      assert.deepEqual(await purger.purgeOnce(), []);
+      // An hour later the session is abandoned.
+      const purged = await purger.purgeOnce(Date.now() + 3_600_000);
+      assert.deepEqual(purged, [old.headers.get('docker-upload-uuid')]);
+      assert.deepEqual(await readdir(join(r.root, 'uploads')), []);
+      const status = await fetch(oldLocation);
+      assert.equal(status.status, 404);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('only reports in dry-run mode', async () => {
+    const r = await startTestRegistry();
+    try {
+      const res = await fetch(`${r.url}/v2/purge/b/blobs/uploads/`, { method: 'POST' });
+      const purger = new UploadPurger(r.services, { enabled: true, ageMs: 1, intervalMs: 60_000, dryrun: true }, pino({ level: 'silent' }));
+      assert.equal((await purger.purgeOnce(Date.now() + 10_000)).length, 1);
+      assert.equal((await fetch(res.headers.get('location')!)).status, 204);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe('readiness (health.storagedriver)', () => {
+  it('turns 503 when the storage root disappears and recovers when it is back', async () => {
+    const { rename } = await import('node:fs/promises');
+    const r = await startTestRegistry((c) => {
+      c.health.storagedriver = { enabled: true, intervalMs: 100, threshold: 2 };
+    });
+    try {
+      assert.equal((await fetch(`${r.url}/readyz`)).status, 200);
+      await rename(join(r.root, 'tmp'), join(r.root, 'tmp-away'));
+      await new Promise((res) => setTimeout(res, 600));
+      const down = await fetch(`${r.url}/readyz`);
+      assert.equal(down.status, 503);
+      assert.ok(((await down.json()) as { failing: Record<string, string> }).failing.storagedriver);
+      await rename(join(r.root, 'tmp-away'), join(r.root, 'tmp'));
+      await new Promise((res) => setTimeout(res, 400));
+      assert.equal((await fetch(`${r.url}/readyz`)).status, 200);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe('access log', () => {
+  it('writes one JSON line per request with method, path, status, bytes, duration and request id, never the query', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const root = await mkdtemp(join(tmpdir(), 'berth-log-'));
+    const config = defaultConfig();
+    config.http.addr = '127.0.0.1:0';
+    config.storage.filesystem.rootdirectory = root;
+    config.log.fields = { service: 'registry' };
+    const registry = await startRegistry(config, pino({ level: 'info', base: { service: 'registry' } }, sink));
+    try {
+      await (await fetch(`${registry.url}/v2/_catalog?n=5&secret=hunter2`)).arrayBuffer();
+      await new Promise((res) => setTimeout(res, 50));
+      const line = lines.find((l) => l.msg === 'request')!;
+      assert.equal(line.method, 'GET');
+      assert.equal(line.path, '/v2/_catalog');
+      assert.equal(line.status, 200);
+      assert.equal(typeof line.bytes, 'number');
+      assert.equal(typeof line.durationMs, 'number');
+      assert.match(String(line.requestId), /^[0-9a-f-]{36}$/);
+      assert.equal(line.service, 'registry');
+      assert.ok(!JSON.stringify(lines).includes('hunter2'));
+    } finally {
+      await registry.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
