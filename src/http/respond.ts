@@ -9,7 +9,9 @@ export function send(res: ServerResponse, status: number, headers: Headers = {},
   const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', payload?.length ?? 0);
+  // RFC 9110 §8.6: no Content-Length on 204 (and nothing useful on 304).
+  if (status === 204 || status === 304) res.removeHeader('Content-Length');
+  else if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', payload?.length ?? 0);
   res.end(res.req.method === 'HEAD' ? undefined : payload);
 }
 

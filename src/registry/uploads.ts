@@ -171,7 +171,7 @@ export async function cancelUpload(ctx: RequestContext, name: string, id: string
   await ctx.services.uploadHashes.withLock(id, async () => {
     await sessionSize(ctx, name, id);
     await cancel(ctx, id);
-    send(ctx.res, 204);
+    send(ctx.res, 204, { 'Docker-Upload-UUID': id });
   });
 }
 

@@ -2,7 +2,7 @@
 // sent identically to distribution 2.8.2 and to berth (see harness.ts for what is compared).
 import { after, before, describe, it } from 'node:test';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { compare, digestOf, pushBlob, startPair, withQuery, type Pair } from './harness.ts';
+import { compare, digestOf, pushBlob, startPair, withQuery, type Pair, needsDistribution } from './harness.ts';
 
 // Content is generated once so both registries receive byte-identical requests.
 const A = randomBytes(1000);
@@ -15,7 +15,7 @@ const dMissing = digestOf(randomBytes(16));
 const EMPTY = Buffer.alloc(0);
 const octet = { 'Content-Type': 'application/octet-stream' };
 
-describe('differential: blobs and uploads', () => {
+describe('differential: blobs and uploads', needsDistribution, () => {
   let pair: Pair;
   before(async () => {
     pair = await startPair();

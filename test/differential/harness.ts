@@ -6,10 +6,15 @@
 import { request } from 'node:http';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { startBerth, startDistribution, type RunningServer } from '../helpers/processes.ts';
+import { hasCommand, startBerth, startDistribution, type RunningServer } from '../helpers/processes.ts';
 import { EXPECTED_DIFFERENCES, type ExpectedDifference } from './expected-differences.ts';
 
 export const selfCheck = process.env.DIFF_SELF_CHECK === '1';
+
+/** `describe` options: the reference registry is a Debian package CI installs; skip only without it. */
+export const needsDistribution = {
+  skip: !hasCommand('docker-registry') && 'docker-registry (CNCF Distribution, Debian package docker-registry) is not installed',
+};
 
 export interface Pair {
   distribution: RunningServer;
@@ -240,10 +245,14 @@ export function assertOnlyExpected(scenario: string, diffs: Difference[]): void 
     expected.some((e) => isThis(e, d) || (e.coversStep && e.step === d.step && seen(e)));
   const unexpected = diffs.filter((d) => !covered(d));
   const missing = expected.filter((e) => !seen(e));
+  // One block per step: the request, then `field: distribution | berth` for each difference.
+  const bySteps = new Map<string, Difference[]>();
+  for (const d of unexpected) bySteps.set(d.step, [...(bySteps.get(d.step) ?? []), d]);
   const lines = [
-    ...unexpected.map(
-      (d) =>
-        `UNEXPECTED ${d.step} [${d.field}] on ${d.request}\n    distribution: ${d.distribution ?? '<absent>'}\n    berth:        ${d.berth ?? '<absent>'}`,
+    ...[...bySteps].map(
+      ([step, ds]) =>
+        `UNEXPECTED ${step}: ${ds[0].request}   (distribution | berth)\n` +
+        ds.map((d) => `    ${d.field}: ${d.distribution ?? '<absent>'} | ${d.berth ?? '<absent>'}`).join('\n'),
     ),
     ...missing.map((e) => `EXPECTED DIFFERENCE NOT SEEN ${e.step} [${e.field}] (${e.reason})`),
   ];

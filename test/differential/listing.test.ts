@@ -1,7 +1,7 @@
 // Differential: tags/list (with n/last), _catalog pagination, and invalid repository names / tags.
 // A pair of its own: the catalog lists every repository, so no other scenario may add any.
 import { after, before, describe, it } from 'node:test';
-import { compare, digestOf, pushBlob, startPair, type Pair, type Recorder } from './harness.ts';
+import { compare, digestOf, pushBlob, startPair, type Pair, type Recorder, needsDistribution } from './harness.ts';
 
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
@@ -26,7 +26,7 @@ async function pushImage(r: Recorder, repo: string, tags: string[]): Promise<voi
   }
 }
 
-describe('differential: tags, catalog, names', () => {
+describe('differential: tags, catalog, names', needsDistribution, () => {
   let pair: Pair;
   before(async () => {
     pair = await startPair();

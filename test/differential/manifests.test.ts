@@ -2,7 +2,7 @@
 // GET/HEAD with the Accept headers real clients send, DELETE, and the OCI 1.1 referrers API.
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
-import { compare, digestOf, pushBlob, startPair, type Pair, type Recorder } from './harness.ts';
+import { compare, digestOf, pushBlob, startPair, type Pair, type Recorder, needsDistribution } from './harness.ts';
 
 const T = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -100,7 +100,7 @@ const get = (r: Recorder, id: string, repo: string, ref: string, accept?: string
 /** Every type a current client (containerd, skopeo) lists in Accept. */
 const ACCEPT_ALL = [T.ociIndex, T.ociManifest, T.dockerList, T.dockerManifest].join(', ');
 
-describe('differential: manifests', () => {
+describe('differential: manifests', needsDistribution, () => {
   let pair: Pair;
   before(async () => {
     pair = await startPair();

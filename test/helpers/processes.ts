@@ -109,6 +109,7 @@ async function launch(
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  const watchdog = child.pid ? startWatchdog(child.pid, work.path) : undefined;
   let log = '';
   const MAX_LOG = 1 << 20; // keep the tail only: a chatty server must not eat the test's memory
   const append = (b: Buffer) => {
@@ -118,13 +119,20 @@ async function launch(
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exitPromise = new Promise<void>((r) =>
+  const exitPromise = new Promise<void>((r) => {
     child.once('exit', (code, signal) => {
       exited = { code, signal };
       r();
-    }),
-  );
-  child.once('error', (err) => append(Buffer.from(`\n[spawn error] ${err.message}\n`)));
+    });
+    // A binary that cannot be spawned never emits 'exit'.
+    child.once('error', (err) => {
+      append(Buffer.from(`\n[spawn error] ${err.message}\n`));
+      if (!child.pid) {
+        exited = { code: null, signal: null };
+        r();
+      }
+    });
+  });
 
   const host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
@@ -132,13 +140,13 @@ async function launch(
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
     if (!stopped) {
       stopped = true;
+      // The watchdog goes first, so it can never signal a process group id reused later.
+      watchdog?.kill('SIGKILL');
       if (!exited && child.pid) {
         killGroup(child.pid, signal);
         const timer = setTimeout(() => child.pid && killGroup(child.pid, 'SIGKILL'), 5000);
         await exitPromise;
         clearTimeout(timer);
-        // Leftover grandchildren in the group (if the leader exited first) get no second chance.
-        killGroup(child.pid, 'SIGKILL');
       }
       child.stdout?.destroy();
       child.stderr?.destroy();
@@ -168,15 +176,31 @@ async function launch(
   return { url, host, port, root, pid: child.pid!, logs: () => log, stop };
 }
 
+/**
+ * If the test process dies without running its `after` hooks (killed by a CI timeout, SIGPIPE,
+ * Ctrl-C), the server would outlive it. This detached helper reads its stdin, which only ends
+ * when our side of the pipe closes, and then takes the server's process group down and removes
+ * the run's temp dir (config and default storage; never a caller-given root).
+ */
+function startWatchdog(pgid: number, workDir: string): ChildProcess {
+  // dash's kill wants `-s SIG --` before a negative (process group) id.
+  const script = 'cat >/dev/null; kill -s TERM -- "-$1" 2>/dev/null; sleep 5; kill -s KILL -- "-$1" 2>/dev/null; rm -rf "$2"';
+  const w = spawn('sh', ['-c', script, 'berth-test-watchdog', String(pgid), workDir], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
+  w.on('error', () => undefined);
+  w.unref();
+  (w.stdin as unknown as { unref?: () => void }).unref?.();
+  return w;
+}
+
+/** Signals the server's whole process group (it was spawned detached, so it leads one). */
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* already gone */
-    }
+    /* already gone */
   }
 }
 
