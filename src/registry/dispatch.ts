@@ -1,5 +1,5 @@
 // Maps a matched route and method to its handler; the one place that knows the API's shape.
-import { send, sendJSON } from '../http/respond.ts';
+import { sendJSON } from '../http/respond.ts';
 import { RegistryError } from './errors.ts';
 import { deleteBlob, getBlob } from './blobs.ts';
 import { listCatalog, listTags } from './listing.ts';
@@ -20,7 +20,13 @@ function methods(ctx: RequestContext, table: Record<string, Handler>): Promise<v
   return handler(ctx);
 }
 
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 export function dispatch(ctx: RequestContext, route: Route): Promise<void> | void {
+  // storage.maintenance.readonly: registry:2 refuses every write while it is set (e.g. during GC).
+  if (ctx.services.config.storage.maintenance.readonly.enabled && WRITES.has(ctx.req.method ?? '')) {
+    throw new RegistryError('UNSUPPORTED', { message: 'The operation is unsupported: the registry is in read-only mode (storage.maintenance.readonly)' });
+  }
   switch (route.kind) {
     case 'base':
       return methods(ctx, { GET: (c) => sendJSON(c.res, 200, {}) });
@@ -48,5 +54,4 @@ export function dispatch(ctx: RequestContext, route: Route): Promise<void> | voi
     case 'referrers':
       return methods(ctx, { GET: (c) => listReferrers(c, route.name, route.digest) });
   }
-  void send;
 }

@@ -101,3 +101,21 @@ describe('access log', () => {
     }
   });
 });
+
+describe('storage.maintenance.readonly', () => {
+  it('refuses every write with 405 UNSUPPORTED and keeps serving reads', async () => {
+    const r = await startTestRegistry((c) => {
+      c.storage.maintenance.readonly.enabled = true;
+    });
+    try {
+      const post = await fetch(`${r.url}/v2/ro/a/blobs/uploads/`, { method: 'POST' });
+      assert.equal(post.status, 405);
+      assert.equal(((await post.json()) as { errors: Array<{ code: string }> }).errors[0]!.code, 'UNSUPPORTED');
+      const put = await fetch(`${r.url}/v2/ro/a/manifests/latest`, { method: 'PUT', body: '{}' });
+      assert.equal(put.status, 405);
+      assert.equal((await fetch(`${r.url}/v2/_catalog`)).status, 200);
+    } finally {
+      await r.stop();
+    }
+  });
+});
