@@ -9,6 +9,32 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 const DEFAULT_PAGE = 10_000;
 
+const MANIFEST_COLUMNS = ['m.digest', 'm.media_type', 'm.size', 'm.artifact_type', 'm.subject_digest', 'm.config_digest', 'm.annotations', 'm.created_at'] as const;
+
+interface ManifestRow {
+  digest: string;
+  media_type: string;
+  size: number;
+  artifact_type: string | null;
+  subject_digest: string | null;
+  config_digest: string | null;
+  annotations: string | null;
+  created_at: number;
+}
+
+function toManifestRecord(row: ManifestRow): ManifestRecord {
+  return {
+    digest: row.digest,
+    mediaType: row.media_type,
+    size: Number(row.size),
+    artifactType: row.artifact_type,
+    subjectDigest: row.subject_digest,
+    configDigest: row.config_digest,
+    annotations: row.annotations,
+    createdAt: new Date(Number(row.created_at)),
+  };
+}
+
 export class KyselyMetadataStore implements MetadataStore {
   constructor(
     protected readonly db: Kysely<Database>,
@@ -134,22 +160,25 @@ export class KyselyMetadataStore implements MetadataStore {
     const row = await this.db
       .selectFrom('manifests as m')
       .innerJoin('repositories as r', 'r.id', 'm.repository_id')
-      .select(['m.digest', 'm.media_type', 'm.size', 'm.artifact_type', 'm.subject_digest', 'm.config_digest', 'm.annotations', 'm.created_at'])
+      .select(MANIFEST_COLUMNS)
       .where('r.name', '=', repository)
       .where('m.digest', '=', digest)
       .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      digest: row.digest,
-      mediaType: row.media_type,
-      size: Number(row.size),
-      artifactType: row.artifact_type,
-      subjectDigest: row.subject_digest,
-      configDigest: row.config_digest,
-      annotations: row.annotations,
-      createdAt: new Date(Number(row.created_at)),
-    };
+    return row && toManifestRecord(row);
   }
+
+  async taggedManifest(repository: string, tag: string): Promise<ManifestRecord | undefined> {
+    const row = await this.db
+      .selectFrom('tags as t')
+      .innerJoin('repositories as r', 'r.id', 't.repository_id')
+      .innerJoin('manifests as m', (j) => j.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.digest'))
+      .select(MANIFEST_COLUMNS)
+      .where('r.name', '=', repository)
+      .where('t.name', '=', tag)
+      .executeTakeFirst();
+    return row && toManifestRecord(row);
+  }
+
 
   async resolveTag(repository: string, tag: string): Promise<string | undefined> {
     const row = await this.db

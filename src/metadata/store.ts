@@ -64,6 +64,8 @@ export interface MetadataStore {
   putManifest(repository: string, manifest: NewManifest, tag?: string): Promise<PutManifestResult>;
   manifest(repository: string, digest: string): Promise<ManifestRecord | undefined>;
   resolveTag(repository: string, tag: string): Promise<string | undefined>;
+  /** The manifest a tag points at, in one lookup (the hot path of every pull). */
+  taggedManifest(repository: string, tag: string): Promise<ManifestRecord | undefined>;
   /** Removes the manifest, every tag pointing at it and its reference rows. */
   deleteManifest(repository: string, digest: string): Promise<boolean>;
   deleteTag(repository: string, tag: string): Promise<boolean>;

@@ -8,13 +8,6 @@ import { RegistryError } from './errors.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
 
-async function resolve(ctx: RequestContext, name: string, reference: string): Promise<string> {
-  const ref = parseReference(reference);
-  if (ref.kind === 'digest') return ref.digest;
-  const digest = await ctx.services.metadata.resolveTag(name, ref.tag);
-  if (!digest) throw unknown({ tag: ref.tag });
-  return digest;
-}
 
 /** registry:2 answers MANIFEST_UNKNOWN whether or not the repository exists; so does berth. */
 function unknown(detail: Record<string, string>): RegistryError {
@@ -23,9 +16,10 @@ function unknown(detail: Record<string, string>): RegistryError {
 
 export async function getManifest(ctx: RequestContext, name: string, reference: string): Promise<void> {
   const { metadata, blobs, manifestCache } = ctx.services;
-  const digest = await resolve(ctx, name, reference);
-  const record = await metadata.manifest(name, digest);
-  if (!record) throw unknown({ digest });
+  const ref = parseReference(reference);
+  const record = ref.kind === 'tag' ? await metadata.taggedManifest(name, ref.tag) : await metadata.manifest(name, ref.digest);
+  if (!record) throw unknown(ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
+  const digest = record.digest;
   const etag = `"${digest}"`;
   const headers = { 'Content-Type': record.mediaType, 'Docker-Content-Digest': digest, ETag: etag, 'Content-Length': record.size };
   if (ctx.req.headers['if-none-match'] === etag) return send(ctx.res, 304, headers);

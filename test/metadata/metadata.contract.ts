@@ -48,6 +48,8 @@ export function metadataContract(name: string, open: () => Promise<{ store: Meta
       const m = image([cfg], { artifactType: 'application/x-test', annotations: { a: 'b' } });
       assert.deepEqual(await store.putManifest('c/repo', m, 'v1'), { missingBlobs: [], missingChildren: [] });
       assert.equal(await store.resolveTag('c/repo', 'v1'), m.digest);
+      assert.equal((await store.taggedManifest('c/repo', 'v1'))?.digest, m.digest);
+      assert.equal(await store.taggedManifest('c/repo', 'nope'), undefined);
       const rec = await store.manifest('c/repo', m.digest);
       assert.equal(rec?.mediaType, m.mediaType);
       assert.equal(rec?.artifactType, 'application/x-test');
