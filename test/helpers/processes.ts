@@ -209,7 +209,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<RunningServer
     'berth',
     (config) =>
       opts.compiled
-        ? { cmd: process.execPath, args: [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', config], cwd: repoRoot }
+        ? { cmd: join(repoRoot, 'bin', 'berth.js'), args: ['serve', config], cwd: repoRoot } // as installed: the shebang's V8 flags apply
         : { cmd: process.execPath, args: ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'serve', config], cwd: repoRoot },
     opts,
   );
