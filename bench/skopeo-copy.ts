@@ -1,0 +1,114 @@
+// Row 3: skopeo push (oci: layout -> docker://) and pull (docker:// -> a fresh oci: dir) of a
+// multi-layer image of incompressible gzip layers.
+//
+// skopeo 1.9 remembers where it pushed each blob (blob-info cache) and, on the next push to the same
+// registry, mounts from there instead of uploading, even into a new repository. As root that cache
+// lives in /var/lib/containers/cache whatever HOME says, so each run executes skopeo as `nobody`
+// (setpriv), where the cache follows XDG_DATA_HOME: a fresh one per run. Each push also goes to a
+// fresh repository name, so the registry's own "blob already in this repo" HEAD check never hits.
+import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { makeOciLayout } from '../test/helpers/images.ts';
+import { log, median, run } from './client.ts';
+import { MiB, TARGETS, type Bench } from './context.ts';
+import { atLeast, type Row } from './report.ts';
+
+const NOBODY = 65534;
+
+function skopeoRunner(home: string) {
+  mkdirSync(join(home, 'run'), { recursive: true, mode: 0o700 });
+  const asNobody = process.getuid?.() === 0;
+  if (asNobody) chownTree(home, NOBODY);
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    XDG_DATA_HOME: join(home, 'data'),
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_CACHE_HOME: join(home, 'cache'),
+    XDG_RUNTIME_DIR: join(home, 'run'),
+    TMPDIR: home,
+    REGISTRY_AUTH_FILE: join(home, 'auth.json'),
+  };
+  return (args: string[]) =>
+    asNobody
+      ? run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'skopeo', ...args], { env })
+      : run('skopeo', args, { env });
+}
+
+function chownTree(p: string, uid: number): void {
+  chownSync(p, uid, uid);
+  for (const e of readdirSync(p, { withFileTypes: true })) {
+    if (e.isDirectory()) chownTree(join(p, e.name), uid);
+    else chownSync(join(p, e.name), uid, uid);
+  }
+}
+
+export const skopeoCopy: Bench = async (ctx) => {
+  const { imageBytes, imageLayers, reps } = ctx.sizes;
+  const base = join(ctx.work, 'skopeo');
+  mkdirSync(base, { recursive: true });
+  // skopeo runs as nobody: it must be able to read the layout and reach its own dirs.
+  chmodSync(ctx.work, 0o755);
+  chmodSync(base, 0o755);
+  log(`skopeo: writing a ${imageBytes / MiB} MiB ${imageLayers}-layer OCI layout`);
+  const layout = join(base, 'image');
+  const img = await makeOciLayout(layout, { tag: 'v1', layers: imageLayers, layerBytes: Math.floor(imageBytes / imageLayers) });
+  const image = img.images[0];
+  const total = image.layers.reduce((n, l) => n + l.size, 0) + image.config.size + image.manifest.size;
+  const push: Record<string, number[]> = {};
+  const pull: Record<string, number[]> = {};
+  let k = 0;
+  for (let i = 0; i < reps; i++) {
+    for (const t of TARGETS) {
+      const s = ctx.servers[t];
+      if (!s || (push[t]?.length ?? 0) < i) continue; // skip after a failure
+      const repo = `bench/skopeo-${i}`;
+      const home = join(base, `home-${k++}`);
+      const skopeo = skopeoRunner(home);
+      try {
+        ctx.phase('skopeo-push');
+        await run('sync', []);
+        let t0 = performance.now();
+        await skopeo(['copy', '-q', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout}:v1`, `docker://${s.host}/${repo}:v1`]);
+        (push[t] ??= []).push(total / 1e6 / ((performance.now() - t0) / 1000));
+        ctx.phase('skopeo-pull');
+        const dest = join(home, 'pulled');
+        await run('sync', []);
+        t0 = performance.now();
+        await skopeo(['copy', '-q', '--src-tls-verify=false', `docker://${s.host}/${repo}:v1`, `oci:${dest}:v1`]);
+        (pull[t] ??= []).push(total / 1e6 / ((performance.now() - t0) / 1000));
+        const got = new Set(readdirSync(join(dest, 'blobs', 'sha256')).map((h) => `sha256:${h}`));
+        const missing = [image.manifest.digest, image.config.digest, ...image.layers.map((l) => l.digest)].filter((d) => !got.has(d));
+        if (missing.length) throw new Error(`pulled layout lacks ${missing.join(', ')}`);
+        log(`skopeo ${t} #${i + 1}: push ${push[t].at(-1)!.toFixed(0)} MB/s, pull ${pull[t].at(-1)!.toFixed(0)} MB/s`);
+      } catch (e) {
+        ctx.error(`skopeo ${t}: ${(e as Error).message}`);
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    }
+  }
+  rmSync(layout, { recursive: true, force: true });
+  const m = (xs?: number[]) => (xs?.length === reps ? median(xs) : undefined);
+  const label = `${imageBytes / MiB} MiB ${imageLayers}-layer image`;
+  const pushRow: Row = {
+    bench: 'skopeo',
+    metric: `push ${label}`,
+    unit: 'MB/s',
+    better: 'higher',
+    distribution: m(push.distribution),
+    berth: m(push.berth),
+    target: '>= 2x dist',
+  };
+  pushRow.verdict = atLeast(pushRow, 2);
+  const pullRow: Row = {
+    bench: 'skopeo',
+    metric: `pull ${label}`,
+    unit: 'MB/s',
+    better: 'higher',
+    distribution: m(pull.distribution),
+    berth: m(pull.berth),
+  };
+  return [pushRow, pullRow];
+};
