@@ -2,7 +2,7 @@
 // Each write that must be all-or-nothing (a manifest with its references and tag) is one transaction;
 // foreign keys make a dangling tag impossible rather than unlikely.
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from './schema.ts';
+import type { Database, ManifestsTable } from './schema.ts';
 import type { ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from './store.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -11,16 +11,8 @@ const DEFAULT_PAGE = 10_000;
 
 const MANIFEST_COLUMNS = ['m.digest', 'm.media_type', 'm.size', 'm.artifact_type', 'm.subject_digest', 'm.config_digest', 'm.annotations', 'm.created_at'] as const;
 
-interface ManifestRow {
-  digest: string;
-  media_type: string;
-  size: number;
-  artifact_type: string | null;
-  subject_digest: string | null;
-  config_digest: string | null;
-  annotations: string | null;
-  created_at: number;
-}
+/** A manifests row as selected by MANIFEST_COLUMNS. */
+type ManifestRow = Omit<ManifestsTable, 'repository_id'>;
 
 function toManifestRecord(row: ManifestRow): ManifestRecord {
   return {
