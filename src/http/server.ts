@@ -38,7 +38,20 @@ export async function startRegistry(config: BerthConfig, log: Logger): Promise<R
   const purger = new UploadPurger(services, config.storage.maintenance.uploadpurging, log);
   purger.start();
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => void handle(req, res, services, health));
+  let shuttingDown = false;
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+    if (shuttingDown) {
+      // A keep-alive connection must not outlive shutdown: answer this request, then close.
+      res.shouldKeepAlive = false;
+    } else {
+      // A response that was in flight when shutdown began leaves its connection idle but open;
+      // server.close() would then wait for the keep-alive timeout. Close it as soon as it idles.
+      res.once('finish', () => {
+        if (shuttingDown) setImmediate(() => server.closeIdleConnections());
+      });
+    }
+    void handle(req, res, services, health);
+  });
   const { host, port } = parseListenAddress(config.http.addr);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -51,6 +64,7 @@ export async function startRegistry(config: BerthConfig, log: Logger): Promise<R
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      shuttingDown = true;
       health.stop();
       purger.stop();
       // Stop accepting, let in-flight requests finish (bounded by http.draintimeout when set).

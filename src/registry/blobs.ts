@@ -3,6 +3,7 @@
 import { pipeline } from 'node:stream/promises';
 import { parseDigest } from '../oci/digest.ts';
 import { send } from '../http/respond.ts';
+import { canSendFile, sendFileBody } from '../http/zero-copy.ts';
 import { BlobNotFoundError } from '../storage/blob-store.ts';
 import { RegistryError } from './errors.ts';
 import { parseRange } from './range.ts';
@@ -49,15 +50,23 @@ export async function getBlob(ctx: RequestContext, name: string, digestParam: st
     res.end();
     return;
   }
-  let stream;
   try {
-    stream = await services.blobs.read(digest, range.kind === 'range' ? range.range : undefined);
+    if (services.blobs.openFile && canSendFile(req)) {
+      const file = await services.blobs.openFile(digest);
+      try {
+        await sendFileBody(req, res, file, start, end - start + 1);
+      } finally {
+        await file.close();
+      }
+      return;
+    }
+    const stream = await services.blobs.read(digest, range.kind === 'range' ? range.range : undefined);
+    await pipeline(stream, res);
   } catch (e) {
     // Linked in metadata but gone from storage (deleted by hand, or a GC race): say so, do not hang.
     if (e instanceof BlobNotFoundError) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } });
     throw e;
   }
-  await pipeline(stream, res);
 }
 
 export async function deleteBlob(ctx: RequestContext, name: string, digestParam: string): Promise<void> {

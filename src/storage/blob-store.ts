@@ -1,6 +1,7 @@
 // The storage driver contract: content-addressed blobs plus upload sessions. Everything above it
 // (registry handlers, GC, import) speaks only this interface, so a filesystem, S3 or in-memory
 // driver can sit underneath. The contract test suite in test/storage runs against every driver.
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 export interface ByteRange {
@@ -41,8 +42,21 @@ export interface BlobStore {
   stat(digest: string): Promise<BlobInfo | undefined>;
   /** Streams a blob, or a byte range of it. Rejects with BlobNotFoundError when absent. */
   read(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * For drivers on a local filesystem: the blob as an open file, so HTTP can hand it to the kernel
+   * (sendfile) instead of streaming it through JavaScript. The caller closes the handle.
+   * Rejects with BlobNotFoundError when absent.
+   */
+  openFile?(digest: string): Promise<FileHandle>;
   /** Writes a small blob (a manifest) atomically; a no-op when it already exists. */
   put(digest: string, data: Buffer): Promise<void>;
+  /**
+   * For drivers on a local filesystem: makes the file at `path` the blob `digest` without copying
+   * its bytes (a hard link; `berth import` uses it). The caller has verified the digest. Resolves
+   * false when that is impossible here (another filesystem, links not permitted); the caller then
+   * streams the bytes through `uploads` instead.
+   */
+  importFile?(digest: string, path: string): Promise<boolean>;
   delete(digest: string): Promise<void>;
   walk(): AsyncIterable<BlobInfo>;
   /** A URL the client may fetch the blob from directly (presigned object storage), when the driver offers one. */

@@ -1,0 +1,197 @@
+/*
+ * Zero-copy blob responses: sendfile(2) from a blob file to a client socket, as Go's net/http
+ * (and so registry:2) and nginx do. Node has no sendfile, and copying through user space costs
+ * a read and a write per chunk plus the buffers' memory.
+ *
+ * Each transfer runs on its own thread, not libuv's pool: a slow client can block a transfer
+ * for a long time, and parking it on one of libuv's four pool threads would stall every
+ * fs call in the process. The thread works on dup()ed descriptors, so if Node closes its socket
+ * (client gone, server shutting down) the numbers can never be reused under the transfer.
+ *
+ * JS API: sendfile(socketFd, fileFd, offset, length, idleTimeoutMs) -> Promise<number>
+ * resolves with the bytes sent (== length), rejects with an Error whose `code` is the errno name.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+typedef struct {
+  int out_fd;
+  int in_fd;
+  off_t offset;
+  uint64_t remaining;
+  uint64_t sent;
+  int idle_timeout_ms;
+  int err;
+  napi_deferred deferred;
+  napi_threadsafe_function done;
+} transfer_t;
+
+/* Poll in slices so an idle client is noticed without a timer per transfer. */
+#define POLL_SLICE_MS 1000
+/* Linux caps one sendfile call at 0x7ffff000 bytes. */
+#define MAX_CALL ((uint64_t)1 << 30)
+
+static void run_transfer(transfer_t *t) {
+  int idle_ms = 0;
+  while (t->remaining > 0) {
+    size_t count = (size_t)(t->remaining < MAX_CALL ? t->remaining : MAX_CALL);
+    ssize_t n = sendfile(t->out_fd, t->in_fd, &t->offset, count);
+    if (n > 0) {
+      t->remaining -= (uint64_t)n;
+      t->sent += (uint64_t)n;
+      idle_ms = 0;
+      continue;
+    }
+    if (n == 0) { /* the file is shorter than promised: never send a short body silently */
+      t->err = EIO;
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) {
+      t->err = errno;
+      return;
+    }
+    /* Socket buffer full: wait until the client has read some of it. */
+    struct pollfd p = { .fd = t->out_fd, .events = POLLOUT, .revents = 0 };
+    int r = poll(&p, 1, POLL_SLICE_MS);
+    if (r < 0 && errno != EINTR) {
+      t->err = errno;
+      return;
+    }
+    if (r == 0) {
+      idle_ms += POLL_SLICE_MS;
+      if (t->idle_timeout_ms > 0 && idle_ms >= t->idle_timeout_ms) {
+        t->err = ETIMEDOUT;
+        return;
+      }
+    }
+    /* POLLERR/POLLHUP: the next sendfile reports the error. */
+  }
+}
+
+static void *thread_main(void *arg) {
+  transfer_t *t = (transfer_t *)arg;
+  run_transfer(t);
+  close(t->out_fd);
+  close(t->in_fd);
+  napi_call_threadsafe_function(t->done, t, napi_tsfn_blocking);
+  napi_release_threadsafe_function(t->done, napi_tsfn_release);
+  return NULL;
+}
+
+static const char *errno_code(int e) {
+  switch (e) {
+    case EPIPE: return "EPIPE";
+    case ECONNRESET: return "ECONNRESET";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EIO: return "EIO";
+    case EBADF: return "EBADF";
+    case EINVAL: return "EINVAL";
+    case ENOTCONN: return "ENOTCONN";
+    case ENOMEM: return "ENOMEM";
+    default: return "ESENDFILE";
+  }
+}
+
+static void finish_on_js_thread(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  (void)context;
+  transfer_t *t = (transfer_t *)data;
+  if (env != NULL) {
+    if (t->err == 0) {
+      napi_value sent;
+      napi_create_double(env, (double)t->sent, &sent);
+      napi_resolve_deferred(env, t->deferred, sent);
+    } else {
+      napi_value code, msg, error, sent;
+      napi_create_string_utf8(env, errno_code(t->err), NAPI_AUTO_LENGTH, &code);
+      napi_create_string_utf8(env, strerror(t->err), NAPI_AUTO_LENGTH, &msg);
+      napi_create_error(env, code, msg, &error);
+      napi_create_double(env, (double)t->sent, &sent);
+      napi_set_named_property(env, error, "bytesSent", sent);
+      napi_reject_deferred(env, t->deferred, error);
+    }
+  }
+  free(t);
+}
+
+static napi_value throw_error(napi_env env, const char *code, const char *msg) {
+  napi_throw_error(env, code, msg);
+  return NULL;
+}
+
+static napi_value js_sendfile(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
+    return throw_error(env, "EINVAL", "sendfile(socketFd, fileFd, offset, length, idleTimeoutMs)");
+  }
+  int32_t out_fd, in_fd, idle;
+  double offset, length;
+  if (napi_get_value_int32(env, argv[0], &out_fd) != napi_ok || napi_get_value_int32(env, argv[1], &in_fd) != napi_ok ||
+      napi_get_value_double(env, argv[2], &offset) != napi_ok || napi_get_value_double(env, argv[3], &length) != napi_ok ||
+      napi_get_value_int32(env, argv[4], &idle) != napi_ok || out_fd < 0 || in_fd < 0 || offset < 0 || length < 0) {
+    return throw_error(env, "EINVAL", "sendfile: bad arguments");
+  }
+
+  transfer_t *t = calloc(1, sizeof(transfer_t));
+  if (t == NULL) return throw_error(env, "ENOMEM", "sendfile: out of memory");
+  t->out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, 0);
+  t->in_fd = fcntl(in_fd, F_DUPFD_CLOEXEC, 0);
+  if (t->out_fd < 0 || t->in_fd < 0) {
+    int e = errno;
+    if (t->out_fd >= 0) close(t->out_fd);
+    if (t->in_fd >= 0) close(t->in_fd);
+    free(t);
+    return throw_error(env, errno_code(e), strerror(e));
+  }
+  t->offset = (off_t)offset;
+  t->remaining = (uint64_t)length;
+  t->idle_timeout_ms = idle;
+
+  napi_value promise, name;
+  napi_create_promise(env, &t->deferred, &promise);
+  napi_create_string_utf8(env, "berth.sendfile", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, finish_on_js_thread, &t->done) != napi_ok) {
+    close(t->out_fd);
+    close(t->in_fd);
+    free(t);
+    return throw_error(env, "ESENDFILE", "sendfile: cannot create completion callback");
+  }
+
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  /* The loop needs almost no stack; keep thousands of concurrent pulls cheap. */
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  pthread_t thread;
+  int rc = pthread_create(&thread, &attr, thread_main, t);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    napi_release_threadsafe_function(t->done, napi_tsfn_abort);
+    close(t->out_fd);
+    close(t->in_fd);
+    /* the promise is dropped unsettled; throwing tells the caller to fall back */
+    free(t);
+    return throw_error(env, errno_code(rc), strerror(rc));
+  }
+  return promise;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, js_sendfile, NULL, &fn);
+  napi_set_named_property(env, exports, "sendfile", fn);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,75 @@
+// Zero-copy blob bodies: hands a file range to the kernel with sendfile(2) (native/sendfile),
+// the way registry:2 (Go's net/http) and nginx serve files. Only for plain HTTP/1.1 sockets:
+// TLS and HTTP/2 frame the bytes in user space, so they take the streaming path.
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface SendfileAddon {
+  sendfile(socketFd: number, fileFd: number, offset: number, length: number, idleTimeoutMs: number): Promise<number>;
+}
+
+// A client that reads nothing for this long loses its connection (as a stalled stream would).
+const IDLE_TIMEOUT_MS = 5 * 60_000;
+
+function loadAddon(): SendfileAddon | undefined {
+  // BERTH_SENDFILE=0 forces the streaming path (benchmarks, troubleshooting).
+  if (process.env.BERTH_SENDFILE === '0' || process.platform !== 'linux') return undefined;
+  // src/http and dist/http are both two levels below the package root.
+  const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'sendfile', 'build', 'Release', 'berth_sendfile.node');
+  if (!existsSync(file)) return undefined;
+  try {
+    const addon = createRequire(import.meta.url)(file) as Partial<SendfileAddon>;
+    return typeof addon.sendfile === 'function' ? (addon as SendfileAddon) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const addon = loadAddon();
+
+/** Whether blob bodies go out through sendfile(2) in this process (for logs and tests). */
+export const zeroCopyAvailable = addon !== undefined;
+
+function socketFd(req: IncomingMessage): number | undefined {
+  const socket = req.socket as typeof req.socket & { encrypted?: boolean; _handle?: { fd?: number } };
+  if (req.httpVersionMajor !== 1 || socket.encrypted || socket.destroyed) return undefined;
+  const fd = socket._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/** True when sendBody() can serve this request without copying through user space. */
+export function canSendFile(req: IncomingMessage): boolean {
+  return addon !== undefined && socketFd(req) !== undefined;
+}
+
+/**
+ * Writes the response head (status and headers already set on `res`), then `length` bytes of
+ * `file` from `offset` straight from the page cache to the socket. If the transfer fails midway
+ * the connection is destroyed: the client sees a short body, never a wrong one.
+ */
+export async function sendFileBody(req: IncomingMessage, res: ServerResponse, file: FileHandle, offset: number, length: number): Promise<void> {
+  const fd = socketFd(req);
+  if (!addon || fd === undefined) throw new Error('zero-copy send is not available for this request');
+  res.flushHeaders();
+  const socket = res.socket;
+  if (!socket) return;
+  // The head must be in the kernel before the body: sendfile writes behind Node's back.
+  if (socket.writableLength > 0) {
+    await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+    if (socket.destroyed) return;
+  }
+  try {
+    await addon.sendfile(fd, file.fd, offset, length, IDLE_TIMEOUT_MS);
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
+  // Node has written no body bytes itself; with Content-Length set, end() adds nothing and keeps
+  // the connection usable for the next request.
+  res.end();
+}
