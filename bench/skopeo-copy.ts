@@ -1,6 +1,10 @@
 // Row 3: skopeo push (oci: layout -> docker://) and pull (docker:// -> a fresh oci: dir) of a
 // multi-layer image of incompressible gzip layers.
 //
+// The push row's reference is skopeo copying the same layout to a local `dir:`: what skopeo costs
+// by itself (reading, digesting, writing 256 MiB) with no registry at all. No registry can make a
+// push faster than that, so it bounds the achievable push ratio: dist_time / floor_time.
+//
 // skopeo 1.9 remembers where it pushed each blob (blob-info cache) and, on the next push to the same
 // registry, mounts from there instead of uploading, even into a new repository. As root that cache
 // lives in /var/lib/containers/cache whatever HOME says, so each run executes skopeo as `nobody`
@@ -12,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { makeOciLayout } from '../test/helpers/images.ts';
 import { log, median, run } from './client.ts';
 import { MiB, TARGETS, type Bench } from './context.ts';
-import { atLeast, type Row } from './report.ts';
+import { atLeast, fmt, type Row } from './report.ts';
 
 const NOBODY = 65534;
 
@@ -57,9 +61,26 @@ export const skopeoCopy: Bench = async (ctx) => {
   const image = img.images[0];
   const total = image.layers.reduce((n, l) => n + l.size, 0) + image.config.size + image.manifest.size;
   const push: Record<string, number[]> = {};
+  const floor: number[] = [];
   const pull: Record<string, number[]> = {};
   let k = 0;
   for (let i = 0; i < reps; i++) {
+    {
+      const home = join(base, `home-${k++}`);
+      const skopeo = skopeoRunner(home);
+      try {
+        ctx.phase('skopeo-floor');
+        await run('sync', []);
+        const t0 = performance.now();
+        await skopeo(['copy', '-q', '--preserve-digests', `oci:${layout}:v1`, `dir:${join(home, 'dir')}`]);
+        floor.push(total / 1e6 / ((performance.now() - t0) / 1000));
+        log(`skopeo to dir: #${i + 1}: ${floor.at(-1)!.toFixed(0)} MB/s`);
+      } catch (e) {
+        ctx.error(`skopeo to dir: ${(e as Error).message}`);
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    }
     for (const t of TARGETS) {
       const s = ctx.servers[t];
       if (!s || (push[t]?.length ?? 0) < i) continue; // skip after a failure
@@ -99,9 +120,15 @@ export const skopeoCopy: Bench = async (ctx) => {
     better: 'higher',
     distribution: m(push.distribution),
     berth: m(push.berth),
+    reference: floor.length ? median(floor) : undefined,
+    referenceName: 'skopeo to dir:',
     target: '>= 2x dist',
   };
   pushRow.verdict = atLeast(pushRow, 2);
+  if (pushRow.reference && pushRow.distribution && pushRow.berth) {
+    const ceiling = pushRow.reference / pushRow.distribution;
+    pushRow.note = `skopeo alone (to a local dir:) runs at ${fmt(pushRow.reference)} MB/s, so no registry can push faster than ${ceiling.toFixed(2)}x distribution here; berth reaches ${((100 * pushRow.berth) / pushRow.reference).toFixed(0)}% of skopeo's own speed`;
+  }
   const pullRow: Row = {
     bench: 'skopeo',
     metric: `pull ${label}`,
