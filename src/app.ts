@@ -1,18 +1,49 @@
 // Builds the registry's services from configuration: storage driver, metadata store, caches.
 // Drivers are chosen by name here so adding a backend means adding a factory, not editing handlers.
+// The S3, PostgreSQL and Redis clients are imported only when configured: together they cost ~40 MiB
+// of memory that a single-node registry on the embedded default should not pay.
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { BerthConfig } from './config/index.ts';
+import type { MetadataStore } from './metadata/store.ts';
+import type { BlobStore } from './storage/blob-store.ts';
 import { FilesystemBlobStore } from './storage/drivers/filesystem.ts';
 import { openSqliteMetadata } from './metadata/sqlite.ts';
 import { ManifestCache } from './registry/manifest-cache.ts';
 import { UploadHashes } from './registry/upload-hashes.ts';
+import { UploadStateSigner } from './registry/upload-state.ts';
 import type { RegistryServices } from './registry/services.ts';
 
-export async function openServices(config: BerthConfig, log: Logger): Promise<RegistryServices> {
+export async function openBlobStore(config: BerthConfig): Promise<BlobStore> {
+  if (config.storage.driver === 's3' && config.storage.s3) {
+    const { S3BlobStore } = await import('./storage/drivers/s3.ts');
+    return S3BlobStore.open(config.storage.s3);
+  }
+  return FilesystemBlobStore.open(resolve(config.storage.filesystem.rootdirectory));
+}
+
+export async function openMetadata(config: BerthConfig, log: Logger): Promise<MetadataStore> {
+  const { metadata } = config.berth;
+  if (metadata.driver === 'postgres' && metadata.postgres) {
+    const { openPostgresMetadata } = await import('./metadata/postgres.ts');
+    return openPostgresMetadata({ ...metadata.postgres, onPoolError: (err) => log.warn({ err }, 'PostgreSQL connection error') });
+  }
   const root = resolve(config.storage.filesystem.rootdirectory);
-  const blobs = await FilesystemBlobStore.open(root);
-  const metadataPath = config.berth.metadata.sqlite.path ?? join(root, 'berth.sqlite');
-  const metadata = await openSqliteMetadata(metadataPath);
-  return { config, blobs, metadata, manifestCache: new ManifestCache(), uploadHashes: new UploadHashes(), log };
+  return openSqliteMetadata(metadata.sqlite.path ?? join(root, 'berth.sqlite'));
+}
+
+export async function openServices(config: BerthConfig, log: Logger): Promise<RegistryServices> {
+  const blobs = await openBlobStore(config);
+  let metadata = await openMetadata(config, log);
+  let contentCache: RegistryServices['contentCache'];
+  if (config.storage.cache.blobdescriptor === 'redis' && config.redis) {
+    // Shared cache for replicas (src/cache); its metadata.close() closes the Redis connection too.
+    const { openRedisCache } = await import('./cache/open.ts');
+    ({ metadata, contentCache } = await openRedisCache(config.redis, metadata, log));
+  }
+  const uploadState = new UploadStateSigner(config.http.secret);
+  if (uploadState.ephemeral && config.berth.metadata.driver === 'postgres') {
+    log.warn('http.secret is not set: with several replicas, an upload begun on one fails on another; give every replica the same http.secret');
+  }
+  return { config, blobs, metadata, manifestCache: new ManifestCache(), ...(contentCache && { contentCache }), uploadHashes: new UploadHashes(), uploadState, log };
 }

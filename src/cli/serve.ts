@@ -12,7 +12,14 @@ export async function serve(configPath: string | undefined): Promise<void> {
   for (const w of warnings) log.warn(w);
   const registry = await startRegistry(config, log);
   log.info(
-    { url: registry.url, data: resolve(config.storage.filesystem.rootdirectory), config: path ?? '(defaults)', deleteEnabled: config.storage.delete.enabled },
+    {
+      url: registry.url,
+      // Where things live, never how to log in: no keys or passwords here.
+      blobs: config.storage.driver === 's3' ? `s3://${config.storage.s3?.bucket}/${config.storage.s3?.rootDirectory ?? ''}` : resolve(config.storage.filesystem.rootdirectory),
+      metadata: config.berth.metadata.driver,
+      config: path ?? '(defaults)',
+      deleteEnabled: config.storage.delete.enabled,
+    },
     `berth is serving the registry API on ${registry.url}/v2/`,
   );
   if (!path && process.stderr.isTTY) {

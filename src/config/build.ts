@@ -1,7 +1,7 @@
 // Turns a validated config file into BerthConfig: fills berth's defaults, converts units,
 // and applies the few rules distribution applies after parsing.
 import type { FileConfig } from './schema.ts';
-import { ConfigError, type BerthConfig, type LogLevel } from './types.ts';
+import { ConfigError, type BerthConfig, type LogLevel, type RedisConfig } from './types.ts';
 import type { Warning } from './keytree.ts';
 
 const H = 3_600_000;
@@ -22,8 +22,14 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
   const { log, storage, http, health, berth } = f;
   const purge = storage?.maintenance?.uploadpurging;
   const sd = health?.storagedriver;
-  if (storage?.cache?.blobdescriptor === 'redis') {
-    warnings.push({ text: 'storage.cache.blobdescriptor: redis is not supported yet; blob descriptors are not cached' });
+  if (storage?.cache?.blobdescriptor === 'redis' && !f.redis?.addr) {
+    throw new ConfigError('config: storage.cache.blobdescriptor: redis needs redis.addr', 'redis.addr');
+  }
+  if (storage?.s3?.v4auth === false) warnings.push({ text: 'storage.s3.v4auth: false is ignored; berth always signs with AWS Signature Version 4' });
+  const metadataDriver = berth?.metadata?.driver ?? 'sqlite';
+  const pg = berth?.metadata?.postgres;
+  if (metadataDriver === 'postgres' && !pg?.url && !pg?.host) {
+    throw new ConfigError('config: berth.metadata.postgres: driver postgres needs url or host', 'berth.metadata.postgres');
   }
   return {
     version: f.version ?? '0.1',
@@ -35,7 +41,9 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
       accesslog: { disabled: log?.accesslog?.disabled ?? false },
     },
     storage: {
+      driver: storage?.s3 ? 's3' : 'filesystem',
       filesystem: { rootdirectory: storage?.filesystem?.rootdirectory ?? './data' },
+      ...(storage?.s3 && { s3: s3(storage.s3) }),
       delete: { enabled: storage?.delete?.enabled ?? false },
       cache: storage?.cache?.blobdescriptor ? { blobdescriptor: storage.cache.blobdescriptor } : {},
       maintenance: {
@@ -69,10 +77,12 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
         threshold: sd?.threshold === undefined ? 3 : Math.max(sd.threshold, 1),
       },
     },
+    ...(f.redis?.addr && { redis: redis(f.redis as FileRedis & { addr: string }) }),
     berth: {
       metadata: {
-        driver: berth?.metadata?.driver ?? 'sqlite',
+        driver: metadataDriver,
         sqlite: berth?.metadata?.sqlite?.path !== undefined ? { path: berth.metadata.sqlite.path } : {},
+        ...(pg && { postgres: postgres(pg) }),
       },
       upload: { chunkMinLength: berth?.upload?.chunkminlength ?? 0 },
     },
@@ -101,4 +111,67 @@ function tls(t: FileTls | undefined): Pick<BerthConfig['http'], 'tls'> {
       ...(t.minimumtls !== undefined && { minimumtls: t.minimumtls }),
     },
   };
+}
+
+type FileS3 = NonNullable<NonNullable<FileConfig['storage']>['s3']>;
+
+function s3(o: FileS3): NonNullable<BerthConfig['storage']['s3']> {
+  if (!o.bucket) throw new ConfigError('config: storage.s3.bucket: required', 'storage.s3.bucket');
+  if (!o.region) throw new ConfigError('config: storage.s3.region: required', 'storage.s3.region');
+  if ((o.accesskey === undefined) !== (o.secretkey === undefined)) {
+    const missing = o.accesskey === undefined ? 'accesskey' : 'secretkey';
+    throw new ConfigError(`config: storage.s3.${missing}: required with storage.s3.${missing === 'accesskey' ? 'secretkey' : 'accesskey'} (or leave both out to use the AWS credential chain)`, `storage.s3.${missing}`);
+  }
+  return dropUndefined({
+    accessKey: o.accesskey,
+    secretKey: o.secretkey,
+    region: o.region,
+    regionEndpoint: o.regionendpoint || undefined,
+    bucket: o.bucket,
+    rootDirectory: o.rootdirectory,
+    forcePathStyle: o.forcepathstyle,
+    secure: o.secure,
+    skipVerify: o.skipverify,
+    chunkSize: o.chunksize,
+    multipartCopyChunkSize: o.multipartcopychunksize,
+    multipartCopyMaxConcurrency: o.multipartcopymaxconcurrency,
+    multipartCopyThresholdSize: o.multipartcopythresholdsize,
+  }) as NonNullable<BerthConfig['storage']['s3']>;
+}
+
+type FileRedis = NonNullable<FileConfig['redis']>;
+
+function redis(r: FileRedis & { addr: string }): RedisConfig {
+  return {
+    addr: r.addr,
+    ...(r.password !== undefined && { password: r.password }),
+    db: r.db ?? 0,
+    // distribution's defaults are "no timeout"; berth bounds them so a dead Redis is noticed.
+    dialTimeoutMs: r.dialtimeout || 2_000,
+    readTimeoutMs: r.readtimeout || 2_000,
+    writeTimeoutMs: r.writetimeout || 2_000,
+    pool: { maxIdle: r.pool?.maxidle ?? 16, maxActive: r.pool?.maxactive ?? 64, idleTimeoutMs: r.pool?.idletimeout ?? 300_000 },
+    tls: { enabled: r.tls?.enabled ?? false },
+  };
+}
+
+type FilePostgres = NonNullable<NonNullable<NonNullable<FileConfig['berth']>['metadata']>['postgres']>;
+
+function postgres(p: FilePostgres): NonNullable<BerthConfig['berth']['metadata']['postgres']> {
+  return dropUndefined({
+    url: p.url,
+    host: p.host,
+    port: p.port,
+    user: p.user,
+    password: p.password,
+    database: p.database,
+    poolSize: p.poolsize,
+    schema: p.schema,
+    statementTimeoutMs: p.statementtimeout,
+    connectTimeoutMs: p.connecttimeout,
+  });
+}
+
+function dropUndefined<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

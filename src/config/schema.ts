@@ -26,7 +26,8 @@ const httpUrl = (s: string) => {
 const logLevel = () => oneOf(['error', 'warn', 'warning', 'info', 'debug', 'panic', 'fatal', 'trace'], true);
 
 const AUTH = 'is not supported yet; requests are not authenticated: anyone who can reach berth can push, pull and delete images';
-const DRIVER = 'is not supported yet; ignored, berth stores data in storage.filesystem';
+const DRIVER = 'is not supported yet; berth stores blobs with storage.filesystem or storage.s3';
+const MiB = 1024 * 1024;
 
 const storage = section(
   {
@@ -48,7 +49,33 @@ const storage = section(
     redirect: section({ disable: bool() }),
     tag: unsupported(),
     // Distribution's other storage drivers. Alone they are a ConfigError (see drivers.ts).
-    s3: unsupported(DRIVER),
+    // Distribution's S3 driver parameters (registry/storage/driver/s3-aws), same names and units.
+    s3: section({
+      accesskey: str(),
+      secretkey: str(),
+      region: str(z.string().min(1, { error: 'must not be empty' })),
+      regionendpoint: str(),
+      bucket: str(z.string().min(1, { error: 'must not be empty' })),
+      rootdirectory: str(),
+      forcepathstyle: bool(),
+      secure: bool(),
+      skipverify: bool(),
+      // berth always signs with Signature Version 4; build() warns when this asks for v2.
+      v4auth: bool(),
+      chunksize: int(5 * MiB),
+      multipartcopychunksize: int(5 * MiB),
+      multipartcopymaxconcurrency: int(1),
+      multipartcopythresholdsize: int(0),
+      encrypt: unsupported('is not supported yet; objects are written without requesting server-side encryption'),
+      keyid: unsupported('is not supported yet; objects are written without requesting server-side encryption'),
+      storageclass: unsupported('is not supported yet; objects get the bucket\'s default storage class'),
+      objectacl: unsupported('is not supported yet; objects get the bucket\'s default ACL'),
+      useragent: unsupported(),
+      usedualstack: unsupported(),
+      accelerate: unsupported(),
+      sessiontoken: unsupported('is not supported as a setting; give temporary credentials through AWS_SESSION_TOKEN'),
+      loglevel: unsupported(),
+    }),
     gcs: unsupported(DRIVER),
     azure: unsupported(DRIVER),
     swift: unsupported(DRIVER),
@@ -109,7 +136,17 @@ export const fileSchema = section({
   reporting: unsupported(),
   http,
   notifications: unsupported('is not supported yet; no webhook events are sent'),
-  redis: unsupported(),
+  // Distribution's redis section (2.8): the shared cache for blob descriptors and manifests.
+  redis: section({
+    addr: str(z.string().min(1, { error: 'must not be empty' })),
+    password: str(),
+    db: int(0),
+    dialtimeout: duration(),
+    readtimeout: duration(),
+    writetimeout: duration(),
+    pool: section({ maxidle: int(0), maxactive: int(0), idletimeout: duration() }),
+    tls: section({ enabled: bool() }),
+  }),
   health: section({
     storagedriver: section({ enabled: bool(), interval: duration(), threshold: int(0) }),
     file: unsupported(),
@@ -124,8 +161,20 @@ export const fileSchema = section({
   // berth's own settings; distribution has no such section.
   berth: section({
     metadata: section({
-      driver: oneOf(['sqlite']),
+      driver: oneOf(['sqlite', 'postgres']),
       sqlite: section({ path: str(z.string().min(1, { error: 'must not be empty' })) }),
+      postgres: section({
+        url: str(),
+        host: str(),
+        port: int(1),
+        user: str(),
+        password: str(),
+        database: str(),
+        poolsize: int(1),
+        schema: str(),
+        statementtimeout: duration(),
+        connecttimeout: duration(),
+      }),
     }),
     upload: section({ chunkminlength: int(0) }),
   }),

@@ -1,5 +1,7 @@
 // The typed configuration the rest of berth codes against. Keys mirror distribution's
 // config.yml; durations are converted to milliseconds (the `...Ms` names).
+import type { PostgresMetadataOptions } from '../metadata/postgres-config.ts';
+import type { S3StorageOptions } from '../storage/drivers/s3/options.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -12,7 +14,11 @@ export interface BerthConfig {
     accesslog: { disabled: boolean };
   };
   storage: {
+    /** Where blobs live: the one driver section present (distribution allows exactly one). */
+    driver: 'filesystem' | 's3';
+    /** rootdirectory also holds the SQLite metadata by default, whatever the blob driver. */
     filesystem: { rootdirectory: string };
+    s3?: S3StorageOptions;
     delete: { enabled: boolean };
     cache: { blobdescriptor?: 'inmemory' | 'redis' };
     maintenance: {
@@ -36,12 +42,26 @@ export interface BerthConfig {
     tls?: { certificate: string; key: string; clientcas?: string[]; minimumtls?: string };
   };
   health: { storagedriver: { enabled: boolean; intervalMs: number; threshold: number } };
+  /** Shared cache (storage.cache.blobdescriptor: redis). */
+  redis?: RedisConfig;
   berth: {
     /** sqlite.path undefined => the server uses <rootdirectory>/berth.sqlite */
-    metadata: { driver: 'sqlite'; sqlite: { path?: string } };
+    metadata: { driver: 'sqlite' | 'postgres'; sqlite: { path?: string }; postgres?: Omit<PostgresMetadataOptions, 'onPoolError' | 'ssl'> };
     /** Minimum length of a non-final upload chunk; 0 = no minimum. */
     upload: { chunkMinLength: number };
   };
+}
+
+export interface RedisConfig {
+  /** host:port */
+  addr: string;
+  password?: string;
+  db: number;
+  dialTimeoutMs: number;
+  readTimeoutMs: number;
+  writeTimeoutMs: number;
+  pool: { maxIdle: number; maxActive: number; idleTimeoutMs: number };
+  tls: { enabled: boolean };
 }
 
 /**

@@ -1,13 +1,50 @@
 // The MetadataStore written once over Kysely, so SQLite and PostgreSQL share every query.
 // Each write that must be all-or-nothing (a manifest with its references and tag) is one transaction;
 // foreign keys make a dangling tag impossible rather than unlikely.
+//
+// Concurrency (PostgreSQL, several replicas on one database). SQLite has one writer at a time, so
+// every transaction there is serial. PostgreSQL runs READ COMMITTED and the store closes the
+// check-then-write races itself:
+//  - putManifest reads its references (linked blobs, child manifests) and the manifest row it
+//    tags with FOR KEY SHARE. The rows it checked then cannot be deleted until it commits, so
+//    "all references present" still holds when the tag and reference rows land; a concurrent
+//    deleteManifest/unlinkBlob waits and runs after it, exactly as if the two were serial.
+//  - deleteManifest takes FOR UPDATE on the manifest row before deleting its tags. Both paths
+//    lock the manifest row before any tag row, so they cannot deadlock on each other, and no tag
+//    can be pointed at a manifest that is being deleted (the put waits, then re-creates it).
+//  - Idempotent inserts are INSERT ... ON CONFLICT DO NOTHING, which under READ COMMITTED waits
+//    for a concurrent inserter and never raises a unique violation.
+//  - The foreign keys (tags -> manifests, references -> manifests) stay the backstop: whatever a
+//    future query forgets, the database refuses a dangling row instead of storing it.
+// Why not SERIALIZABLE: it would need no locks, but its predicate locks on the busy indexes
+// (every push to a repository touches the same tags/manifests pages) abort unrelated pushes as
+// false conflicts, and each abort re-runs the whole transaction. Row locks only make conflicting
+// writers wait on exactly the rows they share. Deadlocks and serialization failures can still
+// come from the database (e.g. an operator's script), so write transactions retry on those codes.
 import type { Kysely, Transaction } from 'kysely';
+import type { SqlDialect } from './dialect.ts';
 import type { Database, ManifestsTable } from './schema.ts';
 import type { ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from './store.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 const DEFAULT_PAGE = 10_000;
+
+/** PostgreSQL SQLSTATEs after which re-running the whole transaction is safe and expected to work. */
+const TRANSIENT = new Set(['40001' /* serialization_failure */, '40P01' /* deadlock_detected */]);
+const MAX_ATTEMPTS = 6;
+
+function isTransient(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && TRANSIENT.has(String((err as { code?: unknown }).code));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface KyselyStoreOptions {
+  dialect?: SqlDialect;
+  /** Releases the connection(s); default db.destroy(). */
+  onClose?: () => Promise<void>;
+}
 
 const MANIFEST_COLUMNS = ['m.digest', 'm.media_type', 'm.size', 'm.artifact_type', 'm.subject_digest', 'm.config_digest', 'm.annotations', 'm.created_at'] as const;
 
@@ -28,10 +65,33 @@ function toManifestRecord(row: ManifestRow): ManifestRecord {
 }
 
 export class KyselyMetadataStore implements MetadataStore {
+  private readonly onClose: () => Promise<void>;
+  /**
+   * Row locks (SELECT ... FOR KEY SHARE / FOR UPDATE) on PostgreSQL only: SQLite has no such
+   * syntax and needs none, since its writers already run one at a time.
+   */
+  private readonly rowLocks: boolean;
+
   constructor(
     protected readonly db: Kysely<Database>,
-    private readonly onClose: () => Promise<void> = async () => db.destroy(),
-  ) {}
+    options: KyselyStoreOptions = {},
+  ) {
+    this.onClose = options.onClose ?? (async () => db.destroy());
+    this.rowLocks = options.dialect === 'postgres';
+  }
+
+  /** A write transaction, re-run from the start after a deadlock or serialization failure. */
+  private async transaction<T>(work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(work);
+      } catch (err) {
+        if (attempt >= MAX_ATTEMPTS || !isTransient(err)) throw err;
+        // Jittered backoff so the transactions that collided do not collide again in lockstep.
+        await sleep(Math.random() * 10 * 2 ** attempt);
+      }
+    }
+  }
 
   private async repositoryId(db: Db, name: string): Promise<number | undefined> {
     const row = await db.selectFrom('repositories').select('id').where('name', '=', name).executeTakeFirst();
@@ -39,12 +99,18 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   private async ensureRepository(db: Db, name: string): Promise<number> {
-    await db
+    // Look first: nearly every push goes to a repository that exists, and a read writes nothing.
+    const existing = await this.repositoryId(db, name);
+    if (existing !== undefined) return existing;
+    const inserted = await db
       .insertInto('repositories')
       .values({ name, created_at: Date.now() })
       .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
-    const id = await this.repositoryId(db, name);
+      .returning('id')
+      .executeTakeFirst();
+    // Nothing returned: a concurrent transaction inserted it first (and, since the insert waited
+    // for it, has committed), so this statement's fresh snapshot sees it.
+    const id = inserted?.id ?? (await this.repositoryId(db, name));
     if (id === undefined) throw new Error('repository row vanished during insert');
     return id;
   }
@@ -60,7 +126,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async linkBlob(repository: string, digest: string, size: number): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+    await this.transaction(async (tx) => {
       const id = await this.ensureRepository(tx, repository);
       await this.insertBlobLink(tx, id, digest, size);
     });
@@ -86,28 +152,15 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async putManifest(repository: string, m: NewManifest, tag?: string): Promise<PutManifestResult> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.transaction(async (tx) => {
       const id = await this.ensureRepository(tx, repository);
+      // On PostgreSQL these reads also lock what they find until commit (see the top of the file).
       const missingBlobs = await this.missing(tx, 'repository_blobs', id, m.blobs);
       const missingChildren = await this.missing(tx, 'manifests', id, m.children);
       if (missingBlobs.length || missingChildren.length) return { missingBlobs, missingChildren };
 
       const now = Date.now();
-      await tx
-        .insertInto('manifests')
-        .values({
-          repository_id: id,
-          digest: m.digest,
-          media_type: m.mediaType,
-          size: m.size,
-          artifact_type: m.artifactType ?? null,
-          subject_digest: m.subjectDigest ?? null,
-          config_digest: m.configDigest ?? null,
-          annotations: m.annotations ? JSON.stringify(m.annotations) : null,
-          created_at: now,
-        })
-        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-        .execute();
+      await this.holdManifestRow(tx, id, m, now);
       const refs = [
         ...m.blobs.map((child) => ({ repository_id: id, parent_digest: m.digest, child_digest: child, kind: 'blob' })),
         ...m.children.map((child) => ({ repository_id: id, parent_digest: m.digest, child_digest: child, kind: 'manifest' })),
@@ -132,6 +185,47 @@ export class KyselyMetadataStore implements MetadataStore {
     });
   }
 
+  /**
+   * Makes sure the manifest row exists when this transaction commits: inserts it, or (PostgreSQL)
+   * key-share-locks the existing one so a concurrent deleteManifest waits for our commit instead
+   * of deleting the row our tag and references are about to point at.
+   */
+  private async holdManifestRow(tx: Db, repositoryId: number, m: NewManifest, now: number): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (this.rowLocks) {
+        const held = await tx
+          .selectFrom('manifests')
+          .select('digest')
+          .where('repository_id', '=', repositoryId)
+          .where('digest', '=', m.digest)
+          .forKeyShare()
+          .executeTakeFirst();
+        if (held) return;
+      }
+      const inserted = await tx
+        .insertInto('manifests')
+        .values({
+          repository_id: repositoryId,
+          digest: m.digest,
+          media_type: m.mediaType,
+          size: m.size,
+          artifact_type: m.artifactType ?? null,
+          subject_digest: m.subjectDigest ?? null,
+          config_digest: m.configDigest ?? null,
+          annotations: m.annotations ? JSON.stringify(m.annotations) : null,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .returning('digest')
+        .executeTakeFirst();
+      // Inserted: the new row is ours until commit. Not inserted on SQLite: it exists and nobody
+      // else can write before we commit. Not inserted on PostgreSQL: another transaction created
+      // it between our two statements; loop to lock it (or re-create it if it is gone again).
+      if (inserted || !this.rowLocks) return;
+    }
+    throw Object.assign(new Error('manifest row kept changing under concurrent writers'), { code: '40001' });
+  }
+
   private async missing(tx: Db, table: 'repository_blobs' | 'manifests', repositoryId: number, digests: string[]): Promise<string[]> {
     const wanted = [...new Set(digests)];
     if (wanted.length === 0) return [];
@@ -142,6 +236,7 @@ export class KyselyMetadataStore implements MetadataStore {
         .select('digest')
         .where('repository_id', '=', repositoryId)
         .where('digest', 'in', wanted.slice(i, i + 500))
+        .$if(this.rowLocks, (q) => q.forKeyShare())
         .execute();
       for (const r of rows) found.add(r.digest);
     }
@@ -184,9 +279,15 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async deleteManifest(repository: string, digest: string): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.transaction(async (tx) => {
       const id = await this.repositoryId(tx, repository);
       if (id === undefined) return false;
+      if (this.rowLocks) {
+        // Manifest row first, tags after: the same order putManifest locks them in, so the two
+        // cannot deadlock, and no put can tag this manifest between our tag delete and commit.
+        const row = await tx.selectFrom('manifests').select('digest').where('repository_id', '=', id).where('digest', '=', digest).forUpdate().executeTakeFirst();
+        if (!row) return false;
+      }
       // Explicit deletes (not only ON DELETE CASCADE) so the behaviour does not hang on a pragma.
       await tx.deleteFrom('tags').where('repository_id', '=', id).where('digest', '=', digest).execute();
       await tx.deleteFrom('manifest_references').where('repository_id', '=', id).where('parent_digest', '=', digest).execute();

@@ -16,6 +16,6 @@ export async function openSqliteMetadata(path: string): Promise<KyselyMetadataSt
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrate(db);
-  return new KyselyMetadataStore(db);
+  await migrate(db, { dialect: 'sqlite' });
+  return new KyselyMetadataStore(db, { dialect: 'sqlite' });
 }

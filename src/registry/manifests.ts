@@ -15,7 +15,7 @@ function unknown(detail: Record<string, string>): RegistryError {
 }
 
 export async function getManifest(ctx: RequestContext, name: string, reference: string): Promise<void> {
-  const { metadata, blobs, manifestCache } = ctx.services;
+  const { metadata, blobs, manifestCache, contentCache } = ctx.services;
   const ref = parseReference(reference);
   const record = ref.kind === 'tag' ? await metadata.taggedManifest(name, ref.tag) : await metadata.manifest(name, ref.digest);
   if (!record) throw unknown(ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
@@ -24,13 +24,14 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   const headers = { 'Content-Type': record.mediaType, 'Docker-Content-Digest': digest, ETag: etag, 'Content-Length': record.size };
   if (ctx.req.headers['if-none-match'] === etag) return send(ctx.res, 304, headers);
   if (ctx.req.method === 'HEAD') return send(ctx.res, 200, headers);
-  let bytes = manifestCache.get(digest);
+  let bytes = manifestCache.get(digest) ?? (await contentCache?.get(digest));
   if (!bytes) {
     const chunks: Buffer[] = [];
     for await (const chunk of await blobs.read(digest)) chunks.push(chunk as Buffer);
     bytes = Buffer.concat(chunks);
-    manifestCache.set(digest, bytes);
+    contentCache?.set(digest, bytes);
   }
+  manifestCache.set(digest, bytes);
   send(ctx.res, 200, headers, bytes);
 }
 
@@ -62,7 +63,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
   if (ref.kind === 'digest' && ref.digest !== digest) {
     throw new RegistryError('DIGEST_INVALID', { message: 'manifest digest does not match the reference', detail: { reference: ref.digest, computed: digest } });
   }
-  const { blobs, metadata, manifestCache } = ctx.services;
+  const { blobs, metadata, manifestCache, contentCache } = ctx.services;
   // Bytes first, then the metadata transaction: a crash in between leaves an unreferenced blob for
   // GC, never a tag pointing at a manifest that cannot be read.
   await blobs.put(digest, bytes);
@@ -87,6 +88,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
   ];
   if (errors.length) throw RegistryError.all(errors);
   manifestCache.set(digest, bytes);
+  contentCache?.set(digest, bytes);
   const headers: Record<string, string> = { Location: `${ctx.baseURL}/v2/${encodeName(name)}/manifests/${digest}`, 'Docker-Content-Digest': digest };
   if (parsed.subject) headers['OCI-Subject'] = parsed.subject.digest;
   send(ctx.res, 201, headers);

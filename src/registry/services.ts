@@ -4,15 +4,21 @@ import type { Logger } from 'pino';
 import type { BerthConfig } from '../config/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { MetadataStore } from '../metadata/store.ts';
+import type { ContentCache } from '../cache/content-cache.ts';
 import type { ManifestCache } from './manifest-cache.ts';
 import type { UploadHashes } from './upload-hashes.ts';
+import type { UploadStateSigner } from './upload-state.ts';
 
 export interface RegistryServices {
   config: BerthConfig;
   blobs: BlobStore;
   metadata: MetadataStore;
   manifestCache: ManifestCache;
+  /** Shared second level for manifest bytes (Redis), when configured. */
+  contentCache?: ContentCache;
   uploadHashes: UploadHashes;
+  /** Signs the `_state` token of upload Locations with http.secret. */
+  uploadState: UploadStateSigner;
   log: Logger;
 }
 

@@ -4,6 +4,7 @@
 // under their digest only after verification (commit is atomic in the driver).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream';
 import { parseDigest } from '../oci/digest.ts';
 import { assertValidName } from '../oci/reference.ts';
 import { send } from '../http/respond.ts';
@@ -12,8 +13,19 @@ import { RegistryError } from './errors.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
 
-function uploadLocation(ctx: RequestContext, name: string, id: string): string {
-  return `${ctx.baseURL}/v2/${encodeName(name)}/blobs/uploads/${id}`;
+function uploadLocation(ctx: RequestContext, name: string, id: string, offset: number): string {
+  const state = ctx.services.uploadState.sign({ name, uuid: id, offset });
+  return `${ctx.baseURL}/v2/${encodeName(name)}/blobs/uploads/${id}?_state=${state}`;
+}
+
+/** A `_state` token, when the client sent one, must be ours and name this upload (see upload-state.ts). */
+function checkState(ctx: RequestContext, name: string, id: string): void {
+  const token = ctx.url.searchParams.get('_state');
+  if (token === null) return;
+  const state = ctx.services.uploadState.verify(token);
+  if (!state || state.name !== name || state.uuid !== id) {
+    throw new RegistryError('BLOB_UPLOAD_INVALID', { message: 'blob upload invalid: the _state token is not valid for this upload', detail: { uuid: id } });
+  }
 }
 
 function blobLocation(ctx: RequestContext, name: string, digest: string): string {
@@ -26,7 +38,7 @@ function rangeHeader(size: number): string {
 }
 
 function progressHeaders(ctx: RequestContext, name: string, id: string, size: number): Record<string, string | number> {
-  return { Location: uploadLocation(ctx, name, id), Range: rangeHeader(size), 'Docker-Upload-UUID': id };
+  return { Location: uploadLocation(ctx, name, id, size), Range: rangeHeader(size), 'Docker-Upload-UUID': id };
 }
 
 export async function startUpload(ctx: RequestContext, name: string): Promise<void> {
@@ -72,6 +84,7 @@ async function createSession(ctx: RequestContext, name: string): Promise<string>
 }
 
 async function sessionSize(ctx: RequestContext, name: string, id: string): Promise<number> {
+  checkState(ctx, name, id);
   const session = await ctx.services.metadata.upload(id);
   const size = session?.repository === name ? await ctx.services.blobs.uploads.size(id) : undefined;
   if (size === undefined) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { detail: { uuid: id } });
@@ -83,7 +96,10 @@ async function appendBody(ctx: RequestContext, id: string, offset: number): Prom
   const { uploadHashes, blobs } = ctx.services;
   const tap = uploadHashes.tap(id, offset);
   try {
-    return await blobs.uploads.append(id, ctx.req.pipe(tap));
+    // pipeline, not pipe: a client that disconnects mid-body must end the append with an error
+    // (pipe() would leave the driver waiting for an end that never comes, holding the upload lock).
+    const body = pipeline(ctx.req, tap, () => undefined);
+    return await blobs.uploads.append(id, body);
   } catch (e) {
     uploadHashes.forget(id);
     if (e instanceof UploadNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { detail: { uuid: id } });

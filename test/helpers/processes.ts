@@ -85,6 +85,8 @@ function buildConfig(port: number, root: string, opts: StartOptions): string {
     http: { addr: `127.0.0.1:${port}` },
   };
   const extra = opts.configYaml ? parse(opts.configYaml) : undefined;
+  // Distribution takes exactly one storage driver: a config naming s3 replaces the filesystem default.
+  if (isMap(extra) && isMap(extra.storage) && 's3' in extra.storage) delete (base.storage as Plain).filesystem;
   return stringify(isMap(extra) ? deepMerge(base, extra) : base);
 }
 

@@ -32,7 +32,9 @@ describe('POST /v2/<name>/blobs/uploads/', () => {
     assert.equal(res.status, 202);
     const uuid = res.headers.get('docker-upload-uuid')!;
     assert.match(uuid, /^[0-9a-f-]{36}$/);
-    assert.equal(res.headers.get('location'), `${r.url}/v2/lib/app/blobs/uploads/${uuid}`);
+    const location = new URL(res.headers.get('location')!);
+    assert.equal(`${location.origin}${location.pathname}`, `${r.url}/v2/lib/app/blobs/uploads/${uuid}`);
+    assert.deepEqual([...location.searchParams.keys()], ['_state']);
     assert.equal(res.headers.get('range'), '0-0');
     assert.equal(res.headers.get('content-length'), '0');
   });
@@ -208,9 +210,16 @@ describe('chunked and streamed uploads (PATCH, PUT, GET, DELETE)', () => {
     assert.equal(unknown.status, 404);
     assert.deepEqual(await errorCodes(unknown), ['BLOB_UPLOAD_UNKNOWN']);
     const location = await start(r, 'owner/repo');
+    // With its _state token the URL names owner/repo: refused as invalid (as registry:2 does)...
     const stolen = await fetch(location.replace('/owner/repo/', '/thief/repo/'));
-    assert.equal(stolen.status, 404);
-    assert.deepEqual(await errorCodes(stolen), ['BLOB_UPLOAD_UNKNOWN']);
+    assert.equal(stolen.status, 400);
+    assert.deepEqual(await errorCodes(stolen), ['BLOB_UPLOAD_INVALID']);
+    // ...and without it, the session is simply not one of thief/repo's.
+    const bare = new URL(location.replace('/owner/repo/', '/thief/repo/'));
+    bare.search = '';
+    const unknownHere = await fetch(bare.href);
+    assert.equal(unknownHere.status, 404);
+    assert.deepEqual(await errorCodes(unknownHere), ['BLOB_UPLOAD_UNKNOWN']);
   });
 
   it('stores one copy when the same blob is pushed concurrently', async () => {
@@ -283,5 +292,125 @@ describe('cross-repository mount (POST ?mount=&from=)', () => {
     const badName = await fetch(`${r.url}/v2/target/repo/blobs/uploads/?mount=${randomBlob().digest}&from=Bad..Name`, { method: 'POST' });
     assert.equal(badName.status, 400);
     assert.deepEqual(await errorCodes(badName), ['NAME_INVALID']);
+  });
+});
+
+describe('signed upload state (_state in Location, http.secret)', () => {
+  const SECRET = 'shared-replica-secret';
+  let a: TestRegistry;
+  let b: TestRegistry;
+  let other: TestRegistry;
+  before(async () => {
+    a = await startTestRegistry((c) => {
+      c.http.secret = SECRET;
+    });
+    // b and other serve the same storage root and database as a, like replicas behind a balancer.
+    b = await startTestRegistry((c) => {
+      c.http.secret = SECRET;
+      c.storage.filesystem.rootdirectory = a.root;
+    });
+    other = await startTestRegistry((c) => {
+      c.http.secret = 'a-different-secret';
+      c.storage.filesystem.rootdirectory = a.root;
+    });
+  });
+  after(async () => {
+    await other.close();
+    await b.close();
+    await a.stop();
+  });
+
+  const onServer = (location: string, server: TestRegistry) => {
+    const u = new URL(location);
+    return `${server.url}${u.pathname}${u.search}`;
+  };
+
+  it('puts a signed _state in every upload Location', async () => {
+    const location = await start(a, 'state/one');
+    const state = new URL(location).searchParams.get('_state');
+    assert.match(state ?? '', /^[\w-]+\.[\w-]+$/);
+    const res = await patch(location, Buffer.from('abc'));
+    assert.equal(res.status, 202);
+    assert.notEqual(new URL(res.headers.get('location')!).searchParams.get('_state'), state, 'the token follows the offset');
+  });
+
+  it('lets a replica with the same http.secret continue an upload begun on another', async () => {
+    const blob = randomBlob(3000);
+    let location = await start(a, 'state/two');
+    let res = await patch(onServer(location, b), blob.data.subarray(0, 1000), '0-999');
+    assert.equal(res.status, 202);
+    location = res.headers.get('location')!;
+    res = await patch(onServer(location, a), blob.data.subarray(1000, 2000), '1000-1999');
+    assert.equal(res.status, 202);
+    location = res.headers.get('location')!;
+    res = await fetch(withDigest(onServer(location, b), blob.digest), { method: 'PUT', body: body(blob.data.subarray(2000)) });
+    assert.equal(res.status, 201, await res.text());
+    const got = await fetch(`${a.url}/v2/state/two/blobs/${blob.digest}`);
+    assert.deepEqual(Buffer.from(await got.arrayBuffer()), blob.data);
+  });
+
+  it('refuses a token signed with another secret, a tampered token, and a token of another upload', async () => {
+    const location = await start(a, 'state/three');
+    const foreign = await patch(onServer(location, other), Buffer.from('x'));
+    assert.equal(foreign.status, 400);
+    assert.deepEqual(await errorCodes(foreign), ['BLOB_UPLOAD_INVALID']);
+
+    const u = new URL(location);
+    const [payload, mac] = u.searchParams.get('_state')!.split('.');
+    const forged = Buffer.from(JSON.stringify({ name: 'state/three', uuid: u.pathname.split('/').pop(), offset: 99 })).toString('base64url');
+    u.searchParams.set('_state', `${forged}.${mac}`);
+    const tampered = await patch(u.href, Buffer.from('x'));
+    assert.equal(tampered.status, 400);
+    assert.deepEqual(await errorCodes(tampered), ['BLOB_UPLOAD_INVALID']);
+
+    const second = new URL(await start(a, 'state/three'));
+    second.searchParams.set('_state', `${payload}.${mac}`);
+    const swapped = await patch(second.href, Buffer.from('x'));
+    assert.deepEqual(await errorCodes(swapped), ['BLOB_UPLOAD_INVALID']);
+
+    // The upload itself is untouched by the refused requests.
+    const status = await fetch(location);
+    assert.equal(status.status, 204);
+    assert.equal(status.headers.get('range'), '0-0');
+  });
+
+  it('still serves a client that drops _state (the session in the database is authoritative)', async () => {
+    const location = new URL(await start(a, 'state/four'));
+    location.search = '';
+    const res = await patch(location.href, Buffer.from('abc'));
+    assert.equal(res.status, 202);
+    assert.equal(res.headers.get('range'), '0-2');
+  });
+});
+
+describe('a client that disconnects mid-PATCH', () => {
+  let r: TestRegistry;
+  before(async () => {
+    r = await startTestRegistry();
+  });
+  after(() => r.stop());
+
+  it('releases the upload: status answers at once and the upload can be resumed and completed', async () => {
+    const { request } = await import('node:http');
+    const blob = randomBlob(2 * 1024 * 1024);
+    const location = await start(r, 'torn/patch');
+    await new Promise<void>((resolve) => {
+      const req = request(location, { method: 'PATCH', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.data.length) } });
+      req.on('error', () => resolve());
+      req.write(blob.data.subarray(0, 256 * 1024), () => setTimeout(() => req.destroy(), 100));
+      req.on('close', () => resolve());
+    });
+    const status = await fetch(location, { signal: AbortSignal.timeout(5000) });
+    assert.equal(status.status, 204);
+    const have = Number(status.headers.get('range')!.split('-')[1]) + 1;
+    assert.ok(have <= 256 * 1024, `kept ${have} bytes`);
+    const stored = have === 1 && status.headers.get('range') === '0-0' ? 0 : have;
+    const res = await fetch(withDigest(status.headers.get('location')!, blob.digest), {
+      method: 'PUT',
+      headers: { 'Content-Range': `${stored}-${blob.data.length - 1}` },
+      body: body(blob.data.subarray(stored)),
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(res.status, 201, await res.text());
   });
 });

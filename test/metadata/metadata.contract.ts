@@ -1,4 +1,4 @@
-// The metadata store contract, run against every implementation (SQLite now; PostgreSQL joins later).
+// The metadata store contract, run against every implementation (SQLite and PostgreSQL).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,14 +10,23 @@ function image(blobs: string[], extra: Partial<NewManifest> = {}): NewManifest {
   return { digest: d(), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 100, blobs, children: [], configDigest: blobs[0], ...extra };
 }
 
-export function metadataContract(name: string, open: () => Promise<{ store: MetadataStore; cleanup(): Promise<void> }>): void {
-  describe(`MetadataStore contract: ${name}`, () => {
+export interface ContractOptions {
+  /** A reason to skip the whole suite (e.g. PostgreSQL tests turned off explicitly). */
+  skip?: string | false;
+}
+
+export function metadataContract(
+  name: string,
+  open: () => Promise<{ store: MetadataStore; cleanup(): Promise<void> }>,
+  options: ContractOptions = {},
+): void {
+  describe(`MetadataStore contract: ${name}`, { skip: options.skip }, () => {
     let store: MetadataStore;
     let cleanup: () => Promise<void>;
     before(async () => {
       ({ store, cleanup } = await open());
     });
-    after(() => cleanup());
+    after(() => cleanup?.());
 
     it('links blobs per repository', async () => {
       const blob = d();
@@ -94,6 +103,69 @@ export function metadataContract(name: string, open: () => Promise<{ store: Meta
       assert.equal(await store.listTags('p/none', {}), undefined);
       const repos = await store.listRepositories({ last: 'p/a', n: 2 });
       assert.deepEqual(repos, ['p/b', 'p/c']);
+    });
+
+    it('sorts tags and repositories by byte order, not by locale', async () => {
+      const cfg = d();
+      // Byte order: '-' (2d) < '.' (2e) < '/' (2f) < 'B' < 'Z' < '_' (5f) < 'a'. A locale
+      // collation (en_US) would put 'a' before 'B' and ignore the punctuation.
+      await store.linkBlob('q/tags', cfg, 1);
+      const m = image([cfg]);
+      for (const t of ['a', '_x', 'Z', 'B', '-1', '.2']) await store.putManifest('q/tags', m, t);
+      assert.deepEqual(await store.listTags('q/tags', {}), ['-1', '.2', 'B', 'Z', '_x', 'a']);
+      assert.deepEqual(await store.listTags('q/tags', { n: 2, last: 'B' }), ['Z', '_x']);
+      const repos = ['q/a_b', 'q/ab', 'q/a-b', 'q/a/b', 'q/a.b'];
+      for (const r of repos) {
+        await store.linkBlob(r, cfg, 1);
+        await store.putManifest(r, image([cfg]));
+      }
+      assert.deepEqual(await store.listRepositories({ last: 'q/', n: 5 }), ['q/a-b', 'q/a.b', 'q/a/b', 'q/a_b', 'q/ab']);
+      assert.deepEqual(await store.listRepositories({ last: 'q/a/b', n: 2 }), ['q/a_b', 'q/ab']);
+    });
+
+    it('lists only repositories that hold a manifest', async () => {
+      await store.linkBlob('r/blobs-only', d(), 1);
+      assert.equal(await store.repositoryExists('r/blobs-only'), true);
+      assert.deepEqual(await store.listRepositories({ last: 'r/', n: 1 }), []);
+    });
+
+    it('re-creates a deleted manifest when it is pushed again, with its tag', async () => {
+      const cfg = d();
+      await store.linkBlob('s/repo', cfg, 5);
+      const m = image([cfg]);
+      await store.putManifest('s/repo', m, 'v1');
+      assert.equal(await store.deleteManifest('s/repo', m.digest), true);
+      assert.equal(await store.resolveTag('s/repo', 'v1'), undefined);
+      assert.deepEqual(await store.putManifest('s/repo', m, 'v2'), { missingBlobs: [], missingChildren: [] });
+      assert.equal((await store.taggedManifest('s/repo', 'v2'))?.digest, m.digest);
+      assert.deepEqual(await store.listTags('s/repo', {}), ['v2']);
+      // An index whose child was deleted is refused; with the child back it is accepted.
+      const idx: NewManifest = { digest: d(), mediaType: 'application/vnd.oci.image.index.v1+json', size: 9, blobs: [], children: [m.digest] };
+      await store.deleteManifest('s/repo', m.digest);
+      assert.deepEqual(await store.putManifest('s/repo', idx), { missingBlobs: [], missingChildren: [m.digest] });
+      await store.putManifest('s/repo', m);
+      assert.deepEqual(await store.putManifest('s/repo', idx, 'multi'), { missingBlobs: [], missingChildren: [] });
+    });
+
+    it('stays consistent under concurrent writers in one process', async () => {
+      const cfg = d();
+      await store.linkBlob('t/repo', cfg, 5);
+      const ms = Array.from({ length: 8 }, () => image([cfg]));
+      const ops: Promise<unknown>[] = [];
+      for (let round = 0; round < 3; round++) {
+        for (const m of ms) {
+          ops.push(store.putManifest('t/repo', m, 'latest'));
+          ops.push(store.linkBlob('t/repo', cfg, 5));
+          ops.push(store.putManifest('t/repo', m, `own-${round}`));
+        }
+        ops.push(store.deleteManifest('t/repo', ms[round]!.digest));
+      }
+      await Promise.all(ops);
+      for (const tag of (await store.listTags('t/repo', {})) ?? []) {
+        const target = await store.taggedManifest('t/repo', tag);
+        assert.ok(target, `tag ${tag} points at a manifest`);
+      }
+      assert.deepEqual(await store.repositoryBlob('t/repo', cfg), { size: 5 });
     });
 
     it('records upload sessions', async () => {

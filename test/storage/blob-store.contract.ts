@@ -1,4 +1,4 @@
-// The storage driver contract, run against every driver (filesystem now; S3 and memory join later).
+// The storage driver contract, run against every driver (filesystem.test.ts, s3.test.ts).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';

@@ -5,7 +5,7 @@
 // uploads/ and blobs/ are on the same filesystem, so commit is a rename(2): a crash either leaves the
 // upload in uploads/ (purged later) or the whole blob in place, never a partial blob.
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -93,11 +93,17 @@ export class FilesystemBlobStore implements BlobStore {
       throw e;
     }
     try {
-      await mkdir(join(target, '..'), { recursive: true });
-      await rename(tmp, target);
+      // Most prefix directories exist already; create one only when the rename says it is missing.
+      await rename(tmp, target).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+        await mkdir(join(target, '..'), { recursive: true });
+        await rename(tmp, target);
+      });
     } finally {
       // rename(2) of a name onto another link of the same inode succeeds without removing the source name.
-      await rm(tmp, { force: true });
+      await unlink(tmp).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
     }
     return true;
   }
