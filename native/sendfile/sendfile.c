@@ -83,8 +83,11 @@ static void *thread_main(void *arg) {
   run_transfer(t);
   close(t->out_fd);
   close(t->in_fd);
-  napi_call_threadsafe_function(t->done, t, napi_tsfn_blocking);
-  napi_release_threadsafe_function(t->done, napi_tsfn_release);
+  /* Once queued, the JS thread may run finish_on_js_thread and free t at any moment: keep the
+     handle in a local, never touch t after the call. */
+  napi_threadsafe_function done = t->done;
+  napi_call_threadsafe_function(done, t, napi_tsfn_blocking);
+  napi_release_threadsafe_function(done, napi_tsfn_release);
   return NULL;
 }
 

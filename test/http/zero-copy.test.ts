@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { Agent, get, type IncomingMessage } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { zeroCopyAvailable } from '../../src/http/zero-copy.ts';
 import { pushBlob, startTestRegistry, type TestRegistry } from './harness.ts';
@@ -135,5 +135,42 @@ describe('streamed blob responses (BERTH_SENDFILE=0)', () => {
     const res = await request(url, { headers: { Range: 'bytes=4194300-4194310' } });
     assert.equal(res.statusCode, 206);
     assert.ok((await readAll(res)).equals(data.subarray(4194300, 4194311)));
+  });
+});
+
+describe('zero-copy under parallel load (a separate server process)', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startBerth();
+  });
+  after(() => server.stop());
+
+  // Regression: the transfer thread once read its job after queueing the completion, which the
+  // JS thread frees (use after free): under parallel pulls the server died with SIGSEGV.
+  it('serves rounds of parallel downloads of many blobs and stays up', async () => {
+    const blobs: Array<{ url: string; digest: string }> = [];
+    for (let i = 0; i < 48; i++) {
+      const data = randomBytes(4 * 1024 * 1024);
+      blobs.push({ url: '', digest: await pushBlob(server.url, 'load/blob', data) });
+      blobs[i]!.url = `${server.url}/v2/load/blob/blobs/${blobs[i]!.digest}`;
+    }
+    let failures = 0;
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(
+        blobs.flatMap((b) =>
+          [0, 1, 2, 3].map(async () => {
+            try {
+              const res = await fetch(b.url);
+              const got = Buffer.from(await res.arrayBuffer());
+              if (res.status !== 200 || `sha256:${createHash('sha256').update(got).digest('hex')}` !== b.digest) failures++;
+            } catch {
+              failures++;
+            }
+          }),
+        ),
+      );
+    }
+    assert.equal(failures, 0, `failed downloads; server log tail:\n${server.logs().slice(-2000)}`);
+    assert.equal((await fetch(`${server.url}/v2/`)).status, 200);
   });
 });
