@@ -25,6 +25,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { SqlDialect } from './dialect.ts';
 import type { Database, ManifestsTable } from './schema.ts';
 import type { ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from './store.ts';
+import { KyselyAccessStore } from './access/kysely-access-store.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -71,6 +72,11 @@ export class KyselyMetadataStore implements MetadataStore {
    * syntax and needs none, since its writers already run one at a time.
    */
   private readonly rowLocks: boolean;
+  /**
+   * Users, teams, grants, tokens and the audit log (src/metadata/access), on the same connection;
+   * a separate interface so MetadataStore stays about images.
+   */
+  readonly access: KyselyAccessStore;
 
   constructor(
     protected readonly db: Kysely<Database>,
@@ -78,6 +84,7 @@ export class KyselyMetadataStore implements MetadataStore {
   ) {
     this.onClose = options.onClose ?? (async () => db.destroy());
     this.rowLocks = options.dialect === 'postgres';
+    this.access = new KyselyAccessStore(db);
   }
 
   /** A write transaction, re-run from the start after a deadlock or serialization failure. */

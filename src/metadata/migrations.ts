@@ -3,6 +3,7 @@
 // PostgreSQL branches before berth ever ran on PostgreSQL; the SQL it runs on SQLite is unchanged.)
 import { Migrator, sql, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { SqlDialect } from './dialect.ts';
+import { accessControlMigration } from './access/migration.ts';
 
 function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   const pg = dialect === 'postgres';
@@ -90,6 +91,8 @@ function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
         if (pg) await sql`create index repositories_name_covering on repositories (name) include (id)`.execute(db);
       },
     },
+    // Users, teams, grants, tokens, robots and the audit log (src/metadata/access/migration.ts).
+    '0003_access_control': accessControlMigration(dialect),
   };
 }
 

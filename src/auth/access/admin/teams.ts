@@ -1,0 +1,91 @@
+// /api/v1/teams: organizations and their members. Site administrators manage them; any signed-in
+// user may list teams (to grant them a role), and members may see who else is in their team.
+// Memberships owned by the LDAP group sync are not removed here (the next sync would add them
+// back) unless ?force=true.
+import type { AdminContext } from './context.ts';
+import { ApiError, denied, notFound, validate } from './http.ts';
+import type { Route } from './router.ts';
+import { createTeam, listQuery, showTeam, teamName, updateTeam, userName } from './schemas.ts';
+
+const teamParam = (ctx: AdminContext) => validate(teamName, ctx.params.team);
+
+async function list(ctx: AdminContext): Promise<void> {
+  const q = ctx.query(listQuery);
+  const rows = await ctx.store.teams.list({ ...(q.q && { query: q.q }), limit: q.limit, ...(q.after && { after: q.after }) });
+  const last = rows[rows.length - 1];
+  ctx.send(200, { teams: rows.map(showTeam), next: rows.length === q.limit && last ? last.name : null });
+}
+
+async function get(ctx: AdminContext): Promise<void> {
+  const team = await ctx.store.teams.get(teamParam(ctx));
+  if (!team) throw notFound('team');
+  ctx.send(200, { team: showTeam(team) });
+}
+
+async function create(ctx: AdminContext): Promise<void> {
+  await ctx.requireSiteAdmin();
+  const body = await ctx.body(createTeam);
+  const team = await ctx.store.teams.create(body);
+  if (!team) throw new ApiError('CONFLICT', 'a team with this name exists');
+  ctx.changed({ action: 'team_created', details: { team: team.name } });
+  ctx.send(201, { team: showTeam(team) });
+}
+
+async function update(ctx: AdminContext): Promise<void> {
+  await ctx.requireSiteAdmin();
+  const name = teamParam(ctx);
+  const team = await ctx.store.teams.update(name, await ctx.body(updateTeam));
+  if (!team) throw notFound('team');
+  ctx.changed({ action: 'team_updated', details: { team: name } });
+  ctx.send(200, { team: showTeam(team) });
+}
+
+async function remove(ctx: AdminContext): Promise<void> {
+  await ctx.requireSiteAdmin();
+  const name = teamParam(ctx);
+  if (!(await ctx.store.teams.delete(name))) throw notFound('team');
+  ctx.changed({ action: 'team_deleted', details: { team: name } });
+  ctx.send(204, null);
+}
+
+async function members(ctx: AdminContext): Promise<void> {
+  const name = teamParam(ctx);
+  const list = await ctx.store.teams.members(name);
+  if (!list) throw notFound('team');
+  if (!(await ctx.isSiteAdmin()) && !list.some((m) => ctx.isSelf(m.user))) throw denied('members of the team and site administrators only');
+  ctx.send(200, { members: list });
+}
+
+async function addMember(ctx: AdminContext): Promise<void> {
+  await ctx.requireSiteAdmin();
+  const team = teamParam(ctx);
+  const user = validate(userName, ctx.params.user);
+  const result = await ctx.store.teams.addMember(team, user);
+  if (result === 'no-team') throw notFound('team');
+  if (result === 'no-user') throw notFound('user');
+  if (result === 'added') ctx.changed({ action: 'membership_change', details: { op: 'add', team, user } });
+  ctx.send(result === 'added' ? 201 : 200, { team, user });
+}
+
+async function removeMember(ctx: AdminContext): Promise<void> {
+  await ctx.requireSiteAdmin();
+  const team = teamParam(ctx);
+  const user = validate(userName, ctx.params.user);
+  const force = ctx.url.searchParams.get('force') === 'true';
+  const result = await ctx.store.teams.removeMember(team, user, { force });
+  if (result === 'missing') throw notFound('membership');
+  if (result === 'ldap') throw new ApiError('CONFLICT', 'this membership is managed by the LDAP group sync; change the group in the directory (or pass force=true)');
+  ctx.changed({ action: 'membership_change', details: { op: 'remove', team, user, ...(force && { force }) } });
+  ctx.send(204, null);
+}
+
+export const teamRoutes: Route[] = [
+  { method: 'GET', path: '/teams', handler: list },
+  { method: 'POST', path: '/teams', action: 'team_created', handler: create },
+  { method: 'GET', path: '/teams/:team', handler: get },
+  { method: 'PATCH', path: '/teams/:team', action: 'team_updated', handler: update },
+  { method: 'DELETE', path: '/teams/:team', action: 'team_deleted', handler: remove },
+  { method: 'GET', path: '/teams/:team/members', handler: members },
+  { method: 'PUT', path: '/teams/:team/members/:user', action: 'membership_change', handler: addMember },
+  { method: 'DELETE', path: '/teams/:team/members/:user', action: 'membership_change', handler: removeMember },
+];

@@ -1,0 +1,73 @@
+// /api/v1/tokens (the caller's own personal access tokens) and /api/v1/users/:name/tokens (a
+// site administrator looking at or revoking someone's). The secret is in the creation response
+// only; lists show a hint (the first characters) to tell tokens apart.
+import { newSecret, PAT_PREFIX } from '../secrets.ts';
+import type { AdminContext } from './context.ts';
+import { ApiError, denied, notFound, validate } from './http.ts';
+import type { Route } from './router.ts';
+import { createToken, showToken, userName } from './schemas.ts';
+
+/** Sources whose users may be recorded on first use (they logged in, so they exist upstream). */
+const RECORDABLE = new Set(['ldap', 'htpasswd']);
+
+function tokenId(ctx: AdminContext): number {
+  const id = Number(ctx.params.id);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new ApiError('INVALID', 'id: not a token id');
+  return id;
+}
+
+function requireUser(ctx: AdminContext): string {
+  if (ctx.principal.kind !== 'user') throw denied('only users have personal access tokens');
+  return ctx.principal.name;
+}
+
+async function listOwn(ctx: AdminContext): Promise<void> {
+  const user = requireUser(ctx);
+  ctx.send(200, { tokens: (await ctx.store.tokens.list(user)).map((t) => showToken(t)) });
+}
+
+async function createOwn(ctx: AdminContext): Promise<void> {
+  const user = requireUser(ctx);
+  ctx.requireUnrestricted();
+  const body = await ctx.body(createToken);
+  if (!(await ctx.store.users.get(user))) {
+    // A directory user who never had a row (the login hook may not record them): record now.
+    if (!RECORDABLE.has(ctx.principal.via)) throw notFound('user');
+    await ctx.store.users.recordLogin(user, ctx.principal.via as 'ldap' | 'htpasswd');
+  }
+  const secret = newSecret(PAT_PREFIX);
+  const token = await ctx.store.tokens.create({ user, name: body.name, tokenHash: secret.hash, hint: secret.hint, scopes: body.scopes, expiresAt: body.expiresAt ?? null });
+  if (!token) throw notFound('user');
+  ctx.changed({ action: 'token_created', details: { tokenId: token.id, name: token.name, scopes: token.scopes, expiresAt: token.expiresAt } });
+  ctx.send(201, { token: showToken(token), secret: secret.secret });
+}
+
+async function revoke(ctx: AdminContext, user: string): Promise<void> {
+  const id = tokenId(ctx);
+  if (!(await ctx.store.tokens.revoke(user, id))) throw notFound('active token');
+  ctx.changed({ action: 'token_revoked', details: { tokenId: id, user } });
+  ctx.send(204, null);
+}
+
+async function listFor(ctx: AdminContext): Promise<void> {
+  const user = validate(userName, ctx.params.name);
+  await ctx.requireSelfOrSiteAdmin(user);
+  ctx.send(200, { tokens: (await ctx.store.tokens.list(user)).map((t) => showToken(t)) });
+}
+
+export const tokenRoutes: Route[] = [
+  { method: 'GET', path: '/tokens', handler: listOwn },
+  { method: 'POST', path: '/tokens', action: 'token_created', handler: createOwn },
+  { method: 'DELETE', path: '/tokens/:id', action: 'token_revoked', handler: (ctx) => revoke(ctx, requireUser(ctx)) },
+  { method: 'GET', path: '/users/:name/tokens', handler: listFor },
+  {
+    method: 'DELETE',
+    path: '/users/:name/tokens/:id',
+    action: 'token_revoked',
+    handler: async (ctx) => {
+      const user = validate(userName, ctx.params.name);
+      await ctx.requireSelfOrSiteAdmin(user);
+      await revoke(ctx, user);
+    },
+  },
+];
