@@ -52,6 +52,8 @@ export async function openRedisCache(config: RedisConfig, store: MetadataStore, 
     protocol: 2,
     disableClientInfo: true,
     connectionName: 'berth',
+    // Concurrent requests' lookups leave in one write per event-loop tick.
+    enableAutoPipelining: true,
     // redis.pool (maxidle, maxactive, idletimeout) has no equivalent: ioredis pipelines every
     // command over one connection, which is what a cache of small values wants.
   });

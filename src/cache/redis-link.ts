@@ -170,30 +170,41 @@ export class RedisLink {
 
   /** On every (re)connection: pay the epoch replacement owed, then let the cache be used. */
   private recover(): Promise<void> {
-    this.recovering ??= (async () => {
-      try {
-        // Loop: a write may miss its invalidation while the replacement is in flight, after its
-        // commit; the replacement already sent does not cover it.
-        while (this.missed > this.cleared) {
-          if (this.current === 'closed' || this.client.status !== 'ready') return;
-          const covered = this.missed;
-          await this.client.set(this.options.keys.epoch, newToken());
-          this.cleared = covered;
-        }
+    if (this.recovering) return this.recovering;
+    // Cleared from a later microtask: the attempt may complete synchronously.
+    const attempt: Promise<void> = this.replaceEpochAndResume().finally(() => {
+      if (this.recovering === attempt) this.recovering = undefined;
+    });
+    this.recovering = attempt;
+    return attempt;
+  }
+
+  private async replaceEpochAndResume(): Promise<void> {
+    try {
+      // Loop: a write may miss its invalidation while the replacement is in flight, after its
+      // commit; the replacement already sent does not cover it.
+      let answered = false;
+      while (this.missed > this.cleared) {
         if (this.current === 'closed' || this.client.status !== 'ready') return;
-        this.up();
-      } catch (err) {
-        this.fail(err);
-      } finally {
-        this.recovering = undefined;
+        const covered = this.missed;
+        await this.client.set(this.options.keys.epoch, newToken());
+        this.cleared = covered;
+        answered = true;
       }
-    })();
-    return this.recovering;
+      if (this.current === 'closed' || this.client.status !== 'ready') return;
+      // After a command failed on a connection that stayed open (a stalled server), the
+      // connection looking ready proves nothing: Redis must answer before it is used again.
+      if (!answered) await this.client.ping();
+      this.up();
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   private up(): void {
     const first = this.current === 'connecting';
     this.current = 'up';
+    this.lastReason = '';
     if (this.warned) {
       this.warned = false;
       this.options.log.info({ redis: this.options.addr }, 'Redis cache available again');

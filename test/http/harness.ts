@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { defaultConfig, type BerthConfig } from '../../src/config/index.ts';
 import { startRegistry, type RunningRegistry } from '../../src/http/server.ts';
 
@@ -12,7 +12,8 @@ export interface TestRegistry extends RunningRegistry {
   stop(): Promise<void>;
 }
 
-export async function startTestRegistry(adjust: (c: BerthConfig) => void = () => {}): Promise<TestRegistry> {
+/** `log`: where the registry logs (silent by default), for tests that check what it says. */
+export async function startTestRegistry(adjust: (c: BerthConfig) => void = () => {}, log: Logger = pino({ level: 'silent' })): Promise<TestRegistry> {
   const root = await mkdtemp(join(tmpdir(), 'berth-http-'));
   const config = defaultConfig();
   config.http.addr = '127.0.0.1:0';
@@ -20,7 +21,7 @@ export async function startTestRegistry(adjust: (c: BerthConfig) => void = () =>
   config.storage.delete.enabled = true;
   config.log.accesslog.disabled = true;
   adjust(config);
-  const registry = await startRegistry(config, pino({ level: 'silent' }));
+  const registry = await startRegistry(config, log);
   return {
     ...registry,
     root,
