@@ -5,6 +5,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import type { UploadArea } from '../storage/blob-store.ts';
 import { parseDigest } from '../oci/digest.ts';
+import { bodyBytesConsumed } from '../http/memory-pressure.ts';
 
 interface HashState {
   hash: Hash;
@@ -44,6 +45,7 @@ export class UploadHashes {
           s.hash.update(chunk);
           s.offset += chunk.length;
         }
+        bodyBytesConsumed(chunk.length);
         done(null, chunk);
       },
     });
