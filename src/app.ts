@@ -2,7 +2,9 @@
 // Drivers are chosen by name here so adding a backend means adding a factory, not editing handlers.
 // The S3, PostgreSQL and Redis clients are imported only when configured: together they cost ~40 MiB
 // of memory that a single-node registry on the embedded default should not pay.
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { BerthConfig } from './config/index.ts';
 import type { MetadataStore } from './metadata/store.ts';
@@ -32,6 +34,30 @@ export async function openMetadata(config: BerthConfig, log: Logger): Promise<Me
   return openSqliteMetadata(metadata.sqlite.path ?? join(root, 'berth.sqlite'));
 }
 
+/**
+ * Without http.secret, distribution makes up a secret at every start, so uploads in progress
+ * fail after a restart. berth keeps the one it made up in the data directory instead: a restart
+ * (an upgrade, a crash) does not break the uploads clients are in the middle of.
+ */
+async function localHttpSecret(config: BerthConfig): Promise<string> {
+  const file = join(resolve(config.storage.filesystem.rootdirectory), 'http.secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await mkdir(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  try {
+    // 'wx': if another process won the race, use its secret.
+    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(file, 'utf8')).trim();
+    throw e;
+  }
+}
+
 export async function openServices(config: BerthConfig, log: Logger): Promise<RegistryServices> {
   const blobs = await openBlobStore(config);
   let metadata = await openMetadata(config, log);
@@ -41,8 +67,8 @@ export async function openServices(config: BerthConfig, log: Logger): Promise<Re
     const { openRedisCache } = await import('./cache/open.ts');
     ({ metadata, contentCache } = await openRedisCache(config.redis, metadata, log));
   }
-  const uploadState = new UploadStateSigner(config.http.secret);
-  if (uploadState.ephemeral && config.berth.metadata.driver === 'postgres') {
+  const uploadState = new UploadStateSigner(config.http.secret ?? (await localHttpSecret(config)));
+  if (!config.http.secret && config.berth.metadata.driver === 'postgres') {
     log.warn('http.secret is not set: with several replicas, an upload begun on one fails on another; give every replica the same http.secret');
   }
   return { config, blobs, metadata, manifestCache: new ManifestCache(), ...(contentCache && { contentCache }), uploadHashes: new UploadHashes(), uploadState, log };

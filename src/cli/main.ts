@@ -2,7 +2,9 @@
 // The `berth` command. Each subcommand lives in its own file; this only wires them to commander.
 import { Command } from 'commander';
 import { serve } from './serve.ts';
+import { userCommand, USER_EXAMPLES, type UserCommandOptions } from './user.ts';
 import { importCommand, IMPORT_EXAMPLES, type ImportCommandOptions } from './import.ts';
+import { repeatable, tlsInit, TLS_INIT_EXAMPLES, type TlsInitOptions } from './tls.ts';
 
 const program = new Command();
 program.name('berth').description('A private container image registry (OCI Distribution / Docker Registry HTTP API V2)').version('0.1.0');
@@ -28,6 +30,51 @@ program
   .action(async (root: string, opts: ImportCommandOptions) => {
     process.exitCode = await importCommand(root, opts);
   });
+
+program
+  .command('tls')
+  .description('TLS certificates for the registry')
+  .command('init')
+  .description('create a private CA (or use yours) and a server certificate, and print what each client needs')
+  .option('--host <name>', 'a DNS name clients use for the registry (repeatable)', repeatable, [])
+  .option('--ip <address>', 'an IP address clients use for the registry (repeatable)', repeatable, [])
+  .option('--port <port>', 'the port clients connect to (for the printed paths and config)', '5000')
+  .option('--out <dir>', 'where to write ca.crt, ca.key, server.crt, server.key', 'certs')
+  .option('--ca-cert <file>', 'sign with this existing CA certificate instead of creating one')
+  .option('--ca-key <file>', 'the private key of --ca-cert')
+  .option('--days <n>', 'validity of the server certificate in days', '825')
+  .option('--ca-days <n>', 'validity of a newly created CA in days', '3650')
+  .option('--force', 'replace an existing server.crt and server.key')
+  .addHelpText('after', TLS_INIT_EXAMPLES)
+  .action(async (opts: TlsInitOptions) => {
+    process.exitCode = await tlsInit(opts);
+  });
+
+const user = program
+  .command('user')
+  .description('manage the users of the htpasswd file (auth.htpasswd.path of the config, or --file)')
+  .addHelpText('after', USER_EXAMPLES);
+const userOptions = (c: Command) =>
+  c
+    .option('--config <file>', 'config.yml whose auth.htpasswd.path to edit (default: REGISTRY_CONFIGURATION_PATH)')
+    .option('--file <htpasswd>', 'the htpasswd file itself, instead of the one named by the config');
+for (const [name, what] of [
+  ['add', 'add a user (bcrypt; the password from --password-stdin, a prompt, or generated and printed once)'],
+  ['passwd', "set a user's password (refresh tokens issued under the old one stop working)"],
+] as const) {
+  userOptions(user.command(name).argument('<name>').description(what))
+    .option('--password-stdin', 'read the password from stdin (a trailing newline is dropped)')
+    .option('--cost <n>', 'bcrypt cost, 10 to 16', '10')
+    .action(async (n: string, opts: UserCommandOptions) => {
+      process.exitCode = await userCommand(name, n, opts);
+    });
+}
+userOptions(user.command('remove').argument('<name>').description('remove a user')).action(async (n: string, opts: UserCommandOptions) => {
+  process.exitCode = await userCommand('remove', n, opts);
+});
+userOptions(user.command('list').description('list the user names (never the hashes)')).action(async (opts: UserCommandOptions) => {
+  process.exitCode = await userCommand('list', undefined, opts);
+});
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`berth: ${e.message}\n`);

@@ -19,10 +19,13 @@ export async function serve(configPath: string | undefined): Promise<void> {
       metadata: config.berth.metadata.driver,
       config: path ?? '(defaults)',
       deleteEnabled: config.storage.delete.enabled,
+      // How clients authenticate (auth.htpasswd, auth.token, berth.auth.tokenservice); never with what.
+      auth: config.auth?.token || config.berth.auth.tokenservice.enabled ? 'token' : config.auth?.htpasswd ? 'htpasswd' : 'none',
     },
     `berth is serving the registry API on ${registry.url}/v2/`,
   );
-  if (!path && process.stderr.isTTY) {
+  // The hint is for the zero-configuration start; its commands are plain-HTTP ones.
+  if (!path && process.stderr.isTTY && registry.url.startsWith('http:')) {
     const port = new URL(registry.url).port;
     process.stderr.write(`\nPush an image:  skopeo copy --dest-tls-verify=false docker-archive:image.tar docker://localhost:${port}/myimage:latest\nList images:    curl http://localhost:${port}/v2/_catalog\n\n`);
   }

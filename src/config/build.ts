@@ -3,6 +3,8 @@
 import type { FileConfig } from './schema.ts';
 import { ConfigError, type BerthConfig, type LogLevel, type RedisConfig } from './types.ts';
 import type { Warning } from './keytree.ts';
+import { buildAuth } from './auth.ts';
+import { buildLdap } from './ldap.ts';
 
 const H = 3_600_000;
 
@@ -26,6 +28,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
     throw new ConfigError('config: storage.cache.blobdescriptor: redis needs redis.addr', 'redis.addr');
   }
   if (storage?.s3?.v4auth === false) warnings.push({ text: 'storage.s3.v4auth: false is ignored; berth always signs with AWS Signature Version 4' });
+  const { auth, berthAuth } = buildAuth(f);
   const metadataDriver = berth?.metadata?.driver ?? 'sqlite';
   const pg = berth?.metadata?.postgres;
   if (metadataDriver === 'postgres' && !pg?.url && !pg?.host) {
@@ -66,7 +69,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
       headers: http?.headers ?? {},
       http2: { disabled: http?.http2?.disabled ?? false },
       drainTimeoutMs: http?.draintimeout ?? 0,
-      ...tls(http?.tls),
+      ...tls(http?.tls, warnings),
     },
     health: {
       storagedriver: {
@@ -78,6 +81,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
       },
     },
     ...(f.redis?.addr && { redis: redis(f.redis as FileRedis & { addr: string }) }),
+    ...(auth && { auth }),
     berth: {
       metadata: {
         driver: metadataDriver,
@@ -85,6 +89,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
         ...(pg && { postgres: postgres(pg) }),
       },
       upload: { chunkMinLength: berth?.upload?.chunkminlength ?? 0 },
+      auth: { ...berthAuth, ...buildLdap(berth?.auth?.ldap, warnings) },
     },
   };
 }
@@ -97,11 +102,18 @@ function normalizePrefix(p: string | undefined): string {
 
 type FileTls = NonNullable<NonNullable<FileConfig['http']>['tls']>;
 
-function tls(t: FileTls | undefined): Pick<BerthConfig['http'], 'tls'> {
-  if (!t || (t.certificate === undefined && t.key === undefined)) return {};
+function tls(t: FileTls | undefined, warnings: Warning[]): Pick<BerthConfig['http'], 'tls'> {
+  if (!t || (t.certificate === undefined && t.key === undefined)) {
+    // Serving plain HTTP while the file asks for client certificates must not go unnoticed.
+    if (t?.clientcas?.length) warnings.push({ text: 'http.tls.clientcas is ignored without http.tls.certificate and http.tls.key: berth serves plain HTTP and checks no client certificates', loud: true });
+    return {};
+  }
   if (t.certificate === undefined || t.key === undefined) {
     const missing = t.certificate === undefined ? 'certificate' : 'key';
     throw new ConfigError(`config: http.tls.${missing}: required when http.tls.${missing === 'key' ? 'certificate' : 'key'} is set`, `http.tls.${missing}`);
+  }
+  if (t.minimumtls === 'tls1.0' || t.minimumtls === 'tls1.1') {
+    warnings.push({ text: `http.tls.minimumtls: ${t.minimumtls} is not offered: berth (OpenSSL 3) accepts TLS 1.2 and 1.3 only` });
   }
   return {
     tls: {

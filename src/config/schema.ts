@@ -25,7 +25,8 @@ const httpUrl = (s: string) => {
 // logrus level names; berth logs at four levels, the loader maps the others.
 const logLevel = () => oneOf(['error', 'warn', 'warning', 'info', 'debug', 'panic', 'fatal', 'trace'], true);
 
-const AUTH = 'is not supported yet; requests are not authenticated: anyone who can reach berth can push, pull and delete images';
+const UNAUTHENTICATED = 'without auth.htpasswd or auth.token, requests are not authenticated: anyone who can reach berth can push, pull and delete images';
+const nonEmpty = () => str(z.string().min(1, { error: 'must not be empty' }));
 const DRIVER = 'is not supported yet; berth stores blobs with storage.filesystem or storage.s3';
 const MiB = 1024 * 1024;
 
@@ -94,17 +95,16 @@ const http = section({
   secret: str(),
   relativeurls: bool(),
   draintimeout: duration(),
-  tls: section(
-    {
-      certificate: str(),
-      key: str(),
-      clientcas: z.array(str()),
-      minimumtls: str(),
-      ciphersuites: unsupported(),
-      letsencrypt: unsupported(),
-    },
-    { warn: 'is not supported yet; berth serves plain HTTP (terminate TLS in a reverse proxy)', keep: true },
-  ),
+  // Served by src/http/listen.ts; certificate and key are reloaded when the files change.
+  tls: section({
+    certificate: str(),
+    key: str(),
+    clientcas: z.array(str()),
+    // distribution's names (Go's tls.VersionTLS1x); case-sensitive there too.
+    minimumtls: oneOf(['tls1.0', 'tls1.1', 'tls1.2', 'tls1.3']),
+    ciphersuites: unsupported("is not supported yet; ignored: berth offers Node's default suites (TLS 1.3, and ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2)"),
+    letsencrypt: unsupported('is not supported; get the certificate with an ACME client (e.g. certbot) and set http.tls.certificate and http.tls.key: berth reloads them when they are renewed', { loud: true }),
+  }),
   // http.Header: name -> list of values. A single string is accepted as a one-item list.
   headers: z.record(
     z.string(),
@@ -128,9 +128,24 @@ export const fileSchema = section({
   // Deprecated top-level form of log.level; distribution still honours it, so do we.
   loglevel: deprecated(logLevel(), 'is deprecated; use log.level'),
   storage,
+  // src/auth and src/http/auth-middleware.ts. As in distribution, one type at a time (htpasswd
+  // and token together only when berth's own token service issues the tokens).
   auth: section(
-    { htpasswd: unsupported(AUTH, { loud: true }), token: unsupported(AUTH, { loud: true }), silly: unsupported(AUTH, { loud: true }) },
-    { shorthand: true, unknownChild: `is not a known auth type; ${AUTH.replace('is not supported yet; ', '')}`, loud: true },
+    {
+      htpasswd: section({ realm: str(), path: nonEmpty() }),
+      token: section({
+        realm: str(),
+        service: nonEmpty(),
+        issuer: nonEmpty(),
+        rootcertbundle: nonEmpty(),
+        jwks: nonEmpty(),
+        autoredirect: bool(),
+        autoredirectpath: str(),
+        signingalgorithms: z.array(str()),
+      }),
+      silly: unsupported(`is not supported (it accepts any credentials); ${UNAUTHENTICATED}`, { loud: true }),
+    },
+    { shorthand: true, unknownChild: `is not a known auth type (berth has htpasswd and token); ignored: ${UNAUTHENTICATED}`, loud: true },
   ),
   middleware: unsupported(),
   reporting: unsupported(),
@@ -177,6 +192,40 @@ export const fileSchema = section({
       }),
     }),
     upload: section({ chunkminlength: int(0) }),
+    auth: section({
+      // berth's own token service at /auth/token (see src/auth/token-endpoint.ts).
+      tokenservice: section({
+        enabled: bool(),
+        key: nonEmpty(),
+        certificate: nonEmpty(),
+        algorithm: oneOf(['ES256', 'RS256']),
+        expiration: duration({ positive: true }),
+        refreshexpiration: duration({ positive: true }),
+      }),
+      bruteforce: section({ maxfailures: int(1), lockout: duration({ positive: true }), trustforwardedfor: bool() }),
+      // LDAP / Active Directory users (src/auth/ldap/, rules in src/config/ldap.ts).
+      ldap: section({
+        url: z.union([nonEmpty(), z.array(nonEmpty()).min(1, { error: 'must not be empty' })]),
+        binddn: str(),
+        bindpassword: str(),
+        basedn: nonEmpty(),
+        userfilter: nonEmpty(),
+        usernameattribute: nonEmpty(),
+        displaynameattribute: str(),
+        emailattribute: str(),
+        groupattribute: str(),
+        groupbasedn: nonEmpty(),
+        groupfilter: nonEmpty(),
+        admingroups: z.array(nonEmpty()),
+        teammapping: z.record(z.string(), nonEmpty()),
+        starttls: bool(),
+        cafile: nonEmpty(),
+        insecureskipverify: bool(),
+        connecttimeout: duration({ positive: true }),
+        timeout: duration({ positive: true }),
+        cachettl: duration(),
+      }),
+    }),
   }),
 });
 

@@ -38,18 +38,75 @@ export interface BerthConfig {
     http2: { disabled: boolean };
     /** 0 = on shutdown, wait for in-flight requests without a limit. */
     drainTimeoutMs: number;
-    /** Parsed so configs load, but not served yet (the loader warns). */
-    tls?: { certificate: string; key: string; clientcas?: string[]; minimumtls?: string };
+    /** HTTPS (src/http/listen.ts). clientcas: mutual TLS, a client certificate is required. */
+    tls?: { certificate: string; key: string; clientcas?: string[]; minimumtls?: 'tls1.0' | 'tls1.1' | 'tls1.2' | 'tls1.3' };
   };
   health: { storagedriver: { enabled: boolean; intervalMs: number; threshold: number } };
   /** Shared cache (storage.cache.blobdescriptor: redis). */
   redis?: RedisConfig;
+  /** distribution's auth section (htpasswd, token); absent = requests are not authenticated. */
+  auth?: AuthConfig;
   berth: {
     /** sqlite.path undefined => the server uses <rootdirectory>/berth.sqlite */
     metadata: { driver: 'sqlite' | 'postgres'; sqlite: { path?: string }; postgres?: Omit<PostgresMetadataOptions, 'onPoolError' | 'ssl'> };
     /** Minimum length of a non-final upload chunk; 0 = no minimum. */
     upload: { chunkMinLength: number };
+    auth: BerthAuthConfig;
   };
+}
+
+export interface AuthConfig {
+  htpasswd?: { realm: string; path: string };
+  /** service and issuer default to "berth" when berth's own token service is on. */
+  token?: {
+    realm?: string;
+    service: string;
+    issuer: string;
+    rootcertbundle?: string;
+    jwks?: string;
+    autoredirect: boolean;
+    autoredirectpath?: string;
+    signingalgorithms?: string[];
+  };
+}
+
+export interface BerthAuthConfig {
+  /** berth's own token service (/auth/token); key undefined = generated under <rootdirectory>/auth/. */
+  tokenservice: { enabled: boolean; key?: string; certificate?: string; algorithm: 'ES256' | 'RS256'; expirationMs: number; refreshExpirationMs: number };
+  bruteforce: { maxFailures: number; lockoutMs: number; trustForwardedFor: boolean };
+  /** berth.auth.ldap: users (and their groups) from an LDAP directory or Active Directory (src/auth/ldap/). */
+  ldap?: LdapConfig;
+}
+
+export interface LdapConfig {
+  /** ldap:// or ldaps:// URLs, tried in order when one cannot be reached (e.g. several domain controllers). */
+  urls: string[];
+  /** Service account for the searches; undefined = anonymous searches. */
+  bindDn?: string;
+  bindPassword?: string;
+  baseDn: string;
+  /** RFC 4515 filter with {username} (escaped), e.g. (&(objectClass=person)(uid={username})). */
+  userFilter: string;
+  /** Attribute whose value becomes berth's user name (the directory's spelling, e.g. uid or sAMAccountName). */
+  usernameAttribute: string;
+  displayNameAttribute: string;
+  emailAttribute: string;
+  /** Attribute of the user entry listing group DNs (memberOf); '' = none. */
+  groupAttribute: string;
+  /** Group search ({dn} = user DN, {username} = user name); undefined = groups from groupAttribute only. */
+  groupFilter?: string;
+  groupBaseDn: string;
+  /** Group DNs or common names whose members are site administrators. */
+  adminGroups: string[];
+  /** Group DN or common name -> berth team. */
+  teamMapping: Record<string, string>;
+  startTls: boolean;
+  caFile?: string;
+  insecureSkipVerify: boolean;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+  /** How long a successful login is reused without asking the directory; 0 = never. */
+  cacheTtlMs: number;
 }
 
 export interface RedisConfig {

@@ -1,6 +1,6 @@
 // The HTTP front: one request listener for the whole API plus health endpoints, the access log,
 // error rendering and graceful shutdown. Handlers never write error bodies themselves.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -9,22 +9,29 @@ import { openServices } from '../app.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { dispatch } from '../registry/dispatch.ts';
 import { matchRoute } from '../registry/routes.ts';
-import type { RegistryServices } from '../registry/services.ts';
+import type { RegistryServices, RequestContext } from '../registry/services.ts';
 import { externalBaseURL } from '../registry/urls.ts';
 import { UploadPurger } from '../maintenance/upload-purger.ts';
+import { createAuthMiddleware, type AuthMiddleware, type AuthOverrides } from './auth-middleware.ts';
 import { HealthMonitor } from './health.ts';
+import { createListener, type ListenerServer } from './listen.ts';
 import { parseListenAddress } from './listen-address.ts';
+import { readSecureContextOptions } from './tls.ts';
 import { send, sendError, sendJSON } from './respond.ts';
 
 export interface RunningRegistry {
-  server: Server;
+  server: ListenerServer;
   services: RegistryServices;
-  /** http://host:port as actually bound (useful when the configured port is 0). */
+  /** http(s)://host:port as actually bound (useful when the configured port is 0). */
   url: string;
   close(): Promise<void>;
 }
 
-export async function startRegistry(config: BerthConfig, log: Logger): Promise<RunningRegistry> {
+export async function startRegistry(config: BerthConfig, log: Logger, authOverrides?: AuthOverrides): Promise<RunningRegistry> {
+  // First: a bad htpasswd file or signing key must stop the start before anything is opened.
+  const auth = await createAuthMiddleware(config, log, authOverrides);
+  // Likewise an unreadable certificate or key (listen.ts reads them again when it builds the listener).
+  if (config.http.tls) readSecureContextOptions(config.http.tls);
   const services = await openServices(config, log);
   const health = new HealthMonitor(
     [
@@ -39,7 +46,8 @@ export async function startRegistry(config: BerthConfig, log: Logger): Promise<R
   purger.start();
 
   let shuttingDown = false;
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+  // Plain HTTP, or TLS with HTTP/2 and HTTP/1.1 (http.tls, http.http2): see listen.ts.
+  const listener = createListener(config.http, (req, res) => {
     if (shuttingDown) {
       // A keep-alive connection must not outlive shutdown: answer this request, then close.
       res.shouldKeepAlive = false;
@@ -47,11 +55,12 @@ export async function startRegistry(config: BerthConfig, log: Logger): Promise<R
       // A response that was in flight when shutdown began leaves its connection idle but open;
       // server.close() would then wait for the keep-alive timeout. Close it as soon as it idles.
       res.once('finish', () => {
-        if (shuttingDown) setImmediate(() => server.closeIdleConnections());
+        if (shuttingDown) setImmediate(() => listener.closeIdle());
       });
     }
-    void handle(req, res, services, health);
-  });
+    void handle(req, res, services, health, auth);
+  }, log);
+  const server = listener.server;
   const { host, port } = parseListenAddress(config.http.addr);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -59,7 +68,7 @@ export async function startRegistry(config: BerthConfig, log: Logger): Promise<R
   });
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${shownHost}:${address.port}`;
+  const url = `${listener.scheme}://${shownHost}:${address.port}`;
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -68,11 +77,11 @@ export async function startRegistry(config: BerthConfig, log: Logger): Promise<R
       health.stop();
       purger.stop();
       // Stop accepting, let in-flight requests finish (bounded by http.draintimeout when set).
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      const closed = listener.close();
+      listener.closeIdle();
       const drainMs = config.http.drainTimeoutMs;
       if (drainMs > 0) {
-        const timer = setTimeout(() => server.closeAllConnections(), drainMs);
+        const timer = setTimeout(() => listener.closeAll(), drainMs);
         timer.unref();
       }
       await closed;
@@ -81,13 +90,14 @@ export async function startRegistry(config: BerthConfig, log: Logger): Promise<R
   return { server, services, url, close };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, services: RegistryServices, health: HealthMonitor): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, services: RegistryServices, health: HealthMonitor, auth: AuthMiddleware | undefined): Promise<void> {
   const started = process.hrtime.bigint();
   const { config, log } = services;
   const requestId = randomUUID();
   res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
   for (const [name, values] of Object.entries(config.http.headers)) res.setHeader(name, values);
   let pathname = '';
+  let user: string | undefined;
   if (!config.log.accesslog.disabled) {
     res.once('finish', () => {
       log.info(
@@ -100,6 +110,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Regis
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
           remote: req.socket.remoteAddress,
           userAgent: req.headers['user-agent'],
+          ...(user && { user }),
         },
         'request',
       );
@@ -116,10 +127,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Regis
       const failing = health.unhealthy();
       return Object.keys(failing).length ? sendJSON(res, 503, { status: 'unavailable', failing }) : sendJSON(res, 200, { status: 'ok' });
     }
+    if (auth && (await auth.serve(req, res, url, pathname))) return;
     const route = matchRoute(pathname);
     if (!route) return send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, '404 page not found\n');
     const baseURL = externalBaseURL(req, config.http.host, config.http.relativeurls);
-    await dispatch({ req, res, url, services, baseURL }, route);
+    const ctx: RequestContext = { req, res, url, services, baseURL };
+    if (auth) user = (await auth.authorize(ctx, route)).name || undefined;
+    await dispatch(ctx, route);
   } catch (e) {
     if (e instanceof RegistryError) {
       sendError(res, e);

@@ -2,6 +2,7 @@
 import { sendJSON } from '../http/respond.ts';
 import { RegistryError } from './errors.ts';
 import { nextLink, readPage } from './pagination.ts';
+import type { Page } from '../metadata/store.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
 
@@ -20,7 +21,28 @@ export async function listTags(ctx: RequestContext, name: string): Promise<void>
 
 export async function listCatalog(ctx: RequestContext): Promise<void> {
   const page = readPage(ctx.url.searchParams, CATALOG_DEFAULT_PAGE);
-  const repositories = page.n === 0 ? [] : await ctx.services.metadata.listRepositories(page);
+  const repositories = page.n === 0 ? [] : ctx.canList ? await visiblePage(ctx, page, ctx.canList) : await ctx.services.metadata.listRepositories(page);
   const link = nextLink('/v2/_catalog', page, repositories);
   sendJSON(ctx.res, 200, { repositories }, link ? { Link: link } : {});
+}
+
+/**
+ * With authentication, a page holds only repositories the caller may list: read the index in
+ * batches after `last` and keep the visible ones until the page is full or the index ends.
+ * The Link then points after the last visible name, so hidden names are never revealed.
+ */
+async function visiblePage(ctx: RequestContext, page: Page, canList: (repository: string) => Promise<boolean>): Promise<string[]> {
+  const want = page.n ?? CATALOG_DEFAULT_PAGE;
+  const batch = Math.max(want, CATALOG_DEFAULT_PAGE);
+  const out: string[] = [];
+  let last = page.last;
+  for (;;) {
+    const rows = await ctx.services.metadata.listRepositories({ n: batch, ...(last !== undefined && { last }) });
+    for (const name of rows) {
+      if (await canList(name)) out.push(name);
+      if (out.length === want) return out;
+    }
+    if (rows.length < batch) return out;
+    last = rows[rows.length - 1];
+  }
 }

@@ -8,6 +8,7 @@ import type { ContentCache } from '../cache/content-cache.ts';
 import type { ManifestCache } from './manifest-cache.ts';
 import type { UploadHashes } from './upload-hashes.ts';
 import type { UploadStateSigner } from './upload-state.ts';
+import type { Principal } from '../auth/types.ts';
 
 export interface RegistryServices {
   config: BerthConfig;
@@ -29,4 +30,8 @@ export interface RequestContext {
   services: RegistryServices;
   /** Origin for absolute Location headers ('' when http.relativeurls is set). */
   baseURL: string;
+  /** The caller, when authentication is configured (set by the authorization step). */
+  principal?: Principal;
+  /** With authentication: whether the caller may see a repository in `_catalog`. */
+  canList?: (repository: string) => Promise<boolean>;
 }

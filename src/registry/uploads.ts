@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream';
 import { parseDigest } from '../oci/digest.ts';
 import { assertValidName } from '../oci/reference.ts';
+import { hasRequestBody } from '../http/request-body.ts';
 import { send } from '../http/respond.ts';
 import { UploadNotFoundError } from '../storage/blob-store.ts';
 import { RegistryError } from './errors.ts';
@@ -155,8 +156,7 @@ async function finish(ctx: RequestContext, name: string, id: string, digestParam
     throw e;
   }
   let size = (await blobs.uploads.size(id)) ?? 0;
-  const hasBody = ctx.req.headers['content-length'] !== '0' && (ctx.req.headers['content-length'] !== undefined || ctx.req.headers['transfer-encoding'] !== undefined);
-  if (hasBody) {
+  if (hasRequestBody(ctx.req)) {
     checkContentRange(ctx, name, id, size);
     size = await appendBody(ctx, id, size);
   }

@@ -73,7 +73,7 @@ describe('rule 1: distribution config.yml files load as they are', () => {
     assert.deepEqual(a.config.http.headers, { 'X-Content-Type-Options': ['nosniff'] });
     assert.deepEqual(a.config.health.storagedriver, { enabled: true, intervalMs: 10_000, threshold: 3 });
 
-    // (b) seed 003: loads; auth and tls are warned about, not errors
+    // (b) seed 003: loads, auth.htpasswd included
     const b = loadConfig({ path: example('seed-003.yml'), env: {} });
     assert.equal(b.config.log.accesslog.disabled, true);
     assert.equal(b.config.log.level, 'debug');
@@ -86,8 +86,9 @@ describe('rule 1: distribution config.yml files load as they are', () => {
       certificate: '/etc/docker/registry/ssl/docker.funet8.com.crt',
       key: '/etc/docker/registry/ssl/docker.funet8.com.key',
     });
-    hasWarning(b.warnings, /^auth\.htpasswd is not supported yet; requests are not authenticated/);
-    hasWarning(b.warnings, /^http\.tls is not supported yet/);
+    assert.deepEqual(b.config.auth, { htpasswd: { realm: 'basic-realm', path: '/etc/docker/registry/auth/nginx.htpasswd' } });
+    assert.ok(!b.warnings.some((w) => w.startsWith('auth')), b.warnings.join('\n'));
+    assert.ok(!b.warnings.some((w) => w.startsWith('http.tls')), 'http.tls is served (test/tls): no warning');
 
     // (c) the file Debian's docker-registry package installs, copied verbatim
     const debian = example('debian-docker-registry.yml');
@@ -98,8 +99,8 @@ describe('rule 1: distribution config.yml files load as they are', () => {
     assert.equal(c.config.storage.filesystem.rootdirectory, '/var/lib/docker-registry');
     assert.equal(c.config.storage.delete.enabled, true);
     assert.deepEqual(c.config.health.storagedriver, { enabled: true, intervalMs: 10_000, threshold: 3 });
-    assert.deepEqual(c.warnings.length, 1);
-    hasWarning(c.warnings, /^auth\.htpasswd is not supported yet/);
+    assert.deepEqual(c.warnings, []);
+    assert.deepEqual(c.config.auth, { htpasswd: { realm: 'basic-realm', path: '/etc/docker/registry' } });
 
     // upload purging / read-only, with Go durations
     const m = loadConfig({ path: example('maintenance.yml'), env: {} });
@@ -280,8 +281,9 @@ describe('rule 3: unsupported and unknown keys are warned about, never silently 
         '  metadata: {sqlite: {path: /m.db, journal: wal}}',
       ].join('\n'),
     );
-    // security first: auth is listed before everything else
-    assert.match(warnings[0], /^auth\.token is not supported yet; requests are not authenticated/);
+    // auth.token is supported: no warning, and the section is there
+    assert.ok(!warnings.some((w) => w.startsWith('auth')), warnings.join('\n'));
+    assert.deepEqual(config.auth, { token: { realm: 'https://auth.example.com/token', service: 'registry', issuer: 'me', rootcertbundle: '/x', autoredirect: false } });
     const expected = [
       'loglevel is deprecated',
       'log.hooks is not supported yet',
@@ -292,8 +294,7 @@ describe('rule 3: unsupported and unknown keys are warned about, never silently 
       'reporting is not supported yet',
       'http.debug is not supported yet',
       'http.h2c is not supported yet',
-      'http.tls is not supported yet',
-      'http.tls.letsencrypt is not supported yet',
+      'http.tls.letsencrypt is not supported',
       'http.tls.ciphersuites is not supported yet',
       'notifications is not supported yet',
       'health.file is not supported yet',
@@ -310,7 +311,7 @@ describe('rule 3: unsupported and unknown keys are warned about, never silently 
       'unknown configuration key berth.metadata.sqlite.journal',
     ];
     for (const w of expected) assert.ok(warnings.some((x) => x.startsWith(w)), `missing warning "${w}" in:\n  ${warnings.join('\n  ')}`);
-    assert.equal(warnings.length, expected.length + 1);
+    assert.equal(warnings.length, expected.length);
     // the supported parts still apply; the deprecated top-level loglevel is honoured like distribution does
     assert.equal(config.log.level, 'debug');
     assert.equal(config.storage.filesystem.rootdirectory, '/srv');
@@ -319,12 +320,20 @@ describe('rule 3: unsupported and unknown keys are warned about, never silently 
     assert.equal(config.http.tls, undefined); // letsencrypt only: no certificate to carry
     assert.equal(load(`${V}loglevel: debug\nlog: {level: warn}\n`).config.log.level, 'warn');
 
-    // auth: every type, the shorthand form, and types distribution does not know
-    for (const t of ['htpasswd', 'token', 'silly']) {
-      assert.match(load(`${V}auth:\n  ${t}: {realm: r}\n`).warnings[0], new RegExp(`^auth\\.${t} is not supported yet; requests are not authenticated`));
-    }
-    assert.match(load(`${V}auth: htpasswd\n`).warnings[0], /^auth\.htpasswd is not supported yet; requests are not authenticated/);
-    assert.match(load(`${V}auth: {ldap: {}}\n`).warnings[0], /^auth\.ldap is not a known auth type; requests are not authenticated/);
+    // auth: distribution's required keys, the shorthand form, silly and types distribution does not know
+    rejects(`${V}auth:\n  htpasswd: {realm: r}\n`, [/^config: auth\.htpasswd\.path: required$/]);
+    rejects(`${V}auth: htpasswd\n`, [/^config: auth\.htpasswd\.realm: required$/]);
+    rejects(`${V}auth:\n  token: {realm: r}\n`, [/^config: auth\.token\.service: required$/]);
+    rejects(`${V}auth:\n  token: {realm: r, service: s, issuer: i}\n`, [/^config: auth\.token: rootcertbundle or jwks is required/]);
+    rejects(`${V}auth:\n  token: {realm: r, service: s, issuer: i, jwks: /j, signingalgorithms: [HS256]}\n`, [/^config: auth\.token\.signingalgorithms: "HS256" is not accepted/]);
+    rejects(`${V}auth:\n  htpasswd: {realm: r, path: /p}\n  token: {realm: r, service: s, issuer: i, jwks: /j}\n`, [/^config: auth: configure one of auth\.htpasswd and auth\.token/]);
+    // with berth's token service, htpasswd + token go together and token needs nothing else
+    const both = load(`${V}auth:\n  htpasswd: {realm: r, path: /p}\n  token: {}\nberth:\n  auth:\n    tokenservice: {enabled: true}\n`).config;
+    assert.deepEqual(both.auth, { htpasswd: { realm: 'r', path: '/p' }, token: { service: 'berth', issuer: 'berth', autoredirect: false } });
+    assert.equal(both.berth.auth.tokenservice.enabled, true);
+    rejects(`${V}berth:\n  auth:\n    tokenservice: {enabled: true, expiration: 30s}\n`, [/^config: berth\.auth\.tokenservice\.expiration: must be at least 60s/]);
+    assert.match(load(`${V}auth:\n  silly: {realm: r}\n`).warnings[0], /^auth\.silly is not supported \(it accepts any credentials\); without auth\.htpasswd or auth\.token, requests are not authenticated/);
+    assert.match(load(`${V}auth: {ldap: {}}\n`).warnings[0], /^auth\.ldap is not a known auth type \(berth has htpasswd and token\); ignored: without auth\.htpasswd or auth\.token, requests are not authenticated/);
 
     // a storage driver berth cannot write to, on its own, is an error
     rejects(`${V}storage:\n  gcs: {bucket: b}\n  delete: {enabled: true}\n`, [/^config: storage\.gcs is not supported yet; berth stores blobs with storage\.filesystem or storage\.s3$/]);
@@ -387,7 +396,7 @@ describe('rule 4: REGISTRY_* environment overrides, as distribution', () => {
     assert.equal(config.storage.maintenance.uploadpurging.ageMs, 72 * 3_600_000);
     assert.equal(config.storage.maintenance.readonly.enabled, true);
     assert.equal(config.http.drainTimeoutMs, 30_000);
-    assert.deepEqual(warnings, ['http.tls is not supported yet; berth serves plain HTTP (terminate TLS in a reverse proxy)']);
+    assert.deepEqual(warnings, []);
 
     // no file: the environment still applies on top of the defaults
     const bare = loadConfig({ env: { REGISTRY_HTTP_ADDR: ':8080', REGISTRY_STORAGE_DELETE_ENABLED: 'false' } });
@@ -413,9 +422,9 @@ describe('rule 4: REGISTRY_* environment overrides, as distribution', () => {
     rejects(V, [/^config: storage\.s3\.bucket: required$/], { REGISTRY_STORAGE_S3_REGION: 'eu' });
     rejects(V, [/^config: storage\.gcs \(from REGISTRY_STORAGE_GCS_BUCKET\) is not supported yet/], { REGISTRY_STORAGE_GCS_BUCKET: 'b' });
 
-    // sections berth ignores still reach the warnings, keys lower-cased as distribution's maps
+    // auth from the environment, as distribution's docs show it; sections berth ignores still reach the warnings
     const auth = load(V, { REGISTRY_AUTH: 'htpasswd', REGISTRY_AUTH_HTPASSWD_REALM: 'Registry Realm', REGISTRY_AUTH_HTPASSWD_PATH: '/auth/htpasswd' });
-    assert.match(auth.warnings[0], /^auth\.htpasswd is not supported yet; requests are not authenticated/);
+    assert.deepEqual(auth.config.auth, { htpasswd: { realm: 'Registry Realm', path: '/auth/htpasswd' } });
     hasWarning(load(V, { REGISTRY_NOTIFICATIONS_ENDPOINTS: '[{name: a, url: "http://x"}]' }).warnings, /^notifications is not supported yet/);
 
     // what the environment cannot do is warned about, and ignored
@@ -480,7 +489,14 @@ describe('rule 5: zero configuration and no secrets in messages', () => {
       },
       http: { addr: ':5000', prefix: '/', relativeurls: false, headers: {}, http2: { disabled: false }, drainTimeoutMs: 0 },
       health: { storagedriver: { enabled: false, intervalMs: 10_000, threshold: 3 } },
-      berth: { metadata: { driver: 'sqlite', sqlite: {} }, upload: { chunkMinLength: 0 } },
+      berth: {
+        metadata: { driver: 'sqlite', sqlite: {} },
+        upload: { chunkMinLength: 0 },
+        auth: {
+          tokenservice: { enabled: false, algorithm: 'ES256', expirationMs: 300_000, refreshExpirationMs: 720 * 3_600_000 },
+          bruteforce: { maxFailures: 10, lockoutMs: 300_000, trustForwardedFor: false },
+        },
+      },
     };
     assert.deepEqual(defaultConfig(), expected);
     assert.deepEqual(loadConfig({ env: {} }), { config: expected, warnings: [] });
@@ -521,7 +537,7 @@ describe('rule 5: zero configuration and no secrets in messages', () => {
     }
     // warnings name keys, never values
     const { config, warnings } = load(
-      `${V}http:\n  secret: ${SECRET}\nredis: {password: ${SECRET}}\nproxy: {password: ${SECRET}}\nauth:\n  token: {realm: ${SECRET}}\nhttp2: {x: ${SECRET}}\n`,
+      `${V}http:\n  secret: ${SECRET}\nredis: {password: ${SECRET}}\nproxy: {password: ${SECRET}}\nauth:\n  silly: {realm: ${SECRET}}\nhttp2: {x: ${SECRET}}\n`,
       { REGISTRY_REPORTING_BUGSNAG_APIKEY: SECRET },
     );
     assert.equal(config.http.secret, SECRET);

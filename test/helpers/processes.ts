@@ -64,6 +64,10 @@ export interface StartOptions {
   compiled?: boolean;
   /** How long to wait for GET /v2/; default 30 s. */
   startTimeoutMs?: number;
+  /** Scheme of `url` (https when the config serves TLS); default http. */
+  scheme?: 'http' | 'https';
+  /** Replaces the plain-HTTP GET /v2/ readiness probe (e.g. for a TLS listener); true once serving. */
+  ready?: (port: number) => Promise<boolean>;
 }
 
 type Plain = Record<string, unknown>;
@@ -137,7 +141,7 @@ async function launch(
   });
 
   const host = `127.0.0.1:${port}`;
-  const url = `http://${host}`;
+  const url = `${opts.scheme ?? 'http'}://${host}`;
   let stopped = false;
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
     if (!stopped) {
@@ -163,9 +167,13 @@ async function launch(
       throw new Error(`${name} exited (${exited.code ?? exited.signal}) before answering GET /v2/\n--- logs ---\n${log}`);
     }
     try {
-      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) break; // 401: auth configured via configYaml
+      if (opts.ready) {
+        if (await opts.ready(port)) break;
+      } else {
+        const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        if (res.status === 200 || res.status === 401) break; // 401: auth configured via configYaml
+      }
     } catch {
       /* not listening yet */
     }
