@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { BerthConfig } from './config/index.ts';
 import type { MetadataStore } from './metadata/store.ts';
+import type { AccessStore } from './metadata/access/store.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { FilesystemBlobStore } from './storage/drivers/filesystem.ts';
 import { openSqliteMetadata } from './metadata/sqlite.ts';
@@ -61,6 +62,8 @@ async function localHttpSecret(config: BerthConfig): Promise<string> {
 export async function openServices(config: BerthConfig, log: Logger): Promise<RegistryServices> {
   const blobs = await openBlobStore(config);
   let metadata = await openMetadata(config, log);
+  // The access model lives in the same database; taken before a cache wraps the store.
+  const accessStore = (metadata as { access?: AccessStore }).access;
   let contentCache: RegistryServices['contentCache'];
   if (config.storage.cache.blobdescriptor === 'redis' && config.redis) {
     // Shared cache for replicas (src/cache); its metadata.close() closes the Redis connection too.
@@ -71,5 +74,5 @@ export async function openServices(config: BerthConfig, log: Logger): Promise<Re
   if (!config.http.secret && config.berth.metadata.driver === 'postgres') {
     log.warn('http.secret is not set: with several replicas, an upload begun on one fails on another; give every replica the same http.secret');
   }
-  return { config, blobs, metadata, manifestCache: new ManifestCache(), ...(contentCache && { contentCache }), uploadHashes: new UploadHashes(), uploadState, log };
+  return { config, blobs, metadata, manifestCache: new ManifestCache(), ...(contentCache && { contentCache }), uploadHashes: new UploadHashes(), uploadState, ...(accessStore && { accessStore }), log };
 }

@@ -87,6 +87,17 @@ export class Authorizer {
     return identity.principal;
   }
 
+  /** The caller of a non-registry request (the admin API); undefined when anonymous or refused. */
+  async authenticate(req: IncomingMessage): Promise<Principal | undefined> {
+    try {
+      const { principal } = await this.identify(req, []);
+      return principal.kind === 'anonymous' ? undefined : principal;
+    } catch (e) {
+      if (e instanceof RegistryError) return undefined;
+      throw e;
+    }
+  }
+
   private async identify(req: IncomingMessage, needs: ScopeGrant[]): Promise<Identity> {
     const creds = readCredentials(req);
     switch (creds.kind) {

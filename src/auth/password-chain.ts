@@ -19,6 +19,11 @@ interface Remembered {
   expires: number;
 }
 
+function owns(v: PasswordVerifier, username: string, password: string): boolean {
+  const f = (v as { owns?: (u: string, p: string) => boolean }).owns;
+  return typeof f === 'function' && f.call(v, username, password);
+}
+
 export class PasswordChain {
   private readonly remembered = new Map<string, Remembered>();
   /** Per-process key: the cache keys are useless outside this process. */
@@ -43,7 +48,12 @@ export class PasswordChain {
         // Taken before the check: a change during it makes the entry stale at once.
         const revision = isRevisioned(v) ? await v.revision() : undefined;
         const principal = await v.verify(username, password);
-        if (!principal) continue;
+        if (!principal) {
+          // A verifier that owns these credentials (a berth_pat_ token, a robot$ name) had the only
+          // say: they must never be offered to htpasswd or LDAP as a password.
+          if (owns(v, username, password)) break;
+          continue;
+        }
         if (revision !== undefined) this.remember(cacheKey, { principal: structuredClone(principal), verifier: v, revision, expires: Date.now() + this.opts.cacheTtlMs });
         return { ok: true, principal, verifier: v };
       } catch (e) {

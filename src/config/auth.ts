@@ -26,6 +26,7 @@ export function buildAuth(f: FileConfig): { auth?: AuthConfig; berthAuth: BerthA
       refreshExpirationMs: ts?.refreshexpiration ?? 720 * HOUR,
     },
     bruteforce: { maxFailures: bf?.maxfailures ?? 10, lockoutMs: bf?.lockout ?? 5 * MINUTE, trustForwardedFor: bf?.trustforwardedfor ?? false },
+    accessControl: { enabled: f.berth?.auth?.accesscontrol?.enabled ?? false, admins: f.berth?.auth?.accesscontrol?.admins ?? ['admin'] },
   };
   if (ts?.certificate !== undefined && ts.key === undefined) {
     throw new ConfigError('config: berth.auth.tokenservice.certificate: needs berth.auth.tokenservice.key (the certificate of a generated key is written next to it)', 'berth.auth.tokenservice.certificate');

@@ -203,6 +203,9 @@ export const fileSchema = section({
         refreshexpiration: duration({ positive: true }),
       }),
       bruteforce: section({ maxfailures: int(1), lockout: duration({ positive: true }), trustforwardedfor: bool() }),
+      // Users, teams and repository roles from the metadata store (src/auth/access) instead of
+      // registry:2's "every authenticated user may do everything"; admins are site administrators.
+      accesscontrol: section({ enabled: bool(), admins: z.array(str()) }),
       // LDAP / Active Directory users (src/auth/ldap/, rules in src/config/ldap.ts).
       ldap: section({
         url: z.union([nonEmpty(), z.array(nonEmpty()).min(1, { error: 'must not be empty' })]),

@@ -74,6 +74,8 @@ export interface BerthAuthConfig {
   /** berth's own token service (/auth/token); key undefined = generated under <rootdirectory>/auth/. */
   tokenservice: { enabled: boolean; key?: string; certificate?: string; algorithm: 'ES256' | 'RS256'; expirationMs: number; refreshExpirationMs: number };
   bruteforce: { maxFailures: number; lockoutMs: number; trustForwardedFor: boolean };
+  /** Role-based access from the metadata store; off = any authenticated user may do everything (registry:2). */
+  accessControl: { enabled: boolean; admins: string[] };
   /** berth.auth.ldap: users (and their groups) from an LDAP directory or Active Directory (src/auth/ldap/). */
   ldap?: LdapConfig;
 }

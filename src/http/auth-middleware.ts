@@ -44,6 +44,10 @@ export interface AuthMiddleware {
   serve(req: IncomingMessage, res: RequestContext['res'], url: URL, pathname: string): Promise<boolean>;
   /** Throws the RegistryError to answer with; returns the caller. */
   authorize(ctx: RequestContext, route: Route): Promise<Principal>;
+  /** The caller of a request outside /v2 (admin API), or undefined. */
+  authenticate(req: IncomingMessage): Promise<Principal | undefined>;
+  /** WWW-Authenticate for requests outside /v2. */
+  challenge: string;
 }
 
 /** Default names when berth's token service runs without an auth.token section. */
@@ -78,7 +82,12 @@ export async function createAuthMiddleware(config: BerthConfig, log: Logger, ove
 
   if (!auth.token && !ts.enabled) {
     const authorizer = new Authorizer({ login, basicRealm, access, trustForwardedFor: bf.trustForwardedFor, log });
-    return { serve: async () => false, authorize: (ctx, route) => authorizer.authorize(ctx, route) };
+    return {
+      serve: async () => false,
+      authorize: (ctx, route) => authorizer.authorize(ctx, route),
+      authenticate: (req) => authorizer.authenticate(req),
+      challenge: `Basic realm="${basicRealm}"`,
+    };
   }
 
   const service = auth.token?.service ?? DEFAULT_SERVICE;
@@ -108,6 +117,8 @@ export async function createAuthMiddleware(config: BerthConfig, log: Logger, ove
   return {
     serve: async (req, res, url, pathname) => (endpoint ? endpoint.handle(req, res, url, pathname) : false),
     authorize: (ctx, route) => authorizer.authorize(ctx, route),
+    authenticate: (req) => authorizer.authenticate(req),
+    challenge: `Basic realm="${basicRealm}"`,
   };
 }
 

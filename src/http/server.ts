@@ -13,6 +13,10 @@ import type { RegistryServices, RequestContext } from '../registry/services.ts';
 import { externalBaseURL } from '../registry/urls.ts';
 import { UploadPurger } from '../maintenance/upload-purger.ts';
 import { createAuthMiddleware, type AuthMiddleware, type AuthOverrides } from './auth-middleware.ts';
+import { buildAuthExtras, type AuthExtras } from '../auth/wiring.ts';
+import type { AccessServices } from '../auth/access/index.ts';
+import type { Route } from '../registry/routes.ts';
+import type { Principal } from '../auth/types.ts';
 import { HealthMonitor } from './health.ts';
 import { createListener, type ListenerServer } from './listen.ts';
 import { parseListenAddress } from './listen-address.ts';
@@ -28,11 +32,31 @@ export interface RunningRegistry {
 }
 
 export async function startRegistry(config: BerthConfig, log: Logger, authOverrides?: AuthOverrides): Promise<RunningRegistry> {
-  // First: a bad htpasswd file or signing key must stop the start before anything is opened.
-  const auth = await createAuthMiddleware(config, log, authOverrides);
-  // Likewise an unreadable certificate or key (listen.ts reads them again when it builds the listener).
+  // An unreadable certificate or key stops the start before anything is opened (listen.ts reads them again).
   if (config.http.tls) readSecureContextOptions(config.http.tls);
   const services = await openServices(config, log);
+  let extras: AuthExtras;
+  let auth: AuthMiddleware | undefined;
+  try {
+    // The access model and LDAP need the metadata store; a bad htpasswd file or key still stops the start.
+    extras = await buildAuthExtras(config, services.accessStore, log);
+    auth = await createAuthMiddleware(config, log, { ...extras.overrides, ...authOverrides });
+  } catch (e) {
+    await services.metadata.close();
+    throw e;
+  }
+  const admin: AdminApi | undefined =
+    extras.access && auth
+      ? {
+          access: extras.access,
+          authenticate: async (req: IncomingMessage) => {
+            const p = await auth!.authenticate(req);
+            return p && extras.liftAdmin(p);
+          },
+          challenge: auth.challenge,
+          prefix: config.http.prefix.replace(/\/+$/, ''),
+        }
+      : undefined;
   const health = new HealthMonitor(
     [
       { name: 'storagedriver', check: () => services.blobs.check() },
@@ -58,7 +82,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
         if (shuttingDown) setImmediate(() => listener.closeIdle());
       });
     }
-    void handle(req, res, services, health, auth);
+    void handle(req, res, services, health, auth, admin);
   }, log);
   const server = listener.server;
   const { host, port } = parseListenAddress(config.http.addr);
@@ -85,12 +109,27 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
         timer.unref();
       }
       await closed;
+      await extras.close();
       await services.metadata.close();
     })());
   return { server, services, url, close };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, services: RegistryServices, health: HealthMonitor, auth: AuthMiddleware | undefined): Promise<void> {
+interface AdminApi {
+  access: AccessServices;
+  authenticate(req: IncomingMessage): Promise<Principal | undefined>;
+  challenge: string;
+  prefix: string;
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  services: RegistryServices,
+  health: HealthMonitor,
+  auth: AuthMiddleware | undefined,
+  admin: AdminApi | undefined,
+): Promise<void> {
   const started = process.hrtime.bigint();
   const { config, log } = services;
   const requestId = randomUUID();
@@ -128,11 +167,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Regis
       return Object.keys(failing).length ? sendJSON(res, 503, { status: 'unavailable', failing }) : sendJSON(res, 200, { status: 'ok' });
     }
     if (auth && (await auth.serve(req, res, url, pathname))) return;
+    if (admin && pathname.startsWith('/api/')) {
+      const { handleAdminApi } = await import('../auth/access/admin-api.ts');
+      const deps = { services: admin.access, authenticate: admin.authenticate, prefix: admin.prefix, challenge: admin.challenge, log };
+      if (await handleAdminApi(req, res, deps)) return;
+    }
     const route = matchRoute(pathname);
     if (!route) return send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, '404 page not found\n');
     const baseURL = externalBaseURL(req, config.http.host, config.http.relativeurls);
     const ctx: RequestContext = { req, res, url, services, baseURL };
     if (auth) user = (await auth.authorize(ctx, route)).name || undefined;
+    if (admin && ctx.principal) audit(admin.access, ctx, route);
     await dispatch(ctx, route);
   } catch (e) {
     if (e instanceof RegistryError) {
@@ -149,6 +194,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Regis
     // Consume whatever body a handler did not read so the connection can be reused.
     if (!req.readableEnded && !req.destroyed) req.resume();
   }
+}
+
+/** Pushes, pulls and deletes of manifests go to the audit log once answered (blobs would flood it). */
+function audit(access: AccessServices, ctx: RequestContext, route: Route): void {
+  if (route.kind !== 'manifest') return;
+  const action = ({ GET: 'pull', PUT: 'push', DELETE: 'delete' } as Record<string, string>)[ctx.req.method ?? ''];
+  const principal = ctx.principal;
+  if (!action || !principal) return;
+  ctx.res.once('finish', () => {
+    const status = ctx.res.statusCode;
+    access.audit.recordBy(principal, {
+      action,
+      repository: route.name,
+      reference: String(ctx.res.getHeader('docker-content-digest') ?? route.reference),
+      outcome: status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
+      clientAddress: ctx.req.socket.remoteAddress ?? null,
+    });
+  });
 }
 
 function isClientGone(e: unknown, req: IncomingMessage): boolean {

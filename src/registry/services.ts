@@ -8,6 +8,7 @@ import type { ContentCache } from '../cache/content-cache.ts';
 import type { ManifestCache } from './manifest-cache.ts';
 import type { UploadHashes } from './upload-hashes.ts';
 import type { UploadStateSigner } from './upload-state.ts';
+import type { AccessStore } from '../metadata/access/store.ts';
 import type { Principal } from '../auth/types.ts';
 
 export interface RegistryServices {
@@ -18,6 +19,8 @@ export interface RegistryServices {
   /** Shared second level for manifest bytes (Redis), when configured. */
   contentCache?: ContentCache;
   uploadHashes: UploadHashes;
+  /** Users, teams, roles, tokens and audit (SQLite/PostgreSQL), below any cache wrapper. */
+  accessStore?: AccessStore;
   /** Signs the `_state` token of upload Locations with http.secret. */
   uploadState: UploadStateSigner;
   log: Logger;

@@ -495,6 +495,7 @@ describe('rule 5: zero configuration and no secrets in messages', () => {
         auth: {
           tokenservice: { enabled: false, algorithm: 'ES256', expirationMs: 300_000, refreshExpirationMs: 720 * 3_600_000 },
           bruteforce: { maxFailures: 10, lockoutMs: 300_000, trustForwardedFor: false },
+          accessControl: { enabled: false, admins: ['admin'] },
         },
       },
     };
