@@ -56,7 +56,10 @@ describe('crash safety (kill -9)', () => {
       body: asBody(whole.subarray(have)),
     });
     assert.equal(rest.status, 202);
-    const put = await fetch(`${location.replace(/^http:\/\/[^/]+/, server.url)}?digest=${digest}`, { method: 'PUT' });
+    const final = location.replace(/^http:\/\/[^/]+/, server.url);
+    // The Location carries the signed _state token (kept valid across the restart: the generated
+    // http.secret lives in the data directory).
+    const put = await fetch(`${final}${final.includes('?') ? '&' : '?'}digest=${digest}`, { method: 'PUT' });
     assert.equal(put.status, 201);
     const get = await fetch(`${server.url}/v2/crash/upload/blobs/${digest}`);
     assert.deepEqual(Buffer.from(await get.arrayBuffer()), whole);
