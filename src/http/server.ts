@@ -17,6 +17,7 @@ import { buildAuthExtras, type AuthExtras } from '../auth/wiring.ts';
 import type { AccessServices } from '../auth/access/index.ts';
 import type { Route } from '../registry/routes.ts';
 import type { Principal } from '../auth/types.ts';
+import { readCredentials } from '../auth/credentials.ts';
 import { HealthMonitor } from './health.ts';
 import { createListener, type ListenerServer } from './listen.ts';
 import { parseListenAddress } from './listen-address.ts';
@@ -177,10 +178,17 @@ async function handle(
     const baseURL = externalBaseURL(req, config.http.host, config.http.relativeurls);
     const ctx: RequestContext = { req, res, url, services, baseURL };
     if (auth) user = (await auth.authorize(ctx, route)).name || undefined;
-    if (admin && ctx.principal) audit(admin.access, ctx, route);
+    if (admin && ctx.principal) {
+      // GET /v2/ with credentials is what `docker login` does.
+      if (route.kind === 'base' && ctx.principal.kind !== 'anonymous') {
+        admin.access.audit.recordBy(ctx.principal, { action: 'login', outcome: 'success', clientAddress: req.socket.remoteAddress ?? null });
+      }
+      audit(admin.access, ctx, route);
+    }
     await dispatch(ctx, route);
   } catch (e) {
     if (e instanceof RegistryError) {
+      if (admin) auditRefusal(admin.access, req, e, pathname);
       sendError(res, e);
     } else if (e instanceof URIError) {
       sendError(res, new RegistryError('NAME_INVALID', { message: 'malformed percent-encoding in path' }));
@@ -211,6 +219,24 @@ function audit(access: AccessServices, ctx: RequestContext, route: Route): void 
       outcome: status < 400 ? 'success' : status === 401 || status === 403 ? 'denied' : 'failure',
       clientAddress: ctx.req.socket.remoteAddress ?? null,
     });
+  });
+}
+
+/** Failed logins and refused operations go to the audit log, naming the user the client claimed. */
+function auditRefusal(access: AccessServices, req: IncomingMessage, err: RegistryError, pathname: string): void {
+  const code = err.code;
+  if (code !== 'UNAUTHORIZED' && code !== 'DENIED' && code !== 'TOOMANYREQUESTS') return;
+  const creds = readCredentials(req);
+  // A request without credentials being challenged is the normal first step, not a failure.
+  if (code === 'UNAUTHORIZED' && creds.kind === 'none') return;
+  const actor = creds.kind === 'basic' ? creds.username : creds.kind === 'bearer' ? '(bearer token)' : 'anonymous';
+  access.audit.record({
+    actor,
+    actorKind: creds.kind === 'none' ? 'anonymous' : 'user',
+    action: code === 'DENIED' ? 'denied' : 'login_failed',
+    outcome: 'denied',
+    clientAddress: req.socket.remoteAddress ?? null,
+    details: { method: req.method, path: pathname, code },
   });
 }
 

@@ -101,6 +101,22 @@ describe('access control wired into the registry', () => {
     }
     assert.equal(events[0]?.actor, 'alice');
     assert.equal(events[0]?.reference, sha256(manifest));
+    // logins and failed logins too (a wrong password names the claimed user, never the password).
+    assert.equal((await fetch(`${r.url}/v2/`, { headers: as('bob') })).status, 200);
+    assert.equal((await fetch(`${r.url}/v2/`, { headers: { Authorization: basic('bob', 'wrong-password-x') } })).status, 401);
+    const seen = async (action: string) => {
+      for (let i = 0; i < 20; i++) {
+        const res = await api(`/audit?actor=bob&action=${action}`, 'admin');
+        const page = (await res.json()) as { events: Array<{ actor: string; details?: unknown }> };
+        if (page.events.length) return page.events;
+        await new Promise((d) => setTimeout(d, 150));
+      }
+      return [];
+    };
+    assert.equal((await seen('login'))[0]?.actor, 'bob');
+    const failed = await seen('login_failed');
+    assert.equal(failed[0]?.actor, 'bob');
+    assert.ok(!JSON.stringify(failed).includes('wrong-password-x'), 'the password is never recorded');
     // alice may read her own events, not bob's.
     assert.equal((await api('/audit?actor=alice', 'alice')).status, 200);
     assert.equal((await api('/audit?actor=bob', 'alice')).status, 403);
