@@ -116,6 +116,11 @@ async function launch(
     detached: true,
   });
   const watchdog = child.pid ? startWatchdog(child.pid, work.path) : undefined;
+  // A server a failed test forgot to stop must not keep the test process alive (CI would hang):
+  // unreferenced, it dies with the watchdog when this process exits.
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
+  (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
   let log = '';
   const MAX_LOG = 1 << 20; // keep the tail only: a chatty server must not eat the test's memory
   const append = (b: Buffer) => {

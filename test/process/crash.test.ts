@@ -34,6 +34,7 @@ describe('crash safety (kill -9)', () => {
 
   it('a blob upload killed mid-body leaves no blob visible and the registry consistent', async () => {
     const root = join(dir.path, 'upload');
+    await server?.stop('SIGKILL');
     server = await startBerth({ root });
     const whole = randomBytes(4 * 1024 * 1024);
     const digest = sha256(whole);
@@ -42,6 +43,7 @@ describe('crash safety (kill -9)', () => {
     await stalledPatch(location, whole.subarray(0, 1024 * 1024));
     await server.stop('SIGKILL');
 
+    await server?.stop('SIGKILL');
     server = await startBerth({ root });
     const head = await fetch(`${server.url}/v2/crash/upload/blobs/${digest}`, { method: 'HEAD' });
     assert.equal(head.status, 404);
@@ -69,6 +71,7 @@ describe('crash safety (kill -9)', () => {
 
   it('manifest pushes killed at random points leave every tag resolvable to intact bytes', async () => {
     const root = join(dir.path, 'manifests');
+    await server?.stop('SIGKILL');
     server = await startBerth({ root });
     const configData = Buffer.from('{"os":"linux","architecture":"amd64"}');
     const config = await pushBlob(server.url, 'crash/m', configData);
@@ -90,6 +93,7 @@ describe('crash safety (kill -9)', () => {
     stop = true;
     await Promise.all(pushers);
 
+    await server?.stop('SIGKILL');
     server = await startBerth({ root });
     const tags = ((await (await fetch(`${server.url}/v2/crash/m/tags/list`)).json()) as { tags: string[] }).tags;
     assert.ok(tags.length > 0, 'some pushes should have completed before the kill');
