@@ -20,14 +20,18 @@ program
 
 program
   .command('import')
-  .argument('<distribution-root>', "a registry:2 storage tree: its rootdirectory (e.g. /var/lib/registry) or the docker/registry/v2 directory in it")
+  .argument(
+    '[distribution-root]',
+    'a registry:2 storage tree: its rootdirectory (e.g. /var/lib/registry) or the docker/registry/v2 directory in it, or s3://BUCKET/ROOTDIRECTORY; may be left out with --source-config',
+  )
+  .option('--source-config <file>', "the source registry's config.yml; its storage.s3 section says how to reach the bucket")
   .option('--config <file>', "berth's config.yml naming the target storage (default: REGISTRY_CONFIGURATION_PATH, else ./data)")
   .option('--dry-run', 'verify and report what would be imported; write nothing')
   .option('--json', 'print the report as JSON on stdout')
   .option('--quiet', 'no progress and no summary; skipped items still go to stderr')
-  .description('import the repositories, tags and blobs of a CNCF Distribution (registry:2) filesystem storage')
+  .description('import the repositories, tags and blobs of a CNCF Distribution (registry:2) filesystem or S3 storage')
   .addHelpText('after', IMPORT_EXAMPLES)
-  .action(async (root: string, opts: ImportCommandOptions) => {
+  .action(async (root: string | undefined, opts: ImportCommandOptions) => {
     process.exitCode = await importCommand(root, opts);
   });
 

@@ -2,22 +2,28 @@
 // authfile in ~/.docker/config.json format), podman login/push/pull, buildah push, and the docker
 // CLI without a daemon (docker login + docker manifest inspect). Each runs against htpasswd
 // (Basic) and against berth's token service (Bearer, with refresh tokens for docker). Afterwards
-// the server's whole output is searched for every password, credential and token used.
+// the server's whole output is searched for every password, credential and token used. The
+// third run is htpasswd over TLS, with the CA from `berth tls init`: --cert-dir for skopeo, podman
+// and buildah, /etc/docker/certs.d/<host>/ca.crt for the docker CLI, as the seeds set it up.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientSandbox, hasCommand, run, startBerth, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { makeOciLayout, sha256 } from '../helpers/images.ts';
 import { htpasswdText } from './harness.ts';
+import { listening, tlsInit } from '../tls/helpers.ts';
 
 const missing = ['skopeo', 'podman', 'buildah', 'docker'].filter((c) => !hasCommand(c));
 const USER = 'alice';
 const PASSWORD = 'alice-Cl1ent-Pa55word';
 const WRONG = 'not-Alice-Pa55word';
 
-for (const mode of ['htpasswd', 'token'] as const) {
-  describe(`real clients with ${mode === 'htpasswd' ? 'auth.htpasswd (Basic)' : "berth's token service (Bearer)"}`, { skip: missing.length > 0 && `not installed: ${missing.join(', ')}` }, () => {
+for (const variant of ['htpasswd', 'token', 'htpasswd-tls'] as const) {
+  const mode = variant === 'token' ? 'token' : 'htpasswd';
+  const tls = variant === 'htpasswd-tls';
+  const title = variant === 'token' ? "berth's token service (Bearer)" : tls ? 'auth.htpasswd (Basic) over TLS' : 'auth.htpasswd (Basic)';
+  describe(`real clients with ${title}`, { skip: missing.length > 0 && `not installed: ${missing.join(', ')}` }, () => {
     let server: RunningServer;
     let sb: ClientSandbox;
     let work: string;
@@ -25,10 +31,19 @@ for (const mode of ['htpasswd', 'token'] as const) {
     /** Every credential and token a client held, to look for in the server's output at the end. */
     const secrets: string[] = [PASSWORD, WRONG, Buffer.from(`${USER}:${PASSWORD}`).toString('base64')];
 
-    const skopeo = (args: string[], allowFail = false) => run('skopeo', ['--insecure-policy', ...args], { env: sb.env, allowFail });
-    const podman = (args: string[], opts: { input?: string; allowFail?: boolean } = {}) => run('podman', [...sb.podmanFlags, ...args], { env: sb.env, ...opts });
-    const buildah = (...args: string[]) => run('buildah', [...sb.buildahFlags, ...args], { env: sb.env });
-    const docker = (args: string[], opts: { input?: string; allowFail?: boolean } = {}) => run('docker', args, { env: sb.env, ...opts });
+    let trustDir = ''; // --cert-dir holding only our ca.crt (tls variant)
+    let dockerCertsDir = ''; // /etc/docker/certs.d/<host> (tls variant), removed afterwards
+    // Over TLS every "skip verification" flag becomes "trust this CA"; nothing else changes.
+    const secure = (args: string[]) =>
+      !tls
+        ? args
+        : args.flatMap((a) =>
+            a === '--dest-tls-verify=false' ? [`--dest-cert-dir=${trustDir}`] : a === '--src-tls-verify=false' ? [`--src-cert-dir=${trustDir}`] : a === '--tls-verify=false' ? [`--cert-dir=${trustDir}`] : a === '--insecure' ? [] : [a],
+          );
+    const skopeo = (args: string[], allowFail = false) => run('skopeo', ['--insecure-policy', ...secure(args)], { env: sb.env, allowFail });
+    const podman = (args: string[], opts: { input?: string; allowFail?: boolean } = {}) => run('podman', [...sb.podmanFlags, ...secure(args)], { env: sb.env, ...opts });
+    const buildah = (...args: string[]) => run('buildah', [...sb.buildahFlags, ...secure(args)], { env: sb.env });
+    const docker = (args: string[], opts: { input?: string; allowFail?: boolean } = {}) => run('docker', secure(args), { env: sb.env, ...opts });
     const creds = `${USER}:${PASSWORD}`;
 
     before(async () => {
@@ -39,13 +54,27 @@ for (const mode of ['htpasswd', 'token'] as const) {
       await writeFile(htpasswd, await htpasswdText({ [USER]: PASSWORD, bob: 'bob-Cl1ent-Pa55word' }, 10));
       const auth = `auth:\n  htpasswd: {realm: berth-clients, path: ${htpasswd}}\n`;
       const token = mode === 'token' ? '  token: {service: berth-clients, issuer: berth-clients}\nberth:\n  auth:\n    tokenservice: {enabled: true}\n' : '';
-      server = await startBerth({ configYaml: `log: {level: info}\n${auth}${token}` });
-      sb = await clientSandbox(`auth-clients-${mode}`, [server.host]);
+      if (tls) {
+        const certs = (await tlsInit(join(work, 'certs'), ['--host', 'localhost', '--ip', '127.0.0.1'])).files;
+        trustDir = join(work, 'trust');
+        await mkdir(trustDir);
+        await copyFile(certs.ca, join(trustDir, 'ca.crt'));
+        const tlsYaml = `http:\n  tls:\n    certificate: ${certs.cert}\n    key: ${certs.key}\n`;
+        server = await startBerth({ configYaml: `log: {level: info}\n${auth}${tlsYaml}`, scheme: 'https', ready: listening });
+        // The docker CLI (like the daemon) trusts a registry's CA from /etc/docker/certs.d/<host:port>/.
+        dockerCertsDir = join('/etc/docker/certs.d', server.host);
+        await mkdir(dockerCertsDir, { recursive: true });
+        await copyFile(certs.ca, join(dockerCertsDir, 'ca.crt'));
+      } else {
+        server = await startBerth({ configYaml: `log: {level: info}\n${auth}${token}` });
+      }
+      sb = await clientSandbox(`auth-clients-${variant}`, tls ? [] : [server.host]);
     });
     after(async () => {
       await server?.stop();
       await sb?.cleanup();
       await cleanupWork?.();
+      if (dockerCertsDir) await rm(dockerCertsDir, { recursive: true, force: true });
     });
 
     it('skopeo: refused anonymously and with a wrong password; pushes with --dest-creds, reads with a docker-style authfile', async () => {

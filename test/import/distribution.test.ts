@@ -4,27 +4,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImportReport } from '../../src/import/report.ts';
-import { makeOciLayout, readLayoutBlob, sha256, type LayoutResult } from '../helpers/images.ts';
-import { clientSandbox, hasCommand, repoRoot, run, startBerth, startDistribution, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
+import { sha256 } from '../helpers/images.ts';
+import { clientSandbox, hasCommand, repoRoot, startBerth, startDistribution, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { DistTree, type TreeImage } from './dist-tree.ts';
-
-const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), ...args], { allowFail: true, timeoutMs: 300_000 });
-
-async function berthConfig(path: string, root: string): Promise<string> {
-  await writeFile(path, `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${root}\n`);
-  return path;
-}
-
-function parseReport(stdout: string, stderr: string): ImportReport {
-  try {
-    return JSON.parse(stdout) as ImportReport;
-  } catch {
-    throw new Error(`berth import printed no JSON\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`);
-  }
-}
+import { berthConfig, cli, EXPECTED, parseReport, skopeoClient, withServerLogs, type Fixture } from './registry-fixture.ts';
 
 /** Every file under berth's blobs/, as digest -> path. */
 async function berthBlobFiles(root: string): Promise<Map<string, string>> {
@@ -36,104 +21,26 @@ async function berthBlobFiles(root: string): Promise<Map<string, string>> {
   return out;
 }
 
-async function withServerLogs<T>(server: RunningServer, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (e) {
-    (e as Error).message += `\n--- ${server.url} logs (tail) ---\n${server.logs().slice(-4000)}`;
-    throw e;
-  }
-}
-
-interface Pushed {
-  repo: string;
-  tag: string;
-  /** Manifest bytes as docker-registry served them before the import. */
-  raw: string;
-  /** Source OCI layout, when pushed with --preserve-digests from one. */
-  layout?: LayoutResult;
-  all?: boolean;
-}
-
 describe('berth import of a docker-registry storage tree', { skip: !(hasCommand('docker-registry') && hasCommand('skopeo')) && 'needs docker-registry and skopeo' }, () => {
   let work: { path: string; cleanup(): Promise<void> };
   let sb: ClientSandbox;
+  let client: ReturnType<typeof skopeoClient>;
   let berth: RunningServer | undefined;
-  const pushed: Pushed[] = [];
-  let deleted: { repo: string; tag: string; digest: string };
+  let fixture: Fixture;
   let distRoot: string;
   let berthRoot: string;
   let config: string;
 
-  const skopeo = (...args: string[]) => run('skopeo', ['--insecure-policy', ...args], { env: sb.env });
-  const copy = (...args: string[]) => skopeo('copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', ...args);
-  const inspectRaw = async (host: string, ref: string) => (await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${host}/${ref}`)).stdout;
-
-  /** Pulls every pushed reference from `host`; manifests, digests and blob bytes must be as pushed. */
-  const pullAndCompare = async (host: string) => {
-    let n = 0;
-    for (const p of pushed) {
-      const ref = `${p.repo}:${p.tag}`;
-      assert.equal(await inspectRaw(host, ref), p.raw, `${ref}: manifest bytes`);
-      const out = join(work.path, `pull-${n++}`);
-      if (p.layout) {
-        await copy('--preserve-digests', ...(p.all ? ['--all'] : []), `docker://${host}/${ref}`, `oci:${out}:${p.tag}`);
-        const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
-        assert.equal(index.manifests[0]!.digest, p.layout.digest, `${ref}: digest`);
-        for (const d of p.layout.blobs) assert.deepEqual(await readLayoutBlob(out, d), await readLayoutBlob(p.layout.dir, d), `${ref}: blob ${d}`);
-      } else {
-        await copy(`docker://${host}/${ref}`, `dir:${out}`);
-        assert.equal(await readFile(join(out, 'manifest.json'), 'utf8'), p.raw);
-        const m = JSON.parse(p.raw) as { config: { digest: string }; layers: { digest: string }[] };
-        for (const d of [m.config.digest, ...m.layers.map((l) => l.digest)]) assert.equal(sha256(await readFile(join(out, d.slice(7)))), d, `${ref}: blob ${d}`);
-      }
-    }
-  };
-
   before(async () => {
     work = await tempDir('import-e2e');
     sb = await clientSandbox('import-e2e');
+    client = skopeoClient(sb, work.path);
     distRoot = join(work.path, 'distribution');
     berthRoot = join(work.path, 'berth');
     config = await berthConfig(join(work.path, 'berth.yml'), berthRoot);
-
-    const src = join(work.path, 'layout');
-    const v1 = await makeOciLayout(src, { tag: 'v1', layers: 3, layerBytes: 256 * 1024 });
-    const v2 = await makeOciLayout(src, { tag: 'v2', layers: 2, layerBytes: 128 * 1024 });
-    const old = await makeOciLayout(src, { tag: 'old', layers: 1, layerBytes: 64 * 1024 });
-    const multi = await makeOciLayout(src, {
-      tag: 'multi',
-      layers: 2,
-      layerBytes: 32 * 1024,
-      platforms: [
-        { os: 'linux', architecture: 'amd64' },
-        { os: 'linux', architecture: 'arm64', variant: 'v8' },
-        { os: 'linux', architecture: 's390x' },
-      ],
-    });
-
     const dist = await startDistribution({ root: distRoot, deleteEnabled: true });
     try {
-      const push = async (layout: LayoutResult, repo: string, tag: string, all = false) => {
-        await copy('--preserve-digests', ...(all ? ['--all'] : []), `oci:${src}:${layout.tag}`, `docker://${dist.host}/${repo}:${tag}`);
-        pushed.push({ repo, tag, layout, all, raw: await inspectRaw(dist.host, `${repo}:${tag}`) });
-      };
-      await push(v1, 'library/alpine', 'v1');
-      await push(v2, 'library/alpine', 'v2');
-      await push(v2, 'library/alpine', 'latest');
-      await push(v2, 'team', 'base');
-      await push(v1, 'team/app', 'v1');
-      await push(multi, 'multi/img', 'multi', true);
-      // A Docker schema 2 manifest too (converted by skopeo, so its digest is whatever the registry got).
-      await copy('--format', 'v2s2', `oci:${src}:v1`, `docker://${dist.host}/library/alpine:docker`);
-      pushed.push({ repo: 'library/alpine', tag: 'docker', raw: await inspectRaw(dist.host, 'library/alpine:docker') });
-
-      // Deleted through the API (by digest, which is what registry:2 2.8 supports).
-      await copy('--preserve-digests', `oci:${src}:old`, `docker://${dist.host}/team/app:old`);
-      deleted = { repo: 'team/app', tag: 'old', digest: old.digest };
-      await skopeo('delete', '--tls-verify=false', `docker://${dist.host}/team/app:old`);
-      const gone = await fetch(`${dist.url}/v2/team/app/manifests/old`);
-      assert.equal(gone.status, 404, 'docker-registry itself no longer has the deleted tag');
+      fixture = await client.fill(dist);
     } finally {
       await dist.stop();
     }
@@ -150,15 +57,14 @@ describe('berth import of a docker-registry storage tree', { skip: !(hasCommand(
     assert.equal(res.code, 0, res.stderr);
     const report = parseReport(res.stdout, res.stderr);
     assert.deepEqual(report.skipped, []);
-    assert.equal(report.repositories, 4);
-    // alpine: v1, v2, docker; team: v2; team/app: v1; multi/img: index + 3 images.
-    assert.equal(report.imported.manifests, 9);
-    assert.equal(report.imported.tags, 7);
+    assert.equal(report.repositories, EXPECTED.repositories);
+    assert.equal(report.imported.manifests, EXPECTED.manifests);
+    assert.equal(report.imported.tags, EXPECTED.tags);
     assert.ok(report.imported.blobs > 0);
     assert.equal(report.imported.hardLinked, report.imported.blobs, 'same filesystem: every blob hard-linked');
     assert.equal(report.imported.copied, 0);
 
-    const layer = pushed[0]!.layout!.images[0]!.layers[0]!.digest;
+    const layer = fixture.pushed[0]!.layout!.images[0]!.layers[0]!.digest;
     const hex = layer.slice(7);
     const [a, b] = await Promise.all([
       stat(join(distRoot, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data')),
@@ -167,16 +73,7 @@ describe('berth import of a docker-registry storage tree', { skip: !(hasCommand(
     assert.equal(b.ino, a.ino, 'the layer is the same inode in both trees');
 
     berth = await startBerth({ root: berthRoot });
-    const catalog = (await (await fetch(`${berth.url}/v2/_catalog`)).json()) as { repositories: string[] };
-    assert.deepEqual(catalog.repositories, ['library/alpine', 'multi/img', 'team', 'team/app']);
-
-    // A failed pull is easier to read next to what the server logged.
-    await withServerLogs(berth, () => pullAndCompare(berth!.host));
-
-    const tags = JSON.parse((await skopeo('list-tags', '--tls-verify=false', `docker://${berth.host}/team/app`)).stdout) as { Tags: string[] };
-    assert.deepEqual(tags.Tags, ['v1'], 'the deleted tag is absent');
-    const gone = await fetch(`${berth.url}/v2/${deleted.repo}/manifests/${deleted.digest}`);
-    assert.equal(gone.status, 404, 'and so is its deleted manifest');
+    await client.checkServed(berth, fixture);
     await berth.stop();
     berth = undefined;
   });
@@ -187,8 +84,8 @@ describe('berth import of a docker-registry storage tree', { skip: !(hasCommand(
     const report = parseReport(res.stdout, res.stderr);
     assert.deepEqual(report.skipped, []);
     assert.deepEqual(report.imported, { blobs: 0, layerLinks: 0, manifests: 0, tags: 0, bytes: 0, hardLinked: 0, copied: 0 });
-    assert.equal(report.present.manifests, 9);
-    assert.equal(report.present.tags, 7);
+    assert.equal(report.present.manifests, EXPECTED.manifests);
+    assert.equal(report.present.tags, EXPECTED.tags);
     assert.equal(report.verifiedBytes, 0, 'nothing hashed again');
   });
 
