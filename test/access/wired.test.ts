@@ -51,6 +51,21 @@ describe('access control wired into the registry', () => {
     assert.match(anon.headers.get('www-authenticate') ?? '', /^Basic realm=/);
   });
 
+  it('lets anyone pull from a public namespace, and only pull', async () => {
+    assert.equal((await push('alice', 'team-a/public-app')).status, 201);
+    const anonTags = () => fetch(`${r.url}/v2/team-a/public-app/tags/list`);
+    assert.equal((await anonTags()).status, 401, 'private by default');
+    const visibility = await fetch(`${r.url}/api/v1/namespaces/team-a`, {
+      method: 'PUT',
+      headers: { ...as('admin'), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ visibility: 'public' }),
+    });
+    assert.ok(visibility.status < 300, `visibility: ${visibility.status} ${await visibility.text()}`);
+    // no tags yet, but the repository is readable: NAME_UNKNOWN/empty list rather than a challenge
+    assert.notEqual((await anonTags()).status, 401);
+    assert.equal((await fetch(`${r.url}/v2/team-a/public-app/blobs/uploads/`, { method: 'POST' })).status, 401);
+  });
+
   it('refuses the admin API to a user who is not an administrator', async () => {
     const res = await api('/permissions', 'bob', 'POST', { subject: { kind: 'user', name: 'bob' }, scope: { kind: 'namespace', name: 'team-a' }, role: 'admin' });
     assert.equal(res.status, 403);

@@ -3,7 +3,7 @@
 // CLI without a daemon (docker login + docker manifest inspect). Each runs against htpasswd
 // (Basic) and against berth's token service (Bearer, with refresh tokens for docker). Afterwards
 // the server's whole output is searched for every password, credential and token used. The
-// third run is htpasswd over TLS, with the CA from `berth tls init`: --cert-dir for skopeo, podman
+// last two runs repeat both over TLS, with the CA from `berth tls init`: --cert-dir for skopeo, podman
 // and buildah, /etc/docker/certs.d/<host>/ca.crt for the docker CLI, as the seeds set it up.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,10 +19,10 @@ const USER = 'alice';
 const PASSWORD = 'alice-Cl1ent-Pa55word';
 const WRONG = 'not-Alice-Pa55word';
 
-for (const variant of ['htpasswd', 'token', 'htpasswd-tls'] as const) {
-  const mode = variant === 'token' ? 'token' : 'htpasswd';
-  const tls = variant === 'htpasswd-tls';
-  const title = variant === 'token' ? "berth's token service (Bearer)" : tls ? 'auth.htpasswd (Basic) over TLS' : 'auth.htpasswd (Basic)';
+for (const variant of ['htpasswd', 'token', 'htpasswd-tls', 'token-tls'] as const) {
+  const mode = variant.startsWith('token') ? 'token' : 'htpasswd';
+  const tls = variant.endsWith('-tls');
+  const title = `${mode === 'token' ? "berth's token service (Bearer)" : 'auth.htpasswd (Basic)'}${tls ? ' over TLS' : ''}`;
   describe(`real clients with ${title}`, { skip: missing.length > 0 && `not installed: ${missing.join(', ')}` }, () => {
     let server: RunningServer;
     let sb: ClientSandbox;
@@ -60,7 +60,7 @@ for (const variant of ['htpasswd', 'token', 'htpasswd-tls'] as const) {
         await mkdir(trustDir);
         await copyFile(certs.ca, join(trustDir, 'ca.crt'));
         const tlsYaml = `http:\n  tls:\n    certificate: ${certs.cert}\n    key: ${certs.key}\n`;
-        server = await startBerth({ configYaml: `log: {level: info}\n${auth}${tlsYaml}`, scheme: 'https', ready: listening });
+        server = await startBerth({ configYaml: `log: {level: info}\n${auth}${token}${tlsYaml}`, scheme: 'https', ready: listening });
         // The docker CLI (like the daemon) trusts a registry's CA from /etc/docker/certs.d/<host:port>/.
         dockerCertsDir = join('/etc/docker/certs.d', server.host);
         await mkdir(dockerCertsDir, { recursive: true });
