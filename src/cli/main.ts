@@ -5,6 +5,14 @@ import { serve } from './serve.ts';
 import { userCommand, USER_EXAMPLES, type UserCommandOptions } from './user.ts';
 import { importCommand, IMPORT_EXAMPLES, type ImportCommandOptions } from './import.ts';
 import { repeatable, tlsInit, TLS_INIT_EXAMPLES, type TlsInitOptions } from './tls.ts';
+import { clientCommand, type ConnectionOptions } from './registry-common.ts';
+import { loginCommand, logoutCommand, LOGIN_EXAMPLES, type LoginOptions } from './login.ts';
+import { tagsCommand, TAGS_EXAMPLES, type ListOptions } from './tags.ts';
+import { catalogCommand, CATALOG_EXAMPLES } from './catalog.ts';
+import { inspectCommand, INSPECT_EXAMPLES, type InspectOptions } from './inspect.ts';
+import { digestCommand, DIGEST_EXAMPLES } from './digest.ts';
+import { rmCommand, RM_EXAMPLES } from './rm.ts';
+import { tagCommand, TAG_EXAMPLES } from './tag.ts';
 
 const program = new Command();
 program.name('berth').description('A private container image registry (OCI Distribution / Docker Registry HTTP API V2)').version('0.1.0');
@@ -79,6 +87,61 @@ userOptions(user.command('remove').argument('<name>').description('remove a user
 userOptions(user.command('list').description('list the user names (never the hashes)')).action(async (opts: UserCommandOptions) => {
   process.exitCode = await userCommand('list', undefined, opts);
 });
+
+// Registry client commands: they talk to any registry over the Distribution API (src/client/).
+clientCommand(program.command('login').argument('<host>', 'registry HOST[:PORT]').description('log in to a registry and store the credentials as docker does (~/.docker/config.json or its credsStore)'), false)
+  .option('-u, --username <user>', 'user name')
+  .option('--password-stdin', 'read the password from stdin')
+  .addHelpText('after', LOGIN_EXAMPLES)
+  .action(async (host: string, opts: LoginOptions) => {
+    process.exitCode = await loginCommand(host, opts);
+  });
+
+clientCommand(program.command('logout').argument('<host>', 'registry HOST[:PORT]').description('remove the stored login for a registry'), false)
+  .addHelpText('after', LOGIN_EXAMPLES)
+  .action(async (host: string) => {
+    process.exitCode = await logoutCommand(host);
+  });
+
+clientCommand(program.command('tags').argument('<repository>', 'HOST[:PORT]/REPO').description('list the tags of a repository'))
+  .option('--page-size <n>', 'tags per request (the registry paginates beyond it)')
+  .addHelpText('after', TAGS_EXAMPLES)
+  .action(async (repo: string, opts: ListOptions) => {
+    process.exitCode = await tagsCommand(repo, opts);
+  });
+
+clientCommand(program.command('catalog').argument('<host>', 'registry HOST[:PORT]').description('list the repositories of a registry'))
+  .option('--page-size <n>', 'repositories per request (the registry paginates beyond it)')
+  .addHelpText('after', CATALOG_EXAMPLES)
+  .action(async (host: string, opts: ListOptions) => {
+    process.exitCode = await catalogCommand(host, opts);
+  });
+
+clientCommand(program.command('inspect').argument('<image>', 'HOST[:PORT]/REPO[:TAG|@DIGEST]').description('show an image: manifest, config, layers and sizes, or the platforms of an index'))
+  .option('--raw', 'print the manifest bytes exactly as stored')
+  .option('--config', 'print the image config (JSON)')
+  .addHelpText('after', INSPECT_EXAMPLES)
+  .action(async (image: string, opts: InspectOptions) => {
+    process.exitCode = await inspectCommand(image, opts);
+  });
+
+clientCommand(program.command('digest').argument('<image>', 'HOST[:PORT]/REPO[:TAG]').description('print the manifest digest of an image'))
+  .addHelpText('after', DIGEST_EXAMPLES)
+  .action(async (image: string, opts: ConnectionOptions) => {
+    process.exitCode = await digestCommand(image, opts);
+  });
+
+clientCommand(program.command('rm').argument('<image>', 'HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@DIGEST').description('delete a tag or a manifest from a registry'))
+  .addHelpText('after', RM_EXAMPLES)
+  .action(async (image: string, opts: ConnectionOptions) => {
+    process.exitCode = await rmCommand(image, opts);
+  });
+
+clientCommand(program.command('tag').argument('<source>', 'HOST[:PORT]/REPO[:TAG|@DIGEST]').argument('<target>', 'HOST[:PORT]/REPO:TAG').description('tag an image again without moving bytes (same manifest, same digest)'))
+  .addHelpText('after', TAG_EXAMPLES)
+  .action(async (src: string, dst: string, opts: ConnectionOptions) => {
+    process.exitCode = await tagCommand(src, dst, opts);
+  });
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`berth: ${e.message}\n`);

@@ -1,0 +1,20 @@
+// `berth digest IMAGE`: the manifest digest a tag points at (what to pin in a deployment).
+import { headManifest, manifestRef, parseImageRef } from '../client/index.ts';
+import { connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
+
+export const DIGEST_EXAMPLES = `
+Examples:
+  berth digest registry.example.com:5000/library/alpine:3.19
+  IMG=localhost:5000/app@$(berth digest localhost:5000/app:1.0 --insecure)
+`;
+
+export function digestCommand(image: string, opts: ConnectionOptions): Promise<number> {
+  return runCommand(async () => {
+    const ref = parseImageRef(image);
+    const client = await connect(ref.host, opts);
+    const head = await headManifest(client, ref.repo, manifestRef(ref));
+    if (!head) throw new Error(`${image}: manifest not found`);
+    if (opts.json) printJson({ name: `${ref.host}/${ref.repo}`, reference: manifestRef(ref), digest: head.digest, mediaType: head.mediaType, size: head.size });
+    else process.stdout.write(`${head.digest}\n`);
+  });
+}

@@ -1,0 +1,78 @@
+// `berth inspect IMAGE`: the manifest as the registry stores it, with its config and layer sizes,
+// or the platforms of an index. `--raw` prints the exact manifest bytes (same as skopeo --raw).
+import { getBlob, getManifest, manifestRef, parseImageRef } from '../client/index.ts';
+import { isIndexType } from '../client/media.ts';
+import { connect, humanSize, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
+
+export interface InspectOptions extends ConnectionOptions {
+  raw?: boolean;
+  config?: boolean;
+}
+
+export const INSPECT_EXAMPLES = `
+Examples:
+  berth inspect registry.example.com:5000/library/alpine:3.19
+  berth inspect localhost:5000/app@sha256:... --insecure --json
+  berth inspect localhost:5000/app:1.0 --raw > manifest.json     # the exact bytes
+  berth inspect localhost:5000/app:1.0 --config --insecure        # the image config blob
+`;
+
+interface Desc {
+  mediaType?: string;
+  digest: string;
+  size: number;
+  platform?: { os?: string; architecture?: string; variant?: string };
+}
+
+export function inspectCommand(image: string, opts: InspectOptions): Promise<number> {
+  return runCommand(async () => {
+    const ref = parseImageRef(image);
+    const client = await connect(ref.host, opts);
+    const m = await getManifest(client, ref.repo, manifestRef(ref));
+    if (opts.raw) {
+      process.stdout.write(m.bytes);
+      return;
+    }
+    const body = JSON.parse(m.bytes.toString('utf8')) as { config?: Desc; layers?: Desc[]; manifests?: Desc[] };
+    if (isIndexType(m.mediaType)) {
+      const platforms = (body.manifests ?? []).map((d) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size, platform: d.platform }));
+      if (opts.json) return printJson({ name: `${ref.host}/${ref.repo}`, digest: m.digest, mediaType: m.mediaType, size: m.bytes.length, manifests: platforms });
+      process.stdout.write(`Name:      ${ref.host}/${ref.repo}\nDigest:    ${m.digest}\nMediaType: ${m.mediaType}\nManifests:\n`);
+      for (const p of platforms) {
+        const plat = p.platform ? [p.platform.os, p.platform.architecture, p.platform.variant].filter(Boolean).join('/') : 'unknown';
+        process.stdout.write(`  ${plat.padEnd(20)} ${p.digest}  ${humanSize(p.size)}\n`);
+      }
+      return;
+    }
+    let config: Record<string, unknown> | undefined;
+    if (body.config) {
+      try {
+        config = JSON.parse((await getBlob(client, ref.repo, body.config.digest)).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        config = undefined; // artifacts may have non-JSON (or empty) configs: show the descriptor only
+      }
+    }
+    if (opts.config) return printJson(config ?? null);
+    const layers = (body.layers ?? []).map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size }));
+    const total = layers.reduce((s, l) => s + (l.size ?? 0), 0);
+    const platform = config ? [config.os, config.architecture, config.variant].filter(Boolean).join('/') : undefined;
+    if (opts.json) {
+      return printJson({
+        name: `${ref.host}/${ref.repo}`,
+        digest: m.digest,
+        mediaType: m.mediaType,
+        size: m.bytes.length,
+        platform,
+        config: body.config ? { digest: body.config.digest, mediaType: body.config.mediaType, size: body.config.size } : undefined,
+        created: config?.created,
+        layers,
+        layersSize: total,
+      });
+    }
+    process.stdout.write(`Name:      ${ref.host}/${ref.repo}\nDigest:    ${m.digest}\nMediaType: ${m.mediaType}\n`);
+    if (platform) process.stdout.write(`Platform:  ${platform}\n`);
+    if (body.config) process.stdout.write(`Config:    ${body.config.digest}  ${humanSize(body.config.size)}\n`);
+    process.stdout.write(`Layers (${layers.length}, ${humanSize(total)}):\n`);
+    for (const l of layers) process.stdout.write(`  ${l.digest}  ${humanSize(l.size)}\n`);
+  });
+}

@@ -1,0 +1,105 @@
+// Raw HTTP(S) for the registry client. node:http/https rather than global fetch: fetch cannot take a
+// per-request CA without the undici package, and registries with a private CA are the common case.
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+export interface TransportOptions {
+  /** Plain http (registries without TLS). */
+  insecure?: boolean;
+  /** PEM file of the CA that signed the registry's certificate. */
+  caCert?: string;
+  /** Where docker keeps per-registry CAs; overridable for tests. */
+  certsDir?: string;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  url: string;
+}
+
+export class TlsError extends Error {}
+
+/** docker's convention: every *.crt in /etc/docker/certs.d/<host:port>/ is a trusted CA for that registry. */
+export function loadCa(host: string, opts: TransportOptions): Buffer[] | undefined {
+  if (opts.caCert) return [readFileSync(opts.caCert)];
+  const dir = join(opts.certsDir ?? '/etc/docker/certs.d', host);
+  try {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.crt') && !f.endsWith('.cert'));
+    return files.length ? files.map((f) => readFileSync(join(dir, f))) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function baseUrl(host: string, opts: TransportOptions): string {
+  return `${opts.insecure ? 'http' : 'https'}://${host}`;
+}
+
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|HOSTNAME|ALTNAME/i;
+
+/** Connection errors rewritten to say what to do: the raw OpenSSL text names no fix. */
+function tlsHint(host: string, err: Error & { code?: string }, opts: TransportOptions): Error {
+  const text = `${err.code ?? ''} ${err.message}`;
+  if (!opts.insecure && /wrong version number|packet length too long|EPROTO/i.test(text)) {
+    return new TlsError(`${host} does not speak TLS (it answers plain HTTP): use --insecure for a registry without TLS`);
+  }
+  if (!opts.insecure && TLS_CODES.test(text)) {
+    return new TlsError(
+      `x509/TLS error talking to ${host}: ${err.message}. Trust the registry's CA by putting it in /etc/docker/certs.d/${host}/ca.crt ` +
+        `or passing --ca-cert FILE, or use --insecure if the registry serves plain HTTP.`,
+    );
+  }
+  if (opts.insecure && /socket hang up|ECONNRESET/i.test(text)) {
+    return new Error(`${host} closed the plain-HTTP connection (${err.message}): if it serves HTTPS, drop --insecure`);
+  }
+  return err;
+}
+
+export interface SendOptions {
+  method: string;
+  headers?: Record<string, string>;
+  body?: Buffer | Readable;
+  /** Resolve with the live stream instead of a buffered body (blob downloads). */
+  stream?: boolean;
+}
+
+export interface StreamResponse extends Omit<RawResponse, 'body'> {
+  stream: Readable;
+}
+
+export function send(url: string, host: string, opts: TransportOptions, req: SendOptions & { stream: true }): Promise<StreamResponse>;
+export function send(url: string, host: string, opts: TransportOptions, req: SendOptions): Promise<RawResponse>;
+export function send(url: string, host: string, opts: TransportOptions, req: SendOptions): Promise<RawResponse | StreamResponse> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const https = u.protocol === 'https:';
+    // A CA is only meaningful for the registry itself; redirects to S3 etc. use the system store.
+    const ca = https && u.host === host ? loadCa(host, opts) : undefined;
+    const headers: Record<string, string> = { 'User-Agent': 'berth-client/0.1', ...req.headers };
+    if (Buffer.isBuffer(req.body)) headers['Content-Length'] = String(req.body.length);
+    const r = (https ? httpsRequest : httpRequest)(u, { method: req.method, headers, ...(ca ? { ca } : {}) }, (res) => {
+      if (req.stream) {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, url, stream: res });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url }));
+      res.on('error', reject);
+    });
+    r.on('error', (e) => reject(tlsHint(host, e, opts)));
+    if (req.body === undefined) r.end();
+    else if (Buffer.isBuffer(req.body)) r.end(req.body);
+    else req.body.pipe(r);
+  });
+}
+
+export function header(h: IncomingHttpHeaders, name: string): string | undefined {
+  const v = h[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}

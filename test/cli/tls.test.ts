@@ -1,0 +1,73 @@
+// The client over TLS: a registry with a private CA is refused with a message naming the three
+// fixes (certs.d, --ca-cert, --insecure), and works once the CA is given; --insecure on a TLS
+// port and https on a plain port both fail clearly.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { clientSandbox, startBerth, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
+import { listening, tlsInit } from '../tls/helpers.ts';
+import { berthCli, client, pushRandomImage } from './helpers.ts';
+
+describe('berth client commands over TLS', () => {
+  let server: RunningServer;
+  let plain: RunningServer;
+  let sb: ClientSandbox;
+  let ca: string;
+  let berth: ReturnType<typeof berthCli>;
+  before(async () => {
+    sb = await clientSandbox('cli-tls', []);
+    const certs = (await tlsInit(join(sb.dir, 'certs'), ['--host', 'localhost', '--ip', '127.0.0.1'])).files;
+    ca = certs.ca;
+    server = await startBerth({ configYaml: `http:\n  tls:\n    certificate: ${certs.cert}\n    key: ${certs.key}\n`, scheme: 'https', ready: listening });
+    plain = await startBerth();
+    berth = berthCli(sb.env);
+  });
+  after(async () => {
+    await server?.stop();
+    await plain?.stop();
+    await sb?.cleanup();
+  });
+
+  it('names the fixes on an x509 error, and works with --ca-cert', async () => {
+    const r = await berth(['catalog', server.host]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`/etc/docker/certs\\.d/${server.host.replace(/\./g, '\\.')}/ca\\.crt`));
+    assert.match(r.stderr, /--ca-cert/);
+    assert.match(r.stderr, /--insecure/);
+
+    const c = await client(server.host, { caCert: ca, noStoredCredentials: true });
+    const img = await pushRandomImage(c, 'tls/app', 'v1');
+    const d = await berth(['digest', `${server.host}/tls/app:v1`, '--ca-cert', ca]);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(d.stdout.trim(), img.digest);
+  });
+
+  it('trusts a CA from /etc/docker/certs.d/<host:port>/ as docker does', async (t) => {
+    const dir = join('/etc/docker/certs.d', server.host);
+    try {
+      await mkdir(dir, { recursive: true });
+      await copyFile(ca, join(dir, 'registry-ca.crt')); // any *.crt there counts, not only ca.crt
+    } catch {
+      t.skip('/etc/docker/certs.d is not writable here');
+      return;
+    }
+    try {
+      const r = await berth(['catalog', server.host, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok((JSON.parse(r.stdout) as { repositories: string[] }).repositories.includes('tls/app'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--insecure against a TLS port, and https against a plain port, fail with exit 1', async () => {
+    const a = await berth(['catalog', server.host, '--insecure']);
+    assert.equal(a.code, 1);
+    assert.match(a.stderr, /drop --insecure/);
+    const b = await berth(['catalog', plain.host]);
+    assert.equal(b.code, 1);
+    assert.match(b.stderr, /--insecure/);
+    assert.equal((await berth(['catalog', plain.host, '--insecure'])).code, 0);
+  });
+});
