@@ -13,6 +13,9 @@ import { inspectCommand, INSPECT_EXAMPLES, type InspectOptions } from './inspect
 import { digestCommand, DIGEST_EXAMPLES } from './digest.ts';
 import { rmCommand, RM_EXAMPLES } from './rm.ts';
 import { tagCommand, TAG_EXAMPLES } from './tag.ts';
+import { registerPush } from './push.ts';
+import { registerPull } from './pull.ts';
+import { registerCopy } from './copy.ts';
 
 const program = new Command();
 program.name('berth').description('A private container image registry (OCI Distribution / Docker Registry HTTP API V2)').version('0.1.0');
@@ -142,6 +145,11 @@ clientCommand(program.command('tag').argument('<source>', 'HOST[:PORT]/REPO[:TAG
   .action(async (src: string, dst: string, opts: ConnectionOptions) => {
     process.exitCode = await tagCommand(src, dst, opts);
   });
+
+// Image transfer commands (src/transfer/): each file registers its own flags and help.
+registerPush(program);
+registerPull(program);
+registerCopy(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`berth: ${e.message}\n`);

@@ -95,7 +95,16 @@ export function send(url: string, host: string, opts: TransportOptions, req: Sen
     r.on('error', (e) => reject(tlsHint(host, e, opts)));
     if (req.body === undefined) r.end();
     else if (Buffer.isBuffer(req.body)) r.end(req.body);
-    else req.body.pipe(r);
+    else {
+      // A failing source (a corrupt archive, a digest mismatch) must abort the upload, not leave
+      // the request hanging half-sent: the registry then discards or keeps the partial bytes.
+      const body = req.body;
+      body.on('error', (e) => {
+        r.destroy(e);
+        reject(e);
+      });
+      body.pipe(r);
+    }
   });
 }
 

@@ -6,5 +6,5 @@ export { OciLayoutWriter } from './oci-layout-writer.ts';
 export { autoGunzip, decompressLayer, digestingStream, gzipWithDigest, verifying, type DigestResult } from './digesting.ts';
 export { ConfigMedia, LayerMedia, REF_NAME, type Descriptor } from './media.ts';
 export { TarFile, isGzipFile } from './tar-source.ts';
-export { hasZstd, zstdDecompress } from './zstd.ts';
+export { hasZstd, zstdCompress, zstdDecompress } from './zstd.ts';
 export { indexPlainTar } from './tar-index.ts';

@@ -10,11 +10,20 @@ export function hasZstd(): boolean {
 }
 
 export function zstdDecompress(source: Readable): Readable {
+  return zstdFilter(source, ['-d', '-c', '-q'], 'zstd-compressed layer');
+}
+
+/** zstd compression (level 3, zstd's default; single-threaded so the output is reproducible). */
+export function zstdCompress(source: Readable, level = 3): Readable {
+  return zstdFilter(source, [`-${level}`, '-c', '-q', '--no-progress'], 'zstd compression');
+}
+
+function zstdFilter(source: Readable, args: string[], what: string): Readable {
   if (!hasZstd()) {
     source.destroy();
-    throw new Error('zstd-compressed layer: Node 20 has no zstd decoder and the `zstd` command is not installed (apt-get install zstd)');
+    throw new Error(`${what}: Node 20 has no zstd codec and the \`zstd\` command is not installed (apt-get install zstd)`);
   }
-  const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('zstd', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const out = new PassThrough();
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -31,7 +40,7 @@ export function zstdDecompress(source: Readable): Readable {
   const finish = () => {
     if (!stdoutEnded || exitCode === undefined) return;
     if (exitCode === 0) out.end();
-    else out.destroy(new Error(`zstd-compressed layer: zstd failed (exit ${exitCode}): ${stderr.trim()}`));
+    else out.destroy(new Error(`${what}: zstd failed (exit ${exitCode}): ${stderr.trim()}`));
   };
   child.stdout.on('end', () => {
     stdoutEnded = true;

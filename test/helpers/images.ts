@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
+import { Readable } from 'node:stream';
 
 export const MEDIA = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -174,4 +175,57 @@ export async function readTarFile(path: string): Promise<Map<string, Buffer>> {
     if (entry.header.type === 'file') files.set(entry.header.name.replace(/^\.\//, ''), Buffer.concat(chunks));
   }
   return files;
+}
+
+/**
+ * A `docker save` tarball of one image with `layers` plain-tar layers, written directly (never
+ * gzipped anywhere, so no client's blob-info cache knows a compressed form of these layers).
+ * `fill: 'text'` makes layers that compress about 4:1, like real root filesystems.
+ */
+export async function makeDockerArchive(
+  path: string,
+  opts: { repoTag: string; layers: number; layerBytes: number; fill?: 'random' | 'text' },
+): Promise<{ configDigest: string; diffIds: string[]; layerTars: Buffer[] }> {
+  const { writeDockerArchive } = await import('../../src/images/index.ts');
+  const layerTars: Buffer[] = [];
+  for (let i = 0; i < opts.layers; i++) {
+    if (opts.fill === 'text') {
+      const words = Array.from({ length: 4096 }, () => randomBytes(6).toString('base64url').slice(0, 2 + (i % 5)));
+      let text = '';
+      while (text.length < opts.layerBytes) text += `${words[Math.floor(Math.random() * words.length)]} `;
+      const pack = tar.pack();
+      const chunks: Buffer[] = [];
+      const done = (async () => {
+        for await (const c of pack) chunks.push(c as Buffer);
+      })();
+      pack.entry({ name: `layer${i}.txt`, size: opts.layerBytes, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 }, Buffer.from(text).subarray(0, opts.layerBytes));
+      pack.finalize();
+      await done;
+      layerTars.push(Buffer.concat(chunks));
+    } else layerTars.push(await makeLayerTar(opts.layerBytes, `layer${i}.bin`));
+  }
+  const diffIds = layerTars.map((t) => sha256(t));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Cmd: ['/bin/sh'] },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      history: diffIds.map(() => ({ created_by: 'berth test' })),
+    }),
+  );
+  const configDigest = sha256(config);
+  const manifest = {
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: configDigest, size: config.length },
+    layers: layerTars.map((t) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: sha256(t), size: t.length })),
+  };
+  await writeDockerArchive(path, [
+    {
+      repoTags: [opts.repoTag],
+      manifest,
+      config,
+      openLayer: (d) => Readable.from([layerTars[manifest.layers.findIndex((l) => l.digest === d.digest)]!]),
+    },
+  ]);
+  return { configDigest, diffIds, layerTars };
 }
