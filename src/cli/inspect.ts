@@ -1,6 +1,6 @@
 // `berth inspect IMAGE`: the manifest as the registry stores it, with its config and layer sizes,
 // or the platforms of an index. `--raw` prints the exact manifest bytes (same as skopeo --raw).
-import { getBlob, getManifest, manifestRef, parseImageRef } from '../client/index.ts';
+import { getBlob, getManifest, listReferrers, manifestRef, parseImageRef, type RegistryClient } from '../client/index.ts';
 import { isIndexType } from '../client/media.ts';
 import { connect, humanSize, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
@@ -24,6 +24,28 @@ interface Desc {
   platform?: { os?: string; architecture?: string; variant?: string };
 }
 
+interface Referrer {
+  artifactType?: string;
+  digest: string;
+  size: number;
+}
+
+/** The manifest's referrers (signatures, SBOMs); best effort: a registry refusing the listing just shows none. */
+async function referrersOf(client: RegistryClient, repo: string, digest: string): Promise<Referrer[]> {
+  try {
+    const { manifests } = await listReferrers(client, repo, digest);
+    return manifests.map((d) => ({ artifactType: d.artifactType, digest: d.digest, size: d.size }));
+  } catch {
+    return [];
+  }
+}
+
+function printReferrers(referrers: Referrer[]): void {
+  if (!referrers.length) return;
+  process.stdout.write(`Referrers (${referrers.length}):\n`);
+  for (const r of referrers) process.stdout.write(`  ${(r.artifactType ?? 'unknown').padEnd(40)} ${r.digest}  ${humanSize(r.size)}\n`);
+}
+
 export function inspectCommand(image: string, opts: InspectOptions): Promise<number> {
   return runCommand(async () => {
     const ref = parseImageRef(image);
@@ -34,14 +56,17 @@ export function inspectCommand(image: string, opts: InspectOptions): Promise<num
       return;
     }
     const body = JSON.parse(m.bytes.toString('utf8')) as { config?: Desc; layers?: Desc[]; manifests?: Desc[] };
+    const referrers = opts.config ? [] : await referrersOf(client, ref.repo, m.digest);
+    const withReferrers = referrers.length ? { referrers } : {};
     if (isIndexType(m.mediaType)) {
       const platforms = (body.manifests ?? []).map((d) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size, platform: d.platform }));
-      if (opts.json) return printJson({ name: `${ref.host}/${ref.repo}`, digest: m.digest, mediaType: m.mediaType, size: m.bytes.length, manifests: platforms });
+      if (opts.json) return printJson({ name: `${ref.host}/${ref.repo}`, digest: m.digest, mediaType: m.mediaType, size: m.bytes.length, manifests: platforms, ...withReferrers });
       process.stdout.write(`Name:      ${ref.host}/${ref.repo}\nDigest:    ${m.digest}\nMediaType: ${m.mediaType}\nManifests:\n`);
       for (const p of platforms) {
         const plat = p.platform ? [p.platform.os, p.platform.architecture, p.platform.variant].filter(Boolean).join('/') : 'unknown';
         process.stdout.write(`  ${plat.padEnd(20)} ${p.digest}  ${humanSize(p.size)}\n`);
       }
+      printReferrers(referrers);
       return;
     }
     let config: Record<string, unknown> | undefined;
@@ -67,6 +92,7 @@ export function inspectCommand(image: string, opts: InspectOptions): Promise<num
         created: config?.created,
         layers,
         layersSize: total,
+        ...withReferrers,
       });
     }
     process.stdout.write(`Name:      ${ref.host}/${ref.repo}\nDigest:    ${m.digest}\nMediaType: ${m.mediaType}\n`);
@@ -74,5 +100,6 @@ export function inspectCommand(image: string, opts: InspectOptions): Promise<num
     if (body.config) process.stdout.write(`Config:    ${body.config.digest}  ${humanSize(body.config.size)}\n`);
     process.stdout.write(`Layers (${layers.length}, ${humanSize(total)}):\n`);
     for (const l of layers) process.stdout.write(`  ${l.digest}  ${humanSize(l.size)}\n`);
+    printReferrers(referrers);
   });
 }

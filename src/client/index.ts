@@ -5,3 +5,4 @@ export { headBlob, getBlob, streamBlob, uploadBlob, uploadBlobStream, mountBlob 
 export { parseImageRef, parseRepoRef, manifestRef, UsageError, type ImageRef } from './image-ref.ts';
 export { lookupCredentials, storeCredentials, eraseCredentials, configPath, lookupPaths } from './docker-config.ts';
 export { TlsError } from './transport.ts';
+export { listReferrers, readReferrersTag, addToReferrersTag, supportsReferrersApi, referrersTag, referrerDescriptor, type ReferrerDescriptor, type ReferrersList } from './referrers.ts';

@@ -43,7 +43,7 @@ export function humanBytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+  return i === 0 ? `${Math.round(n)} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
 function rate(bytes: number, ms: number): string {
@@ -104,7 +104,7 @@ export class Progress {
     this.overallTotal += size;
     const bar = this.multi?.create(Math.max(size, 1), 0, { label: `${verb} ${name}`, speed: '', value_h: '0 B', total_h: total === undefined ? '?' : humanBytes(size) });
     this.ensureOverall();
-    if (this.mode === 'plain' && (total === undefined || total >= 1 << 20)) this.out.write(`${name}: ${verb} ${total === undefined ? '' : humanBytes(total)}\n`);
+    if (this.mode === 'plain' && (total === undefined || total >= 1 << 20)) this.out.write(`${name}: ${verb}${total === undefined ? '' : ` ${humanBytes(total)}`}\n`);
     const refresh = () => {
       bar?.update(moved, { speed: rate(moved, Date.now() - t0), value_h: humanBytes(moved), total_h: humanBytes(size) });
       this.overall?.setTotal(Math.max(this.overallTotal, 1));

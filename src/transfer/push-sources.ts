@@ -109,7 +109,8 @@ async function planDockerArchive(archive: DockerArchive, which: string | undefin
             diffId: l.diffId,
             compression: `${to}${level ?? ''}`,
             label: l.diffId,
-            open: () => compress(image.openLayer(i), to, level),
+            inputSize: l.size,
+            open: (onInput) => compress(tap(image.openLayer(i), onInput), to, level),
           },
   }));
   const configType = format === 'docker' ? ConfigMedia.docker : ConfigMedia.oci;
@@ -163,7 +164,8 @@ function planLayoutImage(img: LayoutImage, o: PlanOptions): PlannedImage {
         diffId,
         compression: diffId ? `${to}${o.compressionLevel ?? ''}` : undefined,
         label: l.digest,
-        open: () => recompress(img.openLayer(i), l.mediaType, to, o.compressionLevel),
+        inputSize: l.size,
+        open: (onInput) => recompress(tap(img.openLayer(i), onInput), l.mediaType, to, o.compressionLevel),
       },
     };
   });
@@ -220,6 +222,12 @@ async function hashFile(f: string): Promise<{ digest: string; size: number }> {
     size += (c as Buffer).length;
   }
   return { digest: `sha256:${h.digest('hex')}`, size };
+}
+
+/** Reports the bytes read from `source` (progress of a layer compressed on the fly). */
+function tap(source: Readable, onData?: (bytes: number) => void): Readable {
+  if (onData) source.on('data', (c: Buffer) => onData(c.length));
+  return source;
 }
 
 export { bufferBlob };

@@ -17,8 +17,13 @@ export interface BlobToPush {
   /** Known up front (configs, already-compressed layers); else learnt while uploading. */
   digest?: string;
   size?: number;
-  /** The exact bytes to store, from the first byte. Called again on resume and retry. */
-  open(): Readable;
+  /**
+   * The exact bytes to store, from the first byte. Called again on resume and retry. A source that
+   * compresses on the fly reports the uncompressed bytes it reads through `onInput` (and sets
+   * `inputSize`), so progress has a known total.
+   */
+  open(onInput?: (bytes: number) => void): Readable;
+  inputSize?: number;
   /** For a layer compressed on the fly: remembered so that a re-push can skip it without compressing. */
   diffId?: string;
   compression?: string;
@@ -50,7 +55,7 @@ export async function pushBlob(t: PushTarget, blob: BlobToPush): Promise<PushedB
     : blob.diffId && blob.compression
       ? t.cache.compressedOf(blob.diffId, blob.compression)
       : undefined;
-  const task = t.progress.blob(known?.digest ?? blob.label ?? blob.key, known?.size ?? blob.size, 'push');
+  const task = t.progress.blob(known?.digest ?? blob.label ?? blob.key, blob.inputSize ?? known?.size ?? blob.size, 'push');
   try {
     if (known) {
       const skipped = await skipOrMount(t, known.digest, task);
@@ -61,7 +66,7 @@ export async function pushBlob(t: PushTarget, blob: BlobToPush): Promise<PushedB
         const r = await uploadOnce(t, blob, task);
         t.cache.recordLocation(t.host, t.repo, r.digest);
         if (blob.diffId && blob.compression) t.cache.recordCompressed(blob.diffId, blob.compression, { digest: r.digest, size: r.size });
-        task.setTotal(r.size);
+        if (blob.inputSize === undefined) task.setTotal(r.size);
         task.done('pushed');
         return { ...r, outcome: 'pushed' };
       } catch (err) {
@@ -127,10 +132,11 @@ async function uploadOnce(t: PushTarget, blob: BlobToPush, task: BlobTask): Prom
 
   const hashed = digestingStream();
   let sent = 0;
-  const body = blob.open();
+  const countInput = blob.inputSize !== undefined;
+  const body = blob.open(countInput ? (n) => task.add(n) : undefined);
   const rest = skipFirst(offset, (n) => {
     sent += n;
-    task.add(n);
+    if (!countInput) task.add(n);
   });
   body.on('error', (e) => hashed.stream.destroy(e));
   hashed.stream.on('error', (e) => rest.destroy(e));
