@@ -1,7 +1,8 @@
 // Layer compression for push: what a layer is stored as, and turning one form into another.
 // docker push and skopeo gzip the plain tars of a `docker save` archive; zstd is the OCI
 // alternative (smaller, faster to decompress); `none` keeps the tar bytes exactly.
-import { createGzip, constants as zlib } from 'node:zlib';
+import { constants as zlib } from 'node:zlib';
+import { parallelGzip } from './pgzip.ts';
 import type { Readable } from 'node:stream';
 import { decompressLayer, LayerMedia, zstdCompress } from '../images/index.ts';
 
@@ -30,9 +31,9 @@ export function layerMediaType(compression: Compression, format: 'docker' | 'oci
 export function compress(plain: Readable, to: Compression, level?: number): Readable {
   if (to === 'none') return plain;
   if (to === 'zstd') return zstdCompress(plain, level ?? 3);
-  const gz = createGzip({ level: level ?? zlib.Z_DEFAULT_COMPRESSION, chunkSize: 256 << 10 });
-  plain.on('error', (e) => gz.destroy(e));
-  return plain.pipe(gz);
+  // Blocks compressed on every core (pgzip.ts), as skopeo's pgzip does: one zlib stream would
+  // leave a push CPU-bound on a single core.
+  return parallelGzip(plain, { level: level ?? zlib.Z_DEFAULT_COMPRESSION });
 }
 
 /** A stored layer blob re-encoded as `to` (decompressed first unless it is a plain tar already). */

@@ -274,6 +274,19 @@ describe('berth push: skipping, mounting, zstd, stored credentials (berth)', () 
     }
   });
 
+  it('draws progress bars (per layer and total, with speed and ETA) on a terminal', { skip: !hasCommand('script') }, async () => {
+    // script(1) gives the command a pseudo-terminal, as a person at a shell would have.
+    const cmd = [process.execPath, '--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'push', archive, `${server.host}/team/tty:1`, '--insecure', '--no-cache']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = await run('script', ['-qec', cmd, '/dev/null'], { env: { ...sb.env, TERM: 'xterm' }, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    assert.match(screen, /total \|[█░]+\| \d+% /);
+    assert.match(screen, /push [a-f0-9]{12} \|[█░]+\|.*\/s ETA/);
+    assert.match(screen, /[a-f0-9]{12}: pushed \d+\.\d KiB in/);
+  });
+
   it('keeps no upload session files after a finished push', async () => {
     const dir = join(sb.env.HOME!, '.cache', 'berth', 'uploads');
     const left = await readdir(dir).catch(() => [] as string[]);
