@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The `berth` command. Each subcommand lives in its own file; this only wires them to commander.
 import { Command } from 'commander';
-import { serve } from './serve.ts';
-import { userCommand, USER_EXAMPLES, type UserCommandOptions } from './user.ts';
-import { importCommand, IMPORT_EXAMPLES, type ImportCommandOptions } from './import.ts';
+// serve, import and user load the server's modules (about 0.3-1 s): imported only when run, so the
+// client commands (push, pull, ...) start fast.
+import type { UserCommandOptions } from './user.ts';
+import type { ImportCommandOptions } from './import.ts';
+import { IMPORT_EXAMPLES, USER_EXAMPLES } from './help-texts.ts';
 import { repeatable, tlsInit, TLS_INIT_EXAMPLES, type TlsInitOptions } from './tls.ts';
 import { clientCommand, type ConnectionOptions } from './registry-common.ts';
 import { loginCommand, logoutCommand, LOGIN_EXAMPLES, type LoginOptions } from './login.ts';
@@ -26,6 +28,7 @@ program
   .description('run the registry server')
   .addHelpText('after', '\nExamples:\n  berth serve\n  berth serve /etc/docker/registry/config.yml\n  REGISTRY_HTTP_ADDR=:5001 berth serve')
   .action(async (config?: string) => {
+    const { serve } = await import('./serve.ts');
     await serve(config);
   });
 
@@ -43,6 +46,7 @@ program
   .description('import the repositories, tags and blobs of a CNCF Distribution (registry:2) filesystem or S3 storage')
   .addHelpText('after', IMPORT_EXAMPLES)
   .action(async (root: string | undefined, opts: ImportCommandOptions) => {
+    const { importCommand } = await import('./import.ts');
     process.exitCode = await importCommand(root, opts);
   });
 
@@ -81,14 +85,14 @@ for (const [name, what] of [
     .option('--password-stdin', 'read the password from stdin (a trailing newline is dropped)')
     .option('--cost <n>', 'bcrypt cost, 10 to 16', '10')
     .action(async (n: string, opts: UserCommandOptions) => {
-      process.exitCode = await userCommand(name, n, opts);
+      process.exitCode = await (await import('./user.ts')).userCommand(name, n, opts);
     });
 }
 userOptions(user.command('remove').argument('<name>').description('remove a user')).action(async (n: string, opts: UserCommandOptions) => {
-  process.exitCode = await userCommand('remove', n, opts);
+  process.exitCode = await (await import('./user.ts')).userCommand('remove', n, opts);
 });
 userOptions(user.command('list').description('list the user names (never the hashes)')).action(async (opts: UserCommandOptions) => {
-  process.exitCode = await userCommand('list', undefined, opts);
+  process.exitCode = await (await import('./user.ts')).userCommand('list', undefined, opts);
 });
 
 // Registry client commands: they talk to any registry over the Distribution API (src/client/).

@@ -14,14 +14,7 @@ export interface UserCommandOptions {
   cost?: string;
 }
 
-export const USER_EXAMPLES = `
-Examples:
-  berth user add alice                          # prompts for the password (or generates one)
-  printf '%s' "$PASS" | berth user add ci --password-stdin
-  berth user passwd alice
-  berth user remove alice
-  berth user list --config /etc/docker/registry/config.yml
-`;
+export { USER_EXAMPLES } from './help-texts.ts';
 
 const MIN_PASSWORD = 8;
 /** bcrypt ignores everything after 72 bytes: a longer password would only seem stronger. */

@@ -137,7 +137,7 @@ function dirFiles(dir: string): LayoutFiles {
     name: dir,
     exists: async (rel) => stat(join(dir, rel)).then(() => true, () => false),
     read: (rel) => readFile(join(dir, rel)),
-    open: (rel) => createReadStream(join(dir, rel)),
+    open: (rel) => createReadStream(join(dir, rel), { highWaterMark: 1 << 20 }),
   };
 }
 

@@ -190,7 +190,7 @@ async function planArtifact(path: string, isDir: boolean, o: PlanOptions): Promi
     const title = isDir ? relative(path, f).split(sep).join(posix.sep) : f.split(sep).pop()!;
     layers.push({
       template: { mediaType: o.fileType ?? 'application/octet-stream', annotations: { 'org.opencontainers.image.title': title } },
-      blob: { key: digest, digest, size, open: () => createReadStream(f) },
+      blob: { key: digest, digest, size, open: () => createReadStream(f, { highWaterMark: 1 << 20 }) },
     });
   }
   if (!layers.length) {
