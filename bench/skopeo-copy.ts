@@ -21,7 +21,7 @@ import { atLeast, fmt, type Row } from './report.ts';
 
 const NOBODY = 65534;
 
-function skopeoRunner(home: string) {
+export function skopeoRunner(home: string) {
   mkdirSync(join(home, 'run'), { recursive: true, mode: 0o700 });
   const asNobody = process.getuid?.() === 0;
   if (asNobody) chownTree(home, NOBODY);

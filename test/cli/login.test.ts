@@ -12,6 +12,7 @@ import { digestOf } from '../../src/oci/digest.ts';
 import { clientSandbox, startBerth, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { htpasswdText } from '../auth/harness.ts';
 import { berthCli, client, pushRandomImage } from './helpers.ts';
+import { makeDockerArchive } from '../helpers/images.ts';
 
 const USER = 'alice';
 const PASSWORD = 'alice-Cl1-Pa55word';
@@ -85,6 +86,16 @@ for (const mode of ['basic', 'token'] as const) {
         assert.equal(await headBlob(fresh, 'secure/app', digestOf(blob)), blob.length);
         await c.request('/v2/secure/app/manifests/v3', { method: 'DELETE', scope: 'repository:secure/app:delete', ok: [202] });
       }
+      // push, pull and copy with the stored login (Bearer: tokens per scope, streamed PATCH bodies)
+      const archive = join(sb.dir, 'small.tar');
+      await makeDockerArchive(archive, { repoTag: 'small:1', layers: 2, layerBytes: 150_000 });
+      const pushed = await berth(['push', archive, `${server.host}/secure/pushed:1`, '--insecure', '--quiet']);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const pulled = await berth(['pull', `${server.host}/secure/pushed:1`, '-o', join(sb.dir, 'pulled.tar'), '--insecure', '--quiet']);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      const copied = await berth(['copy', `${server.host}/secure/pushed:1`, `${server.host}/secure/copied:1`, '--insecure', '--json']);
+      assert.equal(copied.code, 0, copied.stderr);
+      assert.equal(JSON.parse(copied.stdout).digest, pushed.stdout.trim());
       // --creds overrides the stored login (and a wrong one fails)
       const bad = await berth(['tags', `${server.host}/secure/app`, '--insecure', '--creds', `${USER}:nope`]);
       assert.equal(bad.code, 1);
