@@ -4,7 +4,8 @@
 // signatures and SBOMs along (the referrers tag schema on registries without the referrers API).
 import type { Command } from 'commander';
 import { manifestRef, parseImageRef, UsageError, type ImageRef } from '../client/index.ts';
-import { Copier, parsePlatform, type Platform } from '../transfer/copy.ts';
+import { Copier } from '../transfer/copy.ts';
+import { parsePlatform, type Platform } from '../transfer/platform.ts';
 import { DEFAULT_PARALLEL } from '../transfer/pool.ts';
 import { Progress, progressMode } from '../transfer/progress.ts';
 import { clientCommand, connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
@@ -58,7 +59,6 @@ export function copyCommand(source: string, destination: string, opts: CopyComma
     let platform: Platform | undefined;
     if (opts.platform !== undefined) {
       platform = parsePlatform(opts.platform);
-      if (!platform) throw new UsageError(`--platform must be OS/ARCH[/VARIANT] (e.g. linux/arm64/v8), got ${opts.platform}`);
     }
     if (dst.digest && platform) throw new UsageError('--platform changes the digest: give the destination as a tag, not a digest');
     if (src.host === dst.host && src.repo === dst.repo && (dst.tag ?? dst.digest) === (src.tag ?? src.digest) && !platform && !opts.withReferrers) {

@@ -95,8 +95,14 @@ export async function mountBlob(c: RegistryClient, repo: string, digest: string,
  * Bearer auth, caches the push token, since a streamed body cannot be replayed after a 401),
  * one streamed PATCH carries the bytes, PUT ?digest= commits them.
  */
-export async function uploadBlobStream(c: RegistryClient, repo: string, digest: string, data: Readable): Promise<string> {
-  if ((await headBlob(c, repo, digest)) !== undefined) {
+export async function uploadBlobStream(
+  c: RegistryClient,
+  repo: string,
+  digest: string,
+  data: Readable,
+  opts: { size?: number; skipHead?: boolean } = {},
+): Promise<string> {
+  if (!opts.skipHead && (await headBlob(c, repo, digest)) !== undefined) {
     data.resume();
     return digest;
   }
@@ -104,7 +110,8 @@ export async function uploadBlobStream(c: RegistryClient, repo: string, digest: 
   const res = await c.request(locationUrl(c.base, opened).toString(), {
     method: 'PATCH',
     scope: push(repo),
-    headers: { 'Content-Type': 'application/octet-stream' },
+    // A known length spares both sides chunked encoding (the registry can also refuse a wrong size early).
+    headers: { 'Content-Type': 'application/octet-stream', ...(opts.size ? { 'Content-Length': String(opts.size) } : {}) },
     body: data,
     ok: [202],
   });

@@ -17,6 +17,27 @@ export class UploadHashes {
   private readonly states = new Map<string, HashState>();
   /** Serialises requests on one upload so two PATCHes never interleave their bytes. */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** The request body being appended to each upload, so a newer request can take over. */
+  private readonly bodies = new Map<string, Readable>();
+
+  /**
+   * A new request on an upload whose body is still being received ends that body: the client that
+   * sent it has given up (killed, or its connection is stalled half-open) and is resuming from the
+   * offset GET reports, or another client holds the URL. Waiting for the lock instead would hang the
+   * resumed upload for as long as the dead connection stays open. Bytes already appended are kept;
+   * the digest check at PUT catches any that do not belong.
+   */
+  supersede(id: string): void {
+    this.bodies.get(id)?.destroy(new Error('superseded by a newer request on this upload'));
+  }
+
+  /** Records `body` as the one being appended to `id` until it settles. */
+  receiving(id: string, body: Readable): void {
+    this.bodies.set(id, body);
+    body.once('close', () => {
+      if (this.bodies.get(id) === body) this.bodies.delete(id);
+    });
+  }
 
   async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(id) ?? Promise.resolve();

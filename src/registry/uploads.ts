@@ -100,6 +100,7 @@ async function appendBody(ctx: RequestContext, id: string, offset: number): Prom
     // pipeline, not pipe: a client that disconnects mid-body must end the append with an error
     // (pipe() would leave the driver waiting for an end that never comes, holding the upload lock).
     const body = pipeline(ctx.req, tap, () => undefined);
+    uploadHashes.receiving(id, ctx.req);
     return await blobs.uploads.append(id, body);
   } catch (e) {
     uploadHashes.forget(id);
@@ -125,6 +126,7 @@ function checkContentRange(ctx: RequestContext, name: string, id: string, size: 
 }
 
 export async function patchUpload(ctx: RequestContext, name: string, id: string): Promise<void> {
+  ctx.services.uploadHashes.supersede(id);
   await ctx.services.uploadHashes.withLock(id, async () => {
     const size = await sessionSize(ctx, name, id);
     checkContentRange(ctx, name, id, size);
@@ -135,6 +137,7 @@ export async function patchUpload(ctx: RequestContext, name: string, id: string)
 
 export async function completeUpload(ctx: RequestContext, name: string, id: string): Promise<void> {
   const digest = ctx.url.searchParams.get('digest');
+  ctx.services.uploadHashes.supersede(id);
   await ctx.services.uploadHashes.withLock(id, async () => {
     await sessionSize(ctx, name, id);
     await finish(ctx, name, id, digest);

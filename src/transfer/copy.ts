@@ -22,6 +22,7 @@ import {
 } from '../client/index.ts';
 import { isIndexType } from '../client/media.ts';
 import { header } from '../client/transport.ts';
+import { choosePlatform, formatPlatform, listPlatforms, platformMatches, type Platform } from './platform.ts';
 import { mapPool } from './pool.ts';
 import type { Progress } from './progress.ts';
 
@@ -30,12 +31,6 @@ export interface CopyEndpoint {
   /** HOST[:PORT] as the user wrote it (same host on both sides: blobs can be mounted). */
   host: string;
   repo: string;
-}
-
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
 }
 
 export interface CopyOptions {
@@ -75,16 +70,6 @@ interface ManifestBody {
 }
 
 const FOREIGN = /foreign|nondistributable/;
-
-export function parsePlatform(text: string): Platform | undefined {
-  const p = text.split('/');
-  if (p.length < 2 || p.length > 3 || p.some((s) => !s)) return undefined;
-  return { os: p[0]!, architecture: p[1]!, ...(p[2] ? { variant: p[2] } : {}) };
-}
-
-export function platformString(p: Partial<Platform> | undefined): string {
-  return p ? [p.os, p.architecture, p.variant].filter(Boolean).join('/') : 'unknown';
-}
 
 /** Thrown for a source reference that does not exist (the CLI names the reference). */
 export class SourceNotFound extends Error {}
@@ -139,12 +124,10 @@ export class Copier {
   private async selectPlatform(index: FetchedManifest, want: Platform): Promise<FetchedManifest> {
     const body = JSON.parse(index.bytes.toString('utf8')) as ManifestBody;
     const all = body.manifests ?? [];
-    const match = all.find(
-      (d) => d.platform?.os === want.os && d.platform?.architecture === want.architecture && (!want.variant || d.platform?.variant === want.variant),
-    );
+    const match = choosePlatform(all, want);
     if (!match) {
-      const have = all.map((d) => platformString(d.platform)).join(', ') || 'none';
-      throw new Error(`${this.src.host}/${this.src.repo}@${index.digest} has no ${platformString(want)} manifest (platforms: ${have})`);
+      const have = listPlatforms(all).join(', ') || 'none';
+      throw new Error(`${this.src.host}/${this.src.repo}@${index.digest} has no ${formatPlatform(want)} manifest (platforms: ${have})`);
     }
     return getManifest(this.src.client, this.src.repo, match.digest);
   }
@@ -162,8 +145,8 @@ export class Copier {
       return; // not an image config (an artifact): nothing to compare
     }
     if (cfg.os === undefined || cfg.architecture === undefined) return;
-    if (cfg.os !== want.os || cfg.architecture !== want.architecture || (want.variant && cfg.variant !== want.variant)) {
-      throw new Error(`${this.src.host}/${this.src.repo}@${m.digest} is ${platformString(cfg)}, not ${platformString(want)}`);
+    if (!platformMatches(want, cfg)) {
+      throw new Error(`${this.src.host}/${this.src.repo}@${m.digest} is ${formatPlatform(cfg)}, not ${formatPlatform(want)}`);
     }
   }
 
@@ -227,7 +210,7 @@ export class Copier {
         if (mounted) return task.done('mounted');
       }
       const body = await streamBlob(src.client, src.repo, d.digest);
-      const meter = opts.progress.meter(task);
+      const meter = opts.progress.meter(task, 512 << 10);
       // pipe() does not forward errors: a broken source must fail the upload, not hang it.
       const broken = new Promise<never>((_, reject) => {
         const fail = (e: Error) => {
@@ -239,7 +222,7 @@ export class Copier {
         meter.once('error', reject);
       });
       (body as Readable).pipe(meter);
-      await Promise.race([uploadBlobStream(dst.client, dst.repo, d.digest, meter), broken]);
+      await Promise.race([uploadBlobStream(dst.client, dst.repo, d.digest, meter, { size: d.size || undefined, skipHead: true }), broken]);
       task.done('copied');
     } catch (e) {
       task.fail(e as Error);

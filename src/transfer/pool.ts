@@ -21,5 +21,5 @@ export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (ite
   return results;
 }
 
-/** The default number of parallel blob transfers (`--parallel` overrides). */
-export const DEFAULT_PARALLEL = 4;
+/** The default number of parallel blob transfers (`--parallel` overrides); skopeo's default is 6 too. */
+export const DEFAULT_PARALLEL = 6;

@@ -2,8 +2,12 @@
 // an overall bar (bytes, speed, ETA) via cli-progress. Not a terminal (CI logs, pipes): one plain
 // line when a blob starts and when it ends, never carriage returns. `--quiet`: nothing. `--json`:
 // nothing on stderr; the command prints one JSON result on stdout instead.
+import { createRequire } from 'node:module';
 import { Transform } from 'node:stream';
-import cliProgress from 'cli-progress';
+import type cliProgressTypes from 'cli-progress';
+
+// Loaded only when drawing bars: scripts and CI logs (plain, quiet, json) start without it.
+const load = () => createRequire(import.meta.url)('cli-progress') as typeof cliProgressTypes;
 
 export type ProgressMode = 'tty' | 'plain' | 'quiet' | 'json';
 
@@ -58,8 +62,8 @@ interface Counters {
 
 export class Progress {
   private readonly started = Date.now();
-  private readonly multi?: cliProgress.MultiBar;
-  private overall?: cliProgress.SingleBar;
+  private readonly multi?: cliProgressTypes.MultiBar;
+  private overall?: cliProgressTypes.SingleBar;
   private overallTotal = 0;
   private overallDone = 0;
   readonly counters: Counters = { moved: 0, blobs: { pushed: 0, pulled: 0, copied: 0, exists: 0, mounted: 0, cached: 0 } };
@@ -69,6 +73,7 @@ export class Progress {
     private readonly out: NodeJS.WriteStream = process.stderr,
   ) {
     if (mode === 'tty') {
+      const cliProgress = load();
       this.multi = new cliProgress.MultiBar(
         {
           stream: out,
@@ -152,12 +157,28 @@ export class Progress {
     };
   }
 
-  /** A pass-through that counts the bytes flowing through it into `task`. */
-  meter(task: BlobTask): Transform {
+  /**
+   * A pass-through that counts the bytes flowing through it into `task`. With `coalesce`, chunks
+   * are also gathered into writes of that many bytes: a socket-to-socket copy otherwise makes one
+   * write syscall per 64 KiB read.
+   */
+  meter(task: BlobTask, coalesce = 0): Transform {
+    let held: Buffer[] = [];
+    let heldBytes = 0;
     return new Transform({
       transform(chunk: Buffer, _enc, cb) {
         task.add(chunk.length);
-        cb(null, chunk);
+        if (!coalesce) return cb(null, chunk);
+        held.push(chunk);
+        heldBytes += chunk.length;
+        if (heldBytes < coalesce) return cb();
+        const out = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
+        held = [];
+        heldBytes = 0;
+        cb(null, out);
+      },
+      flush(cb) {
+        cb(null, heldBytes ? Buffer.concat(held, heldBytes) : undefined);
       },
     });
   }

@@ -66,6 +66,8 @@ export async function pushBlob(t: PushTarget, blob: BlobToPush): Promise<PushedB
         const r = await uploadOnce(t, blob, task);
         t.cache.recordLocation(t.host, t.repo, r.digest);
         if (blob.diffId && blob.compression) t.cache.recordCompressed(blob.diffId, blob.compression, { digest: r.digest, size: r.size });
+        // Saved per blob, not at the end: a push killed midway must still know what it finished.
+        t.cache.save();
         if (blob.inputSize === undefined) task.setTotal(r.size);
         task.done('pushed');
         return { ...r, outcome: 'pushed' };

@@ -7,61 +7,19 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { clientSandbox, freePort, hasCommand, repoRoot, run, startBerth, startDistribution, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
+import { clientSandbox, hasCommand, repoRoot, run, startBerth, startDistribution, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { makeOciLayout, sha256, type LayoutResult } from '../helpers/images.ts';
 import { berthCli } from './helpers.ts';
 import { RegistryClient, putManifest } from '../../src/client/index.ts';
 import { downloadBlob } from '../../src/transfer/download.ts';
+import { startCountingProxy } from '../helpers/proxy.ts';
 
 const registries: [string, () => Promise<RunningServer>][] = [
   ['berth', () => startBerth()],
   ['docker-registry', () => startDistribution()],
 ];
-
-/** A loopback TCP proxy counting the bytes the registry sends; with `budget` set it stops forwarding after that many. */
-interface CountingProxy {
-  port: number;
-  bytes: number;
-  budget?: number;
-  close(): Promise<void>;
-}
-
-async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
-  const port = await freePort();
-  const sockets = new Set<Socket>();
-  const proxy: CountingProxy = { port, bytes: 0, close: async () => undefined };
-  const server: Server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      if (proxy.budget !== undefined && proxy.bytes + chunk.length > proxy.budget) {
-        upstream.pause(); // stall: the client sees a connection that stops sending mid-blob
-        return;
-      }
-      proxy.bytes += chunk.length;
-      client.write(chunk);
-    });
-    upstream.on('end', () => client.end());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(port, '127.0.0.1', () => res());
-  });
-  proxy.close = async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  return proxy;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,6 +12,7 @@ import { getManifest } from '../../src/client/index.ts';
 import { clientSandbox, hasCommand, repoRoot, run, startBerth, startDistribution, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { makeDockerArchive, makeLayerTar, makeOciLayout, sha256 } from '../helpers/images.ts';
 import { htpasswdText } from '../auth/harness.ts';
+import { startCountingProxy } from '../helpers/proxy.ts';
 import { berthCli, client } from './helpers.ts';
 
 async function layerDigests(archivePath: string): Promise<{ config: Buffer; diffIds: string[] }> {
@@ -186,29 +187,44 @@ for (const [kind, start] of registries) {
     it('an interrupted push continues: finished blobs are skipped, the rest resumes', async () => {
       const big = join(sb.dir, 'big.tar');
       await makeDockerArchive(big, { repoTag: 'big:1', layers: 2, layerBytes: 24 << 20 });
-      const env = { ...process.env, ...sb.env };
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'push', big, `${server.host}/push/big:1`, '--insecure', '--parallel', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-      // Kill it once the second layer is under way (the config and the first layer are in).
-      const deadline = Date.now() + 60_000;
-      while (!/pushed 24\.0 MiB/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 700));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.on('close', r));
-      assert.match(err, /pushed 24\.0 MiB/, err);
-      assert.doesNotMatch(err, /Pushed /, 'it was killed before the end');
+      // Through a proxy that stops forwarding the upload after the config, the first layer and
+      // about half of the second (random data: gzip keeps each layer at ~24 MiB), then SIGKILL.
+      const proxy = await startCountingProxy(server.port, 'up');
+      try {
+        proxy.budget = 36 << 20;
+        const dest = `127.0.0.1:${proxy.port}/push/big:1`;
+        const args = ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'push', big, dest, '--insecure', '--parallel', '1'];
+        const child = spawn(process.execPath, args, { env: { ...process.env, ...sb.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+        const exited = new Promise((r) => child.on('close', r));
+        const deadline = Date.now() + 60_000;
+        while (proxy.bytes < (35 << 20) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 300)); // let the registry take in what was forwarded
+        child.kill('SIGKILL');
+        await exited;
+        assert.match(err, /pushed 24\.0 MiB/, err);
+        assert.doesNotMatch(err, /Pushed /, 'it was killed before the end');
 
-      const again = await berth(['push', big, `${server.host}/push/big:1`, '--insecure', '--parallel', '1']);
-      assert.equal(again.code, 0, again.stderr);
-      assert.match(again.stderr, /exists/);
-      if (kind === 'berth') assert.match(again.stderr, /resuming at byte \d+/, 'berth keeps the bytes of a broken PATCH');
-      // The same bytes as an uninterrupted push: gzip on the fly is deterministic.
-      const clean = await berth(['push', big, `${server.host}/push/big-clean:1`, '--insecure', '--no-cache', '--quiet']);
-      assert.equal(clean.stdout.trim(), again.stdout.trim());
-      const back = join(sb.dir, 'big-back.tar');
-      await skopeo(['copy', '-q', '--src-tls-verify=false', `docker://${server.host}/push/big:1`, `docker-archive:${back}:big:1`]);
-      assert.deepEqual(await layerDigests(back), await layerDigests(big));
+        proxy.budget = undefined;
+        proxy.bytes = 0;
+        const again = await berth(['push', big, dest, '--insecure', '--parallel', '1']);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stderr, /exists/);
+        if (kind === 'berth') {
+          // berth keeps the bytes of a broken PATCH: only the rest of the second layer goes again.
+          assert.match(again.stderr, /resuming at byte \d+/);
+          assert.ok(proxy.bytes < 20 << 20, `the second run sent ${proxy.bytes} bytes`);
+        }
+        // The same bytes as an uninterrupted push: gzip on the fly is deterministic.
+        const clean = await berth(['push', big, `${server.host}/push/big-clean:1`, '--insecure', '--no-cache', '--quiet']);
+        assert.equal(clean.stdout.trim(), again.stdout.trim());
+        const back = join(sb.dir, 'big-back.tar');
+        await skopeo(['copy', '-q', '--src-tls-verify=false', `docker://${server.host}/push/big:1`, `docker-archive:${back}:big:1`]);
+        assert.deepEqual(await layerDigests(back), await layerDigests(big));
+      } finally {
+        await proxy.close();
+      }
     });
   });
 }

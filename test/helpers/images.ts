@@ -180,7 +180,7 @@ export async function readTarFile(path: string): Promise<Map<string, Buffer>> {
 /**
  * A `docker save` tarball of one image with `layers` plain-tar layers, written directly (never
  * gzipped anywhere, so no client's blob-info cache knows a compressed form of these layers).
- * `fill: 'text'` makes layers that compress about 4:1, like real root filesystems.
+ * `fill: 'text'` makes layers that compress about 2:1 with gzip (real root filesystems compress 2-4:1).
  */
 export async function makeDockerArchive(
   path: string,

@@ -414,3 +414,43 @@ describe('a client that disconnects mid-PATCH', () => {
     assert.equal(res.status, 201, await res.text());
   });
 });
+
+describe('a PATCH stalled on a half-open connection', () => {
+  let r: TestRegistry;
+  before(async () => {
+    r = await startTestRegistry();
+  });
+  after(() => r.stop());
+
+  it('is superseded by the next request on the upload, which resumes from the bytes received', async () => {
+    const { request } = await import('node:http');
+    const blob = randomBlob(1024 * 1024);
+    const location = await start(r, 'stalled/patch');
+    // The first client sends 256 KiB of a 1 MiB body, then goes silent without closing.
+    const stalled = request(location, { method: 'PATCH', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.data.length) } });
+    stalled.on('error', () => undefined);
+    await new Promise<void>((resolve) => stalled.write(blob.data.subarray(0, 256 * 1024), () => resolve()));
+    try {
+      let have = 0;
+      for (const deadline = Date.now() + 5000; have < 256 * 1024 && Date.now() < deadline; ) {
+        const st = await fetch(location, { signal: AbortSignal.timeout(5000) });
+        have = Number(st.headers.get('range')!.split('-')[1]) + 1;
+      }
+      assert.equal(have, 256 * 1024);
+      // A resuming client must not wait behind the dead request (it would hang as long as the
+      // connection stays open): its PATCH and PUT go through at once.
+      const res = await fetch(location, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: body(blob.data.subarray(have)),
+        signal: AbortSignal.timeout(5000),
+      });
+      assert.equal(res.status, 202, await res.text());
+      assert.equal(res.headers.get('range'), `0-${blob.data.length - 1}`);
+      const put = await fetch(withDigest(res.headers.get('location')!, blob.digest), { method: 'PUT', signal: AbortSignal.timeout(5000) });
+      assert.equal(put.status, 201, await put.text());
+    } finally {
+      stalled.destroy();
+    }
+  });
+});
