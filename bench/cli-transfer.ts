@@ -4,6 +4,7 @@
 //   pull to docker tarball    berth pull B/SRC:v1 -o OUT.tar        skopeo copy docker://B/SRC:v1 docker-archive:OUT.tar:name:tag
 //   pull to OCI layout        berth pull ... --format oci -o DIR    skopeo copy docker://B/SRC:v1 oci:DIR:v1
 //   copy registry->registry   berth copy D/SRC:v1 B/REPO:v1         skopeo copy docker://D/SRC:v1 docker://B/REPO:v1
+//   copy, large               the same with a blobBytes (1 GiB) image of uncompressed random layers
 // B is the berth server, D distribution. The tarball has plain-tar, compressible ('text') layers,
 // so both clients gzip them on push; the layout has gzip layers pushed as they are. The image that
 // is pulled and copied is that tarball, pushed once beforehand (by skopeo) to B and to D.
@@ -140,6 +141,27 @@ export const cliTransfer: Bench = async (ctx: Ctx) => {
   }
   if (!D) ctx.error('cli: distribution is not running: no copy row');
 
+  // A second, larger copy: at 256 MiB a copy takes under a second on loopback, so process start-up
+  // (Node ~0.1 s more than Go) weighs in; at blobBytes (1 GiB) the transfer itself dominates.
+  // Random plain-tar layers pushed uncompressed: fast to make, and a copy never recompresses.
+  const BIG = 'bench/cli-big';
+  let bigOnDist: StoredImage | undefined;
+  if (D) {
+    const bigArchive = join(base, 'big.tar');
+    const home = join(base, `setup-${homes++}`);
+    try {
+      log(`cli: writing a ${ctx.sizes.blobBytes / MiB} MiB ${imageLayers}-layer image for the large copy`);
+      await makeDockerArchive(bigArchive, { repoTag: 'bench/big:v1', layers: imageLayers, layerBytes: Math.floor(ctx.sizes.blobBytes / imageLayers) });
+      await runner('berth', home)(['push', bigArchive, `${D.host}/${BIG}:v1`, '--compress', 'none']);
+      bigOnDist = await stored(D, BIG, 'v1');
+    } catch (e) {
+      ctx.error(`cli: pushing the large image to distribution: ${(e as Error).message}`);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(bigArchive, { force: true });
+    }
+  }
+
   const label = `${imageBytes / MiB} MiB ${imageLayers}-layer`;
   const repo = (key: string, who: Who, rep: number) => `bench/cli-${key}-${who}-${rep}`;
   const pushed: Partial<Record<string, Record<Who, number>>> = {};
@@ -201,22 +223,27 @@ export const cliTransfer: Bench = async (ctx: Ctx) => {
       },
     },
   ];
+  // distribution -> berth, the source image as `src` says (its bytes give MB/s).
+  const copyCase = (dist: Server, key: string, metric: string, srcRepo: string, src: () => StoredImage | undefined): Case => ({
+    key,
+    metric,
+    bytes: () => src()?.bytes ?? NaN,
+    args: (who, _h, i) =>
+      who === 'berth'
+        ? ['copy', `${dist.host}/${srcRepo}:v1`, `${B.host}/${repo(key, who, i)}:v1`]
+        : ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${dist.host}/${srcRepo}:v1`, `docker://${B.host}/${repo(key, who, i)}:v1`],
+    verify: async (who, _h, i) => {
+      const got = await stored(B, repo(key, who, i), 'v1');
+      const want = src()?.digest;
+      if (want && got.digest !== want) throw new Error(`copied manifest ${got.digest} differs from the source's ${want}`);
+    },
+  });
   if (D) {
-    cases.push({
-      key: 'copy',
-      metric: `copy distribution -> berth ${label}`,
-      bytes: () => onDist?.bytes ?? NaN,
-      args: (who, _h, i) =>
-        who === 'berth'
-          ? ['copy', `${D.host}/${SRC}:v1`, `${B.host}/${repo('copy', who, i)}:v1`]
-          : ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${D.host}/${SRC}:v1`, `docker://${B.host}/${repo('copy', who, i)}:v1`],
-      verify: async (who, _h, i) => {
-        const got = await stored(B, repo('copy', who, i), 'v1');
-        if (onDist && got.digest !== onDist.digest) throw new Error(`copied manifest ${got.digest} differs from the source's ${onDist.digest}`);
-      },
-    });
+    cases.push(copyCase(D, 'copy', `copy distribution -> berth ${label}`, SRC, () => onDist));
+    cases.push(copyCase(D, 'copy-large', `copy distribution -> berth ${ctx.sizes.blobBytes / MiB} MiB ${imageLayers}-layer`, BIG, () => bigOnDist));
   }
-  const needsSource = (c: Case) => (c.key === 'copy' ? !onDist : c.key.startsWith('pull') ? !onBerth : false);
+  const needsSource = (c: Case) =>
+    c.key === 'copy' ? !onDist : c.key === 'copy-large' ? !bigOnDist : c.key.startsWith('pull') ? !onBerth : false;
 
   // Start-up alone (`--version`), to read the short runs by: it is part of every number below.
   const startup: Record<Who, number[]> = { berth: [], skopeo: [] };
