@@ -37,15 +37,22 @@ export async function writeDockerArchive(outPath: string, images: ArchiveImageIn
     const seenConfigs = new Set<string>();
     const entries: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
     const repositories: Record<string, Record<string, string>> = {};
-    for (const image of images) {
-      const manifest = Buffer.isBuffer(image.manifest) ? JSON.parse(image.manifest.toString('utf8')) : image.manifest;
-      const configDigest = digestOf(image.config);
-      if (manifest.config?.digest !== configDigest) {
-        throw new Error(`config bytes hash to ${configDigest} but the manifest names ${manifest.config?.digest}`);
-      }
-      const diffIds: string[] = JSON.parse(image.config.toString('utf8')).rootfs?.diff_ids ?? [];
-      const layers: Descriptor[] = manifest.layers ?? [];
-      if (diffIds.length !== layers.length) throw new Error(`manifest has ${layers.length} layers but the config ${diffIds.length} diff_ids`);
+    const described = images.map(describe);
+    // Every distinct layer is decompressed into `work` first, several at once (gunzip runs on the
+    // threadpool): one after the other would leave cores idle while the tar waits for sizes.
+    const unpack = new Map<string, () => Promise<void>>();
+    for (const [n, d] of described.entries()) {
+      d.layers.forEach((desc, i) => {
+        const name = `${d.diffIds[i]!.slice(7)}.tar`;
+        if (!unpack.has(name)) unpack.set(name, async () => unpackLayer(await images[n]!.openLayer(desc), desc, d.diffIds[i]!, join(work, name)));
+      });
+    }
+    const queue = [...unpack.values()];
+    await Promise.all(Array.from({ length: Math.min(UNPACK_PARALLEL, queue.length) }, async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) await job();
+    }));
+    for (const [n, image] of images.entries()) {
+      const { configDigest, diffIds, layers } = described[n]!;
       const configName = `${configDigest.slice(7)}.json`;
       if (!seenConfigs.has(configName)) {
         seenConfigs.add(configName);
@@ -59,10 +66,9 @@ export async function writeDockerArchive(outPath: string, images: ArchiveImageIn
         if (seenLayers.has(name)) continue;
         seenLayers.add(name);
         const file = join(work, name);
-        await unpackLayer(await image.openLayer(layers[i]!), layers[i]!, diffId, file);
         const { size } = await stat(file);
         const sink = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) });
-        await pipeline(createReadStream(file), sink);
+        await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), sink);
         await rm(file);
       }
       entries.push({ Config: configName, RepoTags: image.repoTags, Layers: layerNames });
@@ -82,6 +88,21 @@ export async function writeDockerArchive(outPath: string, images: ArchiveImageIn
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+const UNPACK_PARALLEL = 4;
+
+/** An image's manifest checked against its config: the config digest and one diff_id per layer. */
+function describe(image: ArchiveImageInput): { configDigest: string; diffIds: string[]; layers: Descriptor[] } {
+  const manifest = Buffer.isBuffer(image.manifest) ? JSON.parse(image.manifest.toString('utf8')) : image.manifest;
+  const configDigest = digestOf(image.config);
+  if (manifest.config?.digest !== configDigest) {
+    throw new Error(`config bytes hash to ${configDigest} but the manifest names ${manifest.config?.digest}`);
+  }
+  const diffIds: string[] = JSON.parse(image.config.toString('utf8')).rootfs?.diff_ids ?? [];
+  const layers: Descriptor[] = manifest.layers ?? [];
+  if (diffIds.length !== layers.length) throw new Error(`manifest has ${layers.length} layers but the config ${diffIds.length} diff_ids`);
+  return { configDigest, diffIds, layers };
 }
 
 /** Verifies the blob digest, decompresses, verifies the diff_id, and leaves the tar in `file`. */
