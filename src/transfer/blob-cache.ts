@@ -21,6 +21,14 @@ interface CacheFile {
 }
 
 const MAX_LOCATIONS = 8;
+/** Per map: a few MiB of JSON at most, however many images this machine has pushed. */
+const MAX_ENTRIES = 20_000;
+
+/** Drops the oldest keys (insertion order) beyond `max`. */
+function trim(map: Record<string, unknown>, max: number): void {
+  const keys = Object.keys(map);
+  for (let i = 0; i < keys.length - max; i++) delete map[keys[i]!];
+}
 
 export class BlobInfoCache {
   private data: CacheFile = { compressed: {}, locations: {} };
@@ -47,7 +55,10 @@ export class BlobInfoCache {
   }
 
   recordCompressed(diffId: string, compression: string, result: { digest: string; size: number }): void {
-    this.data.compressed[`${diffId}|${compression}`] = result;
+    const key = `${diffId}|${compression}`;
+    // Re-inserted so that key order is recency order, which save() trims by.
+    delete this.data.compressed[key];
+    this.data.compressed[key] = result;
     this.dirty = true;
   }
 
@@ -59,6 +70,7 @@ export class BlobInfoCache {
   recordLocation(host: string, repo: string, digest: string): void {
     const key = `${host}/${repo}`;
     const list = (this.data.locations[digest] ?? []).filter((l) => l !== key);
+    delete this.data.locations[digest];
     this.data.locations[digest] = [key, ...list].slice(0, MAX_LOCATIONS);
     this.dirty = true;
   }
@@ -73,6 +85,8 @@ export class BlobInfoCache {
   /** Writes the cache atomically; concurrent berth processes may lose each other's hints, never corrupt the file. */
   save(): void {
     if (!this.file || !this.dirty) return;
+    trim(this.data.compressed, MAX_ENTRIES);
+    trim(this.data.locations, MAX_ENTRIES);
     try {
       mkdirSync(join(this.file, '..'), { recursive: true });
       const tmp = `${this.file}.${process.pid}.tmp`;
