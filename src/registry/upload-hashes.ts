@@ -2,6 +2,7 @@
 // Node cannot serialise a hash state, so after a restart (or on another replica) the state is
 // missing and the upload is re-hashed from storage: correct, just slower for that one upload.
 import { createHash, type Hash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import type { UploadArea } from '../storage/blob-store.ts';
 import { parseDigest } from '../oci/digest.ts';
@@ -18,7 +19,7 @@ export class UploadHashes {
   /** Serialises requests on one upload so two PATCHes never interleave their bytes. */
   private readonly locks = new Map<string, Promise<unknown>>();
   /** The request body being appended to each upload, so a newer request can take over. */
-  private readonly bodies = new Map<string, Readable>();
+  private readonly bodies = new Map<string, IncomingMessage>();
 
   /**
    * A new request on an upload whose body is still being received ends that body: the client that
@@ -28,15 +29,17 @@ export class UploadHashes {
    * the digest check at PUT catches any that do not belong.
    */
   supersede(id: string): void {
-    this.bodies.get(id)?.destroy(new Error('superseded by a newer request on this upload'));
+    const body = this.bodies.get(id);
+    // Only a body still arriving: destroying a finished request would drop its keep-alive socket.
+    if (body && !body.complete) body.destroy(new Error('superseded by a newer request on this upload'));
   }
 
-  /** Records `body` as the one being appended to `id` until it settles. */
-  receiving(id: string, body: Readable): void {
+  /** Records `body` as the one being appended to `id`; the returned function ends that. */
+  receiving(id: string, body: IncomingMessage): () => void {
     this.bodies.set(id, body);
-    body.once('close', () => {
+    return () => {
       if (this.bodies.get(id) === body) this.bodies.delete(id);
-    });
+    };
   }
 
   async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {

@@ -96,16 +96,18 @@ async function sessionSize(ctx: RequestContext, name: string, id: string): Promi
 async function appendBody(ctx: RequestContext, id: string, offset: number): Promise<number> {
   const { uploadHashes, blobs } = ctx.services;
   const tap = uploadHashes.tap(id, offset);
+  const received = uploadHashes.receiving(id, ctx.req);
   try {
     // pipeline, not pipe: a client that disconnects mid-body must end the append with an error
     // (pipe() would leave the driver waiting for an end that never comes, holding the upload lock).
     const body = pipeline(ctx.req, tap, () => undefined);
-    uploadHashes.receiving(id, ctx.req);
     return await blobs.uploads.append(id, body);
   } catch (e) {
     uploadHashes.forget(id);
     if (e instanceof UploadNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { detail: { uuid: id } });
     throw e;
+  } finally {
+    received();
   }
 }
 
