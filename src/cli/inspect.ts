@@ -2,7 +2,8 @@
 // or the platforms of an index. `--raw` prints the exact manifest bytes (same as skopeo --raw).
 import { getBlob, getManifest, listReferrers, manifestRef, parseImageRef, type RegistryClient } from '../client/index.ts';
 import { isIndexType } from '../client/media.ts';
-import { connect, humanSize, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
+import { humanBytes } from '../util/human-bytes.ts';
+import { connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
 export interface InspectOptions extends ConnectionOptions {
   raw?: boolean;
@@ -43,7 +44,7 @@ async function referrersOf(client: RegistryClient, repo: string, digest: string)
 function printReferrers(referrers: Referrer[]): void {
   if (!referrers.length) return;
   process.stdout.write(`Referrers (${referrers.length}):\n`);
-  for (const r of referrers) process.stdout.write(`  ${(r.artifactType ?? 'unknown').padEnd(40)} ${r.digest}  ${humanSize(r.size)}\n`);
+  for (const r of referrers) process.stdout.write(`  ${(r.artifactType ?? 'unknown').padEnd(40)} ${r.digest}  ${humanBytes(r.size)}\n`);
 }
 
 export function inspectCommand(image: string, opts: InspectOptions): Promise<number> {
@@ -64,7 +65,7 @@ export function inspectCommand(image: string, opts: InspectOptions): Promise<num
       process.stdout.write(`Name:      ${ref.host}/${ref.repo}\nDigest:    ${m.digest}\nMediaType: ${m.mediaType}\nManifests:\n`);
       for (const p of platforms) {
         const plat = p.platform ? [p.platform.os, p.platform.architecture, p.platform.variant].filter(Boolean).join('/') : 'unknown';
-        process.stdout.write(`  ${plat.padEnd(20)} ${p.digest}  ${humanSize(p.size)}\n`);
+        process.stdout.write(`  ${plat.padEnd(20)} ${p.digest}  ${humanBytes(p.size)}\n`);
       }
       printReferrers(referrers);
       return;
@@ -97,9 +98,9 @@ export function inspectCommand(image: string, opts: InspectOptions): Promise<num
     }
     process.stdout.write(`Name:      ${ref.host}/${ref.repo}\nDigest:    ${m.digest}\nMediaType: ${m.mediaType}\n`);
     if (platform) process.stdout.write(`Platform:  ${platform}\n`);
-    if (body.config) process.stdout.write(`Config:    ${body.config.digest}  ${humanSize(body.config.size)}\n`);
-    process.stdout.write(`Layers (${layers.length}, ${humanSize(total)}):\n`);
-    for (const l of layers) process.stdout.write(`  ${l.digest}  ${humanSize(l.size)}\n`);
+    if (body.config) process.stdout.write(`Config:    ${body.config.digest}  ${humanBytes(body.config.size)}\n`);
+    process.stdout.write(`Layers (${layers.length}, ${humanBytes(total)}):\n`);
+    for (const l of layers) process.stdout.write(`  ${l.digest}  ${humanBytes(l.size)}\n`);
     printReferrers(referrers);
   });
 }

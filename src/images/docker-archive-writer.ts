@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { digestOf } from '../oci/digest.ts';
+import { mapLimit } from '../util/map-limit.ts';
 import { decompressLayer, digestingStream, verifying } from './digesting.ts';
 import type { Descriptor } from './media.ts';
 
@@ -47,10 +48,7 @@ export async function writeDockerArchive(outPath: string, images: ArchiveImageIn
         if (!unpack.has(name)) unpack.set(name, async () => unpackLayer(await images[n]!.openLayer(desc), desc, d.diffIds[i]!, join(work, name)));
       });
     }
-    const queue = [...unpack.values()];
-    await Promise.all(Array.from({ length: Math.min(UNPACK_PARALLEL, queue.length) }, async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) await job();
-    }));
+    await mapLimit([...unpack.values()], UNPACK_PARALLEL, (job) => job());
     for (const [n, image] of images.entries()) {
       const { configDigest, diffIds, layers } = described[n]!;
       const configName = `${configDigest.slice(7)}.json`;

@@ -1,6 +1,7 @@
 // Progress of a running import on stderr: a live line redrawn in place on a terminal, plain lines
 // every few seconds otherwise (CI logs, `| tee`), so long imports are visibly alive either way.
-import { formatBytes, type ImportStats } from './report.ts';
+import { humanBytes } from '../util/human-bytes.ts';
+import type { ImportStats } from './report.ts';
 
 export interface ProgressOptions {
   stream: NodeJS.WritableStream;
@@ -14,8 +15,8 @@ export function progressLine(s: ImportStats, elapsedMs: number): string {
   return [
     `repositories ${s.repositories.done}/${s.repositories.total}`,
     `manifests ${s.imported.manifests} new ${s.present.manifests} present`,
-    `blobs ${s.imported.blobs} new (${formatBytes(s.imported.bytes)}) ${s.present.blobs} present`,
-    `verified ${formatBytes(s.verifiedBytes)} at ${formatBytes(rate)}/s`,
+    `blobs ${s.imported.blobs} new (${humanBytes(s.imported.bytes)}) ${s.present.blobs} present`,
+    `verified ${humanBytes(s.verifiedBytes)} at ${humanBytes(rate)}/s`,
     `skipped ${s.skipped}`,
   ].join(' | ');
 }

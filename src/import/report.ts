@@ -1,5 +1,6 @@
 // What an import did: counters (live, for progress) and every item it skipped, with the reason.
 // The JSON form of ImportReport is what `berth import --json` prints; keep its field names stable.
+import { humanBytes } from '../util/human-bytes.ts';
 
 export type SkipKind = 'repository' | 'layer' | 'manifest' | 'tag';
 
@@ -69,17 +70,6 @@ export function newStats(): ImportStats {
   return { repositories: { total: 0, done: 0 }, imported: { ...zero(), bytes: 0, hardLinked: 0, copied: 0 }, present: zero(), verifiedBytes: 0, skipped: 0 };
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
-
 /** One skipped item on one line: kind, repo / repo:tag / repo@digest as a user would type it, code, reason. */
 export function skipLine(s: Skip): string {
   const what = s.kind === 'repository' ? s.repository : `${s.repository}${s.kind === 'tag' ? ':' : '@'}${s.ref}`;
@@ -94,7 +84,7 @@ export function formatSummary(r: ImportReport): string {
   const how = r.dryRun ? '' : ` (${i.hardLinked} hard-linked, ${i.copied} copied)`;
   const lines = [
     `${r.dryRun ? 'Dry run: ' : ''}${r.repositories} repositories from ${r.source} into ${r.target} in ${(r.durationMs / 1000).toFixed(1)} s`,
-    `  ${verb}: ${i.manifests} manifests, ${i.tags} tags, ${i.blobs} blobs, ${formatBytes(i.bytes)}${how}, ${i.layerLinks} blob links`,
+    `  ${verb}: ${i.manifests} manifests, ${i.tags} tags, ${i.blobs} blobs, ${humanBytes(i.bytes)}${how}, ${i.layerLinks} blob links`,
     `  already in berth: ${p.manifests} manifests, ${p.tags} tags, ${p.blobs} blobs, ${p.layerLinks} blob links`,
   ];
   if (r.skipped.length === 0) {

@@ -6,11 +6,11 @@ import { digestOf, isDigest } from '../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from '../oci/manifest.ts';
 import { isValidName, isValidTag } from '../oci/reference.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import type { MetadataStore } from '../metadata/store.ts';
+import { newManifest, type MetadataStore } from '../metadata/store.ts';
 import type { BlobTransfer } from './blob-transfer.ts';
 import type { DistributionLayout } from './layout.ts';
 import { looksLikeSchema1, readBounded } from './manifest-bytes.ts';
-import { forEachLimit } from './pool.ts';
+import { mapLimit } from '../util/map-limit.ts';
 import type { ImportStats, Skip, SkipCode } from './report.ts';
 import { SourceReadError } from './source.ts';
 
@@ -78,7 +78,7 @@ class RepositoryImport {
   private async layers(): Promise<void> {
     const layers = await this.ctx.layout.layers(this.repo);
     for (const dir of layers.invalid) this.skip('layer', dir, 'entry-invalid', 'layer link directory does not name a sha256/sha512 digest');
-    await forEachLimit(layers.digests, this.ctx.concurrency, async (digest) => {
+    await mapLimit(layers.digests, this.ctx.concurrency, async (digest) => {
       const failed = await unlessUnreadable(() => this.layer(digest));
       if (failed) this.skip('layer', digest, failed.code, failed.reason);
     });
@@ -155,17 +155,7 @@ class RepositoryImport {
     if (!this.ctx.dryRun) {
       // Bytes first, then metadata, as a manifest PUT does: a kill in between leaves an unreferenced blob.
       await this.ctx.blobs.put(digest, bytes);
-      const result = await metadata.putManifest(this.repo, {
-        digest,
-        mediaType: parsed.mediaType,
-        size: bytes.length,
-        artifactType: parsed.artifactType,
-        subjectDigest: parsed.subject?.digest,
-        configDigest: parsed.configDigest,
-        annotations: parsed.annotations,
-        blobs: parsed.blobs,
-        children: parsed.children,
-      });
+      const result = await metadata.putManifest(this.repo, newManifest(parsed, digest, bytes.length));
       const missing = [...result.missingBlobs, ...result.missingChildren];
       if (missing.length) return { code: 'manifest-blob-missing', reason: `berth's metadata lacks ${missing.join(', ')}` };
     }

@@ -1,6 +1,7 @@
 // The metadata contract: everything berth knows about repositories, tags and manifests lives here,
 // so listing and GC are queries, never walks over blob storage. SQLite implements it for one node;
 // the same query layer (kysely-store.ts) serves PostgreSQL for replicas.
+import type { ParsedManifest } from '../oci/manifest.ts';
 
 export interface ManifestRecord {
   digest: string;
@@ -26,6 +27,21 @@ export interface NewManifest {
   blobs: string[];
   /** Child manifests (of an index) that must exist in the repository. */
   children: string[];
+}
+
+/** The record a manifest PUT (or an import) stores for `parsed`, the manifest's bytes summarised. */
+export function newManifest(parsed: ParsedManifest, digest: string, size: number): NewManifest {
+  return {
+    digest,
+    mediaType: parsed.mediaType,
+    size,
+    artifactType: parsed.artifactType,
+    subjectDigest: parsed.subject?.digest,
+    configDigest: parsed.configDigest,
+    annotations: parsed.annotations,
+    blobs: parsed.blobs,
+    children: parsed.children,
+  };
 }
 
 export interface PutManifestResult {

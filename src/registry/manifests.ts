@@ -2,6 +2,7 @@
 // "Pushing manifests", "Deleting manifests"). Manifest bytes are stored as pushed and served as stored.
 import { digestOf, parseDigest } from '../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest.ts';
+import { newManifest } from '../metadata/store.ts';
 import { parseReference } from '../oci/reference.ts';
 import { send } from '../http/respond.ts';
 import { RegistryError } from './errors.ts';
@@ -69,17 +70,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
   await blobs.put(digest, bytes);
   const result = await metadata.putManifest(
     name,
-    {
-      digest,
-      mediaType: parsed.mediaType,
-      size: bytes.length,
-      artifactType: parsed.artifactType,
-      subjectDigest: parsed.subject?.digest,
-      configDigest: parsed.configDigest,
-      annotations: parsed.annotations,
-      blobs: parsed.blobs,
-      children: parsed.children,
-    },
+    newManifest(parsed, digest, bytes.length),
     ref.kind === 'tag' ? ref.tag : undefined,
   );
   const errors = [

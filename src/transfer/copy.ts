@@ -23,7 +23,7 @@ import {
 import { isIndexType } from '../client/media.ts';
 import { header } from '../client/transport.ts';
 import { choosePlatform, formatPlatform, listPlatforms, platformMatches, type Platform } from './platform.ts';
-import { mapPool } from './pool.ts';
+import { mapLimit } from '../util/map-limit.ts';
 import type { Progress } from './progress.ts';
 
 export interface CopyEndpoint {
@@ -155,7 +155,7 @@ export class Copier {
     const manifests: FetchedManifest[] = [];
     const blobs = new Map<string, Desc>();
     await this.walk(top, manifests, blobs, new Set());
-    await mapPool([...blobs.values()], this.opts.parallel, (d) => this.copyBlob(d));
+    await mapLimit([...blobs.values()], this.opts.parallel, (d) => this.copyBlob(d));
     let ociSubject = false;
     for (const m of manifests) {
       const isTop = m === top;
@@ -177,7 +177,7 @@ export class Copier {
     seen.add(m.digest);
     const body = JSON.parse(m.bytes.toString('utf8')) as ManifestBody;
     if (isIndexType(m.mediaType) || Array.isArray(body.manifests)) {
-      const children = await mapPool(body.manifests ?? [], this.opts.parallel, (d) => getManifest(this.src.client, this.src.repo, d.digest));
+      const children = await mapLimit(body.manifests ?? [], this.opts.parallel, (d) => getManifest(this.src.client, this.src.repo, d.digest));
       for (const c of children) await this.walk(c, out, blobs, seen);
     } else {
       const descs: Desc[] = [...(body.config ? [body.config] : []), ...(body.layers ?? []), ...(body.blobs ?? [])];

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { Transform } from 'node:stream';
 import type cliProgressTypes from 'cli-progress';
+import { humanBytes } from '../util/human-bytes.ts';
 
 // Loaded only when drawing bars: scripts and CI logs (plain, quiet, json) start without it.
 const load = () => createRequire(import.meta.url)('cli-progress') as typeof cliProgressTypes;
@@ -37,17 +38,6 @@ export interface BlobTask {
 export function short(digestOrName: string): string {
   const hex = /^sha(?:256|512):([a-f0-9]+)$/.exec(digestOrName)?.[1];
   return hex ? hex.slice(0, 12) : digestOrName;
-}
-
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${Math.round(n)} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
 function rate(bytes: number, ms: number): string {

@@ -18,7 +18,7 @@ import { digestOf } from '../oci/digest.ts';
 import { isSchema1, MediaType } from '../oci/media-types.ts';
 import { blobFileName, downloadBlob } from './download.ts';
 import { choosePlatform, defaultPlatform, formatPlatform, listPlatforms, type Platform } from './platform.ts';
-import { mapPool } from './pool.ts';
+import { mapLimit } from '../util/map-limit.ts';
 import type { Progress } from './progress.ts';
 
 export type PullFormat = 'docker' | 'oci';
@@ -181,7 +181,7 @@ export async function pull(o: PullOptions): Promise<PullResult> {
   const blobs = new Map<string, Descriptor>();
   for (const im of images) for (const d of [im.config, ...im.layers]) if (!blobs.has(d.digest)) blobs.set(d.digest, d);
   let downloaded = 0;
-  await mapPool([...blobs.values()], Math.max(1, o.parallel), async (d) => {
+  await mapLimit([...blobs.values()], Math.max(1, o.parallel), async (d) => {
     const dir = blobDir(root, d.digest);
     await mkdir(dir, { recursive: true });
     const task = progress.blob(d.digest, d.size, 'pull');

@@ -4,7 +4,7 @@
 import { headBlob, headManifest, putManifest } from '../client/index.ts';
 import { digestOf } from '../oci/digest.ts';
 import type { Descriptor } from '../images/index.ts';
-import { mapPool } from './pool.ts';
+import { mapLimit } from '../util/map-limit.ts';
 import type { PlannedImage, PushPlan } from './push-sources.ts';
 import { pushBlob, type PushedBlob, type PushTarget } from './upload.ts';
 import { bufferBlob } from './push-sources.ts';
@@ -39,7 +39,7 @@ export async function executePush(plan: PushPlan, t: PushTarget, o: PushOptions)
   const keys = [...jobs.keys()];
   const results = new Map<string, PushedBlob>();
   try {
-    await mapPool(keys, o.parallel, async (k) => {
+    await mapLimit(keys, o.parallel, async (k) => {
       const r = await jobs.get(k)!();
       // A mount does not say the size; a manifest needs it.
       if (!r.size) r.size = (await headBlob(t.client, t.repo, r.digest)) ?? 0;

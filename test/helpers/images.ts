@@ -20,13 +20,8 @@ export const MEDIA = {
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  platform?: { os: string; architecture: string; variant?: string };
-  annotations?: Record<string, string>;
-}
+export type { Descriptor } from '../../src/images/media.ts';
+import type { Descriptor } from '../../src/images/media.ts';
 
 export interface Platform {
   os: string;

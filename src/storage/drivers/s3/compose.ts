@@ -2,7 +2,7 @@
 // The blob key appears only when the final CopyObject, PutObject or CompleteMultipartUpload
 // succeeds, so readers never see a partial blob; a failure aborts the multipart upload.
 import type { Bucket, CompletedPart } from './bucket.ts';
-import { mapLimit } from './concurrency.ts';
+import { mapLimit } from '../../../util/map-limit.ts';
 import { planParts, sizesFor, type Segment } from './compose-plan.ts';
 import { MAX_PART_SIZE, MIN_PART_SIZE, type ResolvedS3Settings } from './options.ts';
 import { readPieces } from './segment-reader.ts';

@@ -1,4 +1,5 @@
-// Runs async tasks with a bound on how many are in flight (multipartCopyMaxConcurrency).
+// Runs async tasks with a bound on how many are in flight: S3 part copies (multipartCopyMaxConcurrency),
+// blob transfers of push/pull/copy, layer decompression for docker archives.
 
 /**
  * Maps `items` through `fn`, at most `limit` at a time, preserving order. After the first failure no
