@@ -3,8 +3,8 @@
 //
 // A hung test must fail the run with a name, not eat CI's whole time budget in silence:
 // - --test-timeout fails any single test that runs longer than TEST_TIMEOUT_MS (default 10 min);
-// - --test-force-exit ends a file's process once its tests are done, even if a stray handle
-//   (a socket, a timer) would keep it alive;
+// - test/helpers/exit-when-done.ts ends a file's process soon after its tests are done, even if a
+//   stray handle (a socket, a timer) would keep it alive, and names that handle;
 // - a watchdog names every test file still running after each HEARTBEAT_MIN minutes, and after
 //   TEST_DEADLINE_MIN minutes (default 60) it stops the run, listing the files that never ended.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -30,7 +30,7 @@ const heartbeatMin = Number(process.env.HEARTBEAT_MIN ?? 5);
 const runner = spawn(
   process.execPath,
   [
-    '--import', 'tsx', '--test', '--test-reporter=spec', '--test-force-exit',
+    '--import', 'tsx', '--import', './test/helpers/exit-when-done.ts', '--test', '--test-reporter=spec',
     `--test-timeout=${timeoutMs}`, `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
     ...files,
   ],
