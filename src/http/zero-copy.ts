@@ -1,7 +1,6 @@
 // Zero-copy blob bodies: hands a file range to the kernel with sendfile(2) (native/sendfile),
 // the way registry:2 (Go's net/http) and nginx serve files. Only for plain HTTP/1.1 sockets:
 // TLS and HTTP/2 frame the bytes in user space, so they take the streaming path.
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -42,10 +41,18 @@ function socketFd(req: IncomingMessage): number | undefined {
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
-/** True when sendBody() can serve this request without copying through user space. */
-export function canSendFile(req: IncomingMessage): boolean {
-  return addon !== undefined && socketFd(req) !== undefined;
+/**
+ * True when sendFileBody() can serve this request without copying through user space. The
+ * response must own the connection: a pipelined request (sent before the previous response on the
+ * connection finished, as a keep-alive client may once it has the previous body's last byte) gets
+ * its socket only when that response ends, and until then Node buffers what it writes. Such a
+ * response takes the streaming path, which Node queues correctly.
+ */
+export function canSendFile(req: IncomingMessage, res: ServerResponse): boolean {
+  return addon !== undefined && socketFd(req) !== undefined && res.socket === req.socket;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Writes the response head (status and headers already set on `res`), then `length` bytes of
@@ -58,9 +65,13 @@ export async function sendFileBody(req: IncomingMessage, res: ServerResponse, fi
   res.flushHeaders();
   const socket = res.socket;
   if (!socket) return;
-  // The head must be in the kernel before the body: sendfile writes behind Node's back.
+  // The head must be in the kernel before the body: sendfile writes behind Node's back. 'drain'
+  // would not do: it fires only after a write() that returned false, and a head that merely did
+  // not flush at once never emits it (a blob GET hung that way under load). Writes complete in
+  // order, so an empty write's callback runs once the head is out, or with an error once the
+  // socket is destroyed.
   if (socket.writableLength > 0) {
-    await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+    await new Promise<void>((resolve) => socket.write(EMPTY, () => resolve()));
     if (socket.destroyed) return;
   }
   try {

@@ -51,7 +51,7 @@ export async function getBlob(ctx: RequestContext, name: string, digestParam: st
     return;
   }
   try {
-    if (services.blobs.openFile && canSendFile(req)) {
+    if (services.blobs.openFile && canSendFile(req, res)) {
       const file = await services.blobs.openFile(digest);
       try {
         await sendFileBody(req, res, file, start, end - start + 1);

@@ -3,10 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { Agent, get, type IncomingMessage } from 'node:http';
+import { Agent, createServer, get, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { open, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { zeroCopyAvailable } from '../../src/http/zero-copy.ts';
+import { sendFileBody, zeroCopyAvailable } from '../../src/http/zero-copy.ts';
 import { pushBlob, startTestRegistry, type TestRegistry } from './harness.ts';
 import { repoRoot, startBerth, type RunningServer } from '../helpers/processes.ts';
 
@@ -93,6 +95,64 @@ describe('zero-copy blob responses', () => {
       }
     }
     assert.ok(Buffer.concat(chunks).equals(data));
+  });
+
+  // Regression (hung CI): a keep-alive client may send its next request as soon as it has the last
+  // byte of a body sendfile wrote, before the server has ended that response. Node then holds the
+  // new response's socket back until the first one ends; the zero-copy path once returned early on
+  // such a response and left it hanging forever.
+  it('answers requests pipelined on one connection, each with its own bytes', { timeout: 20_000 }, async () => {
+    const { host, pathname } = new URL(url);
+    const ranges = [[0, 9], [10, 4194313], [SIZE - 5, SIZE - 1]] as const;
+    const requests = ranges.map(([a, b]) => `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nRange: bytes=${a}-${b}\r\n\r\n`).join('');
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    socket.write(requests);
+    let buffered = Buffer.alloc(0);
+    const bodies: Buffer[] = [];
+    for await (const chunk of socket) {
+      buffered = Buffer.concat([buffered, chunk as Buffer]);
+      for (;;) {
+        const headEnd = buffered.indexOf('\r\n\r\n');
+        if (headEnd < 0) break;
+        const head = buffered.subarray(0, headEnd).toString('latin1');
+        assert.match(head, /^HTTP\/1\.1 206 /);
+        const length = Number(/content-length: (\d+)/i.exec(head)![1]);
+        if (buffered.length < headEnd + 4 + length) break;
+        bodies.push(buffered.subarray(headEnd + 4, headEnd + 4 + length));
+        buffered = buffered.subarray(headEnd + 4 + length);
+      }
+      if (bodies.length === ranges.length) break;
+    }
+    socket.destroy();
+    assert.equal(bodies.length, ranges.length);
+    ranges.forEach(([a, b], i) => assert.ok(bodies[i]!.equals(data.subarray(a, b + 1)), `range ${a}-${b}`));
+  });
+
+  // Regression (hung CI): when the response head does not reach the kernel at once, the body must
+  // follow as soon as it does; waiting for 'drain' (emitted only after a write() returned false)
+  // waited forever. A corked socket holds the head back the same way, deterministically.
+  it('sends the body once a head that could not be flushed at once goes out', { timeout: 20_000 }, async () => {
+    const path = join(r.root, 'head-held-back');
+    await writeFile(path, data.subarray(0, 65536));
+    const server = createServer(async (req, res) => {
+      res.setHeader('Content-Length', 65536);
+      req.socket.cork();
+      setTimeout(() => req.socket.uncork(), 100);
+      const file = await open(path);
+      try {
+        await sendFileBody(req, res, file, 0, 65536);
+      } finally {
+        await file.close();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { agent: new Agent({ keepAlive: false }) });
+      assert.ok((await readAll(res)).equals(data.subarray(0, 65536)));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('survives clients that disconnect mid-body, leaking no descriptors', async () => {
