@@ -107,9 +107,13 @@ export function pushCommand(source: string, image: string, opts: PushCommandOpti
       let result;
       try {
         result = await executePush(plan, target, { parallel, reference: ref.digest ?? ref.tag ?? 'latest', subject: opts.subject });
-      } finally {
-        progress.finish('push');
+      } catch (e) {
+        // Stop the bars on a terminal; no "nothing to move" summary next to the error otherwise.
+        // A killed or failed push resumes: blobs already sent are skipped on the next run.
+        if (progress.mode === 'tty') progress.finish('push failed; run the same command again to resume');
+        throw e;
       }
+      progress.finish('push');
       if (opts.json) {
         printJson({ source, destination: `${ref.host}/${ref.repo}:${ref.tag ?? ''}`.replace(/:$/, ''), ...result });
       } else if (progress.mode !== 'quiet') {

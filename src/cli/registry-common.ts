@@ -12,7 +12,7 @@ export interface ConnectionOptions {
 
 /** Adds the flags every client command takes, and makes commander's usage errors exit 2. */
 export function clientCommand(c: Command, json = true): Command {
-  c.option('--insecure', 'plain HTTP (a registry without TLS)')
+  c.option('--insecure', 'plain HTTP (a registry without TLS; implied for one on this machine that answers in plain HTTP)')
     .option('--ca-cert <file>', "the registry's CA certificate (default: /etc/docker/certs.d/HOST:PORT/*.crt)")
     .option('--creds <user:password>', 'credentials instead of the stored login (~/.docker/config.json)');
   if (json) c.option('--json', 'machine-readable output');

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { Authenticator, AuthError } from './auth.ts';
 import { parseChallenge } from './challenge.ts';
 import { lookupCredentials, type Credentials } from './docker-config.ts';
-import { baseUrl, header, send, type RawResponse, type StreamResponse, type TransportOptions } from './transport.ts';
+import { baseUrl, header, isLoopback, send, TlsError, type RawResponse, type StreamResponse, type TransportOptions } from './transport.ts';
 
 export interface ClientOptions extends TransportOptions {
   /** `user:password` from --creds; otherwise looked up in the docker config. */
@@ -42,14 +42,19 @@ export function parseCreds(text: string): Credentials {
 }
 
 export class RegistryClient {
-  readonly base: string;
+  private baseUrl: string;
   private auth?: Authenticator;
 
   private constructor(
     readonly host: string,
     private opts: ClientOptions,
   ) {
-    this.base = baseUrl(host, opts);
+    this.baseUrl = baseUrl(host, opts);
+  }
+
+  /** https://HOST, or http://HOST with --insecure or once a registry on this machine answered in plain HTTP. */
+  get base(): string {
+    return this.baseUrl;
   }
 
   static async create(host: string, opts: ClientOptions = {}): Promise<RegistryClient> {
@@ -74,7 +79,16 @@ export class RegistryClient {
       // Credentials only ever go to the registry itself, never to a redirect target (S3, a CDN).
       const authz = onRegistry ? await this.auth!.authorization(req.scope) : undefined;
       if (authz) headers.Authorization = authz;
-      const res = await send(url, this.host, this.opts, { method, headers, body: req.body, stream: req.stream } as never);
+      let res;
+      try {
+        res = await send(url, this.host, this.opts, { method, headers, body: req.body, stream: req.stream } as never);
+      } catch (e) {
+        if (this.fallBackToPlainHttp(e, onRegistry, req.body)) {
+          url = url.replace(/^https:/, 'http:');
+          continue;
+        }
+        throw e;
+      }
       const r = res as RawResponse | StreamResponse;
       if (r.status === 401 && onRegistry && !retried && (req.body === undefined || Buffer.isBuffer(req.body))) {
         drain(r);
@@ -95,6 +109,19 @@ export class RegistryClient {
       return r;
     }
     throw new Error(`${this.host}: too many redirects for ${path}`);
+  }
+
+  /**
+   * docker's rule for a registry on this machine (localhost, 127.0.0.0/8, ::1): HTTPS first, plain
+   * HTTP when that is what answers, so `berth push x.tar localhost:5000/app` works without
+   * --insecure, as `docker push` does. Only for a request that can be sent again (no stream body).
+   */
+  private fallBackToPlainHttp(e: unknown, onRegistry: boolean, body: RequestOptions['body']): boolean {
+    if (!(e instanceof TlsError) || !e.plainHttp || !onRegistry || this.opts.insecure || !isLoopback(this.host)) return false;
+    if (body !== undefined && !Buffer.isBuffer(body)) return false;
+    this.opts = { ...this.opts, insecure: true };
+    this.baseUrl = baseUrl(this.host, this.opts);
+    return true;
   }
 
   /** GET /v2/: true when reachable and the credentials (if any) are accepted. */

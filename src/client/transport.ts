@@ -22,7 +22,25 @@ export interface RawResponse {
   url: string;
 }
 
-export class TlsError extends Error {}
+export class TlsError extends Error {
+  constructor(
+    message: string,
+    /** The server answered the TLS handshake in plain HTTP. */
+    readonly plainHttp = false,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A registry on this machine: localhost, 127.0.0.0/8 or ::1, with or without a port. docker treats
+ * these as insecure registries without being told: HTTPS first, plain HTTP if that is what answers.
+ */
+export function isLoopback(host: string): boolean {
+  const bareIpv6 = !host.startsWith('[') && host.split(':').length > 2;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : bareIpv6 ? host : host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
 
 /** docker's convention: every *.crt in /etc/docker/certs.d/<host:port>/ is a trusted CA for that registry. */
 export function loadCa(host: string, opts: TransportOptions): Buffer[] | undefined {
@@ -46,7 +64,7 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TL
 function tlsHint(host: string, err: Error & { code?: string }, opts: TransportOptions): Error {
   const text = `${err.code ?? ''} ${err.message}`;
   if (!opts.insecure && /wrong version number|packet length too long|EPROTO/i.test(text)) {
-    return new TlsError(`${host} does not speak TLS (it answers plain HTTP): use --insecure for a registry without TLS`);
+    return new TlsError(`${host} does not speak TLS (it answers plain HTTP): use --insecure for a registry without TLS`, true);
   }
   if (!opts.insecure && TLS_CODES.test(text)) {
     return new TlsError(

@@ -65,9 +65,29 @@ describe('berth client commands over TLS', () => {
     const a = await berth(['catalog', server.host, '--insecure']);
     assert.equal(a.code, 1);
     assert.match(a.stderr, /drop --insecure/);
-    const b = await berth(['catalog', plain.host]);
+    // 0.0.0.0 reaches this machine's 127.0.0.1 but is not a loopback name, so it stands in for a
+    // remote registry: no silent fall back to plain HTTP there.
+    const remote = `0.0.0.0:${plain.port}`;
+    const b = await berth(['catalog', remote]);
     assert.equal(b.code, 1);
-    assert.match(b.stderr, /--insecure/);
-    assert.equal((await berth(['catalog', plain.host, '--insecure'])).code, 0);
+    assert.match(b.stderr, /does not speak TLS.*--insecure/);
+    assert.equal((await berth(['catalog', remote, '--insecure'])).code, 0);
+  });
+
+  it('falls back to plain HTTP for a registry on this machine, as docker does, and only for one that answers in plain HTTP', async () => {
+    for (const host of [plain.host, `localhost:${plain.port}`]) {
+      const r = await berth(['catalog', host]);
+      assert.equal(r.code, 0, `${host}: ${r.stderr}`);
+    }
+    const img = await pushRandomImage(await client(plain.host, { insecure: true, noStoredCredentials: true }), 'loopback/app', 'v1');
+    const out = join(sb.dir, 'loopback-oci');
+    const pulled = await berth(['pull', `localhost:${plain.port}/loopback/app:v1`, '--format', 'oci', '-o', out, '--quiet']);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const digest = await berth(['digest', `${plain.host}/loopback/app:v1`]);
+    assert.equal(digest.stdout.trim(), img.digest);
+    // A TLS registry on this machine with an untrusted certificate still fails: that is not plain HTTP.
+    const tls = await berth(['catalog', server.host]);
+    assert.equal(tls.code, 1);
+    assert.match(tls.stderr, /x509/);
   });
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseChallenge } from '../../src/client/challenge.ts';
+import { isLoopback } from '../../src/client/transport.ts';
 import { parseImageRef, manifestRef, UsageError } from '../../src/client/image-ref.ts';
 import { lookupCredentials, lookupPaths, configPath } from '../../src/client/docker-config.ts';
 import { tempDir } from '../helpers/processes.ts';
@@ -16,6 +17,11 @@ describe('client units', () => {
     });
     assert.deepEqual(parseChallenge('Basic realm="Registry Realm"'), { scheme: 'basic', params: { realm: 'Registry Realm' } });
     assert.equal(parseChallenge(undefined), undefined);
+  });
+
+  it('knows the registries on this machine (docker treats them as insecure without being told)', () => {
+    for (const h of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000', '::1']) assert.equal(isLoopback(h), true, h);
+    for (const h of ['0.0.0.0:5000', 'registry.local:5000', '10.0.0.1', 'localhost.example.com', '128.0.0.1:5000', '[::2]:5000']) assert.equal(isLoopback(h), false, h);
   });
 
   it('parses image references with a host, tag and digest', () => {
