@@ -73,7 +73,17 @@ export class RegistryClient {
     let url = path.startsWith('http') ? path : `${this.base}${path}`;
     const method = req.method ?? 'GET';
     let retried = false;
-    for (let hops = 0; hops < 10; hops++) {
+    // Manifest, tag and catalog reads (not blob streams: downloads resume by Range themselves)
+    // survive a dropped connection or a replica that is restarting behind a load balancer.
+    const idempotent = (method === 'GET' || method === 'HEAD') && req.body === undefined && !req.stream;
+    let transientFailures = 0;
+    const retryTransient = async (): Promise<boolean> => {
+      if (!idempotent || transientFailures >= TRANSIENT_RETRIES) return false;
+      transientFailures++;
+      await new Promise((r) => setTimeout(r, 250 * 2 ** (transientFailures - 1)));
+      return true;
+    };
+    for (let hops = 0; hops < 10 + TRANSIENT_RETRIES; hops++) {
       const onRegistry = new URL(url).host === this.host;
       const headers: Record<string, string> = { ...req.headers };
       // Credentials only ever go to the registry itself, never to a redirect target (S3, a CDN).
@@ -87,6 +97,7 @@ export class RegistryClient {
           url = url.replace(/^https:/, 'http:');
           continue;
         }
+        if (isTransientConnectionError(e) && (await retryTransient())) continue;
         throw e;
       }
       const r = res as RawResponse | StreamResponse;
@@ -102,6 +113,10 @@ export class RegistryClient {
       if ([301, 302, 303, 307, 308].includes(r.status) && header(r.headers, 'location') && !(req.ok ?? []).includes(r.status)) {
         drain(r);
         url = new URL(header(r.headers, 'location')!, url).toString();
+        continue;
+      }
+      if ([502, 503, 504].includes(r.status) && !(req.ok ?? []).includes(r.status) && (await retryTransient())) {
+        drain(r);
         continue;
       }
       const ok = req.ok ? req.ok.includes(r.status) : r.status >= 200 && r.status < 300;
@@ -160,6 +175,16 @@ export class RegistryClient {
   tags(repo: string, pageSize?: number): Promise<string[]> {
     return this.paginate(`/v2/${repo}/tags/list`, 'tags', `repository:${repo}:pull`, pageSize);
   }
+}
+
+/** Retries of an idempotent read after a dropped connection or a 502/503/504 (0.25, 0.5, 1 s apart). */
+const TRANSIENT_RETRIES = 3;
+
+/** The connection broke or timed out; the next attempt may well succeed. A refused one is not retried. */
+function isTransientConnectionError(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  // Node's 'socket hang up' carries ECONNRESET, and so does transport.ts's rewritten hint for it.
+  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN'].includes(code ?? '');
 }
 
 function drain(r: RawResponse | StreamResponse): void {

@@ -73,7 +73,8 @@ function tlsHint(host: string, err: Error & { code?: string }, opts: TransportOp
     );
   }
   if (opts.insecure && /socket hang up|ECONNRESET/i.test(text)) {
-    return new Error(`${host} closed the plain-HTTP connection (${err.message}): if it serves HTTPS, drop --insecure`);
+    // Keeps the code: a reset may also be transient, and the client retries reads on it.
+    return Object.assign(new Error(`${host} closed the plain-HTTP connection (${err.message}): if it serves HTTPS, drop --insecure`), { code: err.code });
   }
   return err;
 }
