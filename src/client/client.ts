@@ -132,7 +132,10 @@ export class RegistryClient {
    * --insecure, as `docker push` does. Only for a request that can be sent again (no stream body).
    */
   private fallBackToPlainHttp(e: unknown, onRegistry: boolean, body: RequestOptions['body']): boolean {
-    if (!(e instanceof TlsError) || !e.plainHttp || !onRegistry || this.opts.insecure || !isLoopback(this.host)) return false;
+    // No check of opts.insecure: requests sent in parallel (a push's blobs) may have tried HTTPS
+    // before the first of them switched; each goes on over plain HTTP. A plain-HTTP answer comes
+    // only from an https:// attempt, so this cannot loop.
+    if (!(e instanceof TlsError) || !e.plainHttp || !onRegistry || !isLoopback(this.host)) return false;
     if (body !== undefined && !Buffer.isBuffer(body)) return false;
     this.opts = { ...this.opts, insecure: true };
     this.baseUrl = baseUrl(this.host, this.opts);

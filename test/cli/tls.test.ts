@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { clientSandbox, startBerth, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { listening, tlsInit } from '../tls/helpers.ts';
 import { berthCli, client, pushRandomImage } from './helpers.ts';
+import { makeDockerArchive } from '../helpers/images.ts';
 
 describe('berth client commands over TLS', () => {
   let server: RunningServer;
@@ -85,6 +86,12 @@ describe('berth client commands over TLS', () => {
     assert.equal(pulled.code, 0, pulled.stderr);
     const digest = await berth(['digest', `${plain.host}/loopback/app:v1`]);
     assert.equal(digest.stdout.trim(), img.digest);
+    // A push sends its blobs' first requests in parallel, all over HTTPS before any has fallen back.
+    const archive = join(sb.dir, 'loopback-push.tar');
+    await makeDockerArchive(archive, { repoTag: 'loopback/pushed:v1', layers: 4, layerBytes: 64 * 1024 });
+    const pushed = await berth(['push', archive, `localhost:${plain.port}/loopback/pushed:v1`, '--quiet']);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.deepEqual(await (await client(plain.host)).tags('loopback/pushed'), ['v1']);
     // A TLS registry on this machine with an untrusted certificate still fails: that is not plain HTTP.
     const tls = await berth(['catalog', server.host]);
     assert.equal(tls.code, 1);
