@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { Authenticator, AuthError } from './auth.ts';
 import { parseChallenge } from './challenge.ts';
 import { lookupCredentials, type Credentials } from './docker-config.ts';
-import { baseUrl, header, isLoopback, send, TlsError, type RawResponse, type StreamResponse, type TransportOptions } from './transport.ts';
+import { baseUrl, header, isBrokenConnection, isLoopback, send, TlsError, type RawResponse, type StreamResponse, type TransportOptions } from './transport.ts';
 
 export interface ClientOptions extends TransportOptions {
   /** `user:password` from --creds; otherwise looked up in the docker config. */
@@ -42,19 +42,16 @@ export function parseCreds(text: string): Credentials {
 }
 
 export class RegistryClient {
-  private baseUrl: string;
   private auth?: Authenticator;
 
   private constructor(
     readonly host: string,
     private opts: ClientOptions,
-  ) {
-    this.baseUrl = baseUrl(host, opts);
-  }
+  ) {}
 
   /** https://HOST, or http://HOST with --insecure or once a registry on this machine answered in plain HTTP. */
   get base(): string {
-    return this.baseUrl;
+    return baseUrl(this.host, this.opts);
   }
 
   static async create(host: string, opts: ClientOptions = {}): Promise<RegistryClient> {
@@ -97,7 +94,7 @@ export class RegistryClient {
           url = url.replace(/^https:/, 'http:');
           continue;
         }
-        if (isTransientConnectionError(e) && (await retryTransient())) continue;
+        if (isBrokenConnection(e) && (await retryTransient())) continue;
         throw e;
       }
       const r = res as RawResponse | StreamResponse;
@@ -138,7 +135,6 @@ export class RegistryClient {
     if (!(e instanceof TlsError) || !e.plainHttp || !onRegistry || !isLoopback(this.host)) return false;
     if (body !== undefined && !Buffer.isBuffer(body)) return false;
     this.opts = { ...this.opts, insecure: true };
-    this.baseUrl = baseUrl(this.host, this.opts);
     return true;
   }
 
@@ -182,13 +178,6 @@ export class RegistryClient {
 
 /** Retries of an idempotent read after a dropped connection or a 502/503/504 (0.25, 0.5, 1 s apart). */
 const TRANSIENT_RETRIES = 3;
-
-/** The connection broke or timed out; the next attempt may well succeed. A refused one is not retried. */
-function isTransientConnectionError(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
-  // Node's 'socket hang up' carries ECONNRESET, and so does transport.ts's rewritten hint for it.
-  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN'].includes(code ?? '');
-}
 
 function drain(r: RawResponse | StreamResponse): void {
   if ('stream' in r) r.stream.resume();

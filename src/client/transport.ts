@@ -42,6 +42,16 @@ export function isLoopback(host: string): boolean {
   return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
+/**
+ * The connection broke or timed out midway: another attempt may well succeed. A refused connection
+ * is not one of these (nothing is listening); callers that want to wait for a restart add it.
+ * Node's 'socket hang up' carries ECONNRESET, and so does tlsHint's rewritten message for it.
+ */
+export function isBrokenConnection(e: unknown): boolean {
+  const code = (e as { code?: string } | undefined)?.code ?? '';
+  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE'].includes(code);
+}
+
 /** docker's convention: every *.crt in /etc/docker/certs.d/<host:port>/ is a trusted CA for that registry. */
 export function loadCa(host: string, opts: TransportOptions): Buffer[] | undefined {
   if (opts.caCert) return [readFileSync(opts.caCert)];

@@ -6,7 +6,7 @@
 // source must be reproducible (files are; gzip/zstd of the same input at the same level are).
 import { Transform, type Readable } from 'node:stream';
 import { headBlob, mountBlob, RegistryHttpError, type RegistryClient } from '../client/index.ts';
-import { header } from '../client/transport.ts';
+import { header, isBrokenConnection } from '../client/transport.ts';
 import { digestingStream } from '../images/index.ts';
 import type { BlobInfoCache, UploadSessions } from './blob-cache.ts';
 import { short, type BlobTask, type BlobOutcome, type Progress } from './progress.ts';
@@ -206,6 +206,6 @@ function retryable(err: unknown): boolean {
   if (err instanceof SourceError) return false;
   if (err instanceof ResumeMismatch) return true;
   if (err instanceof RegistryHttpError) return err.status >= 500 || sessionBroken(err);
-  const code = (err as { code?: string }).code ?? '';
-  return /ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN|ERR_STREAM_PREMATURE_CLOSE/.test(code) || /socket hang up|aborted/i.test((err as Error).message);
+  // A push also waits out a registry that refuses connections while it restarts.
+  return isBrokenConnection(err) || (err as { code?: string }).code === 'ECONNREFUSED' || /socket hang up|aborted/i.test((err as Error).message);
 }
