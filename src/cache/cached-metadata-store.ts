@@ -14,7 +14,8 @@
 //   blob HEADs always see a blob that was just linked.
 // - Entries expire after ttlSeconds: the bound on staleness if an invalidation is lost for good.
 // - Redis trouble never fails a call: it falls through to the store (redis-link.ts).
-import type { ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from '../metadata/store.ts';
+import type { BlobReservation, LinkedBlob, ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from '../metadata/store.ts';
+import type { LifecycleStore } from '../metadata/lifecycle/lifecycle-store.ts';
 import { encodeEntry, manifestRecord, plain, validValue, type Codec } from './entries.ts';
 import { newToken, type EntryKind } from './keys.ts';
 import type { RedisLink } from './redis-link.ts';
@@ -33,7 +34,7 @@ export interface CacheStats {
   bypassed: number;
 }
 
-const blobSize = plain<{ size: number }>();
+const linkedBlob = plain<LinkedBlob>();
 const digest = plain<string>();
 
 export class CachedMetadataStore implements MetadataStore {
@@ -50,8 +51,30 @@ export class CachedMetadataStore implements MetadataStore {
     this.generationTtl = options.generationTtlSeconds ?? 86_400;
   }
 
-  repositoryBlob(repository: string, blob: string): Promise<{ size: number } | undefined> {
-    return this.cached(repository, 'b', blob, blobSize, () => this.inner.repositoryBlob(repository, blob));
+  repositoryBlob(repository: string, blob: string): Promise<LinkedBlob | undefined> {
+    // touchedAt may be up to ttlSeconds old here: that only makes a HEAD touch a blob sooner.
+    return this.cached(repository, 'b', blob, linkedBlob, () => this.inner.repositoryBlob(repository, blob));
+  }
+
+  reserveBlob(digest: string, size: number): Promise<BlobReservation> {
+    return this.inner.reserveBlob(digest, size);
+  }
+
+  touchBlob(digest: string): Promise<boolean> {
+    return this.inner.touchBlob(digest);
+  }
+
+  /** The lifecycle queries go straight to the store; whoever removes links calls invalidateRepositories. */
+  get lifecycle(): LifecycleStore {
+    return this.inner.lifecycle;
+  }
+
+  /**
+   * Makes every replica's cached lookups for these repositories dead (the garbage collector calls
+   * it after a claim commits and before any bytes are deleted).
+   */
+  async invalidateRepositories(repositories: string[]): Promise<void> {
+    for (const r of repositories) await this.invalidate(r);
   }
 
   manifest(repository: string, manifest: string): Promise<ManifestRecord | undefined> {

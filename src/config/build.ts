@@ -90,7 +90,42 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
       },
       upload: { chunkMinLength: berth?.upload?.chunkminlength ?? 0 },
       auth: { ...berthAuth, ...buildLdap(berth?.auth?.ldap, warnings) },
+      lifecycle: lifecycle(berth),
     },
+  };
+}
+
+type FileBerth = NonNullable<FileConfig['berth']>;
+
+function lifecycle(b: FileBerth | undefined): BerthConfig['berth']['lifecycle'] {
+  const r = b?.retention;
+  return {
+    gc: { enabled: b?.gc?.enabled ?? true, intervalMs: b?.gc?.interval ?? H, delayMs: b?.gc?.delay ?? H },
+    retention: {
+      dryrun: r?.dryrun ?? false,
+      intervalMs: r?.interval ?? 24 * H,
+      policies: (r?.policies ?? []).map((p) => ({
+        repositories: p.repositories ?? [],
+        deleteUntagged: p.deleteuntagged ?? false,
+        deleteReferrers: p.deletereferrers ?? false,
+        ...(p.keeptags && {
+          keepTags: p.keeptags.map((k) =>
+            dropUndefined({
+              patterns: k.patterns ?? ['.*'],
+              mostRecentlyPushedCount: k.mostrecentlypushedcount,
+              pushedWithinMs: k.pushedwithin,
+              mostRecentlyPulledCount: k.mostrecentlypulledcount,
+              pulledWithinMs: k.pulledwithin,
+            }),
+          ),
+        }),
+      })),
+    },
+    immutableTags: (b?.immutabletags ?? []).map((t) => ({ repositories: t.repositories ?? [], tags: t.tags ?? [] })),
+    quotas: (b?.quotas ?? []).map((q, i) => {
+      if (q.limit === undefined) throw new ConfigError(`config: berth.quotas.${i}.limit: required`, `berth.quotas.${i}.limit`);
+      return { repositories: q.repositories ?? [], limitBytes: q.limit };
+    }),
   };
 }
 

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { GoScalar, plain } from './yaml.ts';
 import { parseDuration } from './durations.ts';
+import { parseSize } from './sizes.ts';
 
 export interface KeyInfo {
   /** Warning tail emitted when the key is present: `${path} ${warn}`. */
@@ -74,3 +75,30 @@ export const deprecated = <T extends z.ZodType>(schema: T, warn: string) => tag(
 /** A distribution key berth accepts but does not act on: warned about, then dropped. */
 export const unsupported = (warn = 'is not supported yet; ignored', extra: KeyInfo = {}) =>
   tag(z.unknown(), { warn, ...extra });
+
+/** A byte size ("50GiB", "10GB", bytes as a number), returned in bytes (see sizes.ts). */
+export const size = () =>
+  z
+    .preprocess(asValue, z.union([z.string(), z.number()], { error: 'expected a size such as "50GiB" or a number of bytes' }))
+    .transform((v, ctx) => {
+      try {
+        return parseSize(v);
+      } catch (e) {
+        ctx.issues.push({ code: 'custom', message: (e as Error).message, input: v });
+        return z.NEVER;
+      }
+    });
+
+/** A regular expression (as text), checked when the config is loaded rather than at first use. */
+export const regex = () =>
+  str().refine(
+    (s) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'is not a valid regular expression' },
+  );

@@ -4,7 +4,7 @@
 // listed, even the ones berth ignores, so that nothing is ever ignored silently and the
 // environment overlay can map REGISTRY_* names onto this tree.
 import { z } from 'zod';
-import { bool, deprecated, duration, freeMap, int, oneOf, section, str, unsupported } from './leaves.ts';
+import { bool, deprecated, duration, freeMap, int, oneOf, regex, section, size, str, unsupported } from './leaves.ts';
 import { GoScalar } from './yaml.ts';
 
 // ':5000', '0.0.0.0:5000', 'localhost:5000', '[::1]:5000' (what Go's net.Listen takes).
@@ -192,6 +192,30 @@ export const fileSchema = section({
       }),
     }),
     upload: section({ chunkminlength: int(0) }),
+    // Lifecycle (src/lifecycle/): online garbage collection, retention, immutable tags, quotas.
+    gc: section({ enabled: bool(), interval: duration({ positive: true }), delay: duration() }),
+    retention: section({
+      dryrun: bool(),
+      interval: duration({ positive: true }),
+      policies: z.array(
+        section({
+          repositories: z.array(nonEmpty()).min(1, { error: 'must name at least one repository glob' }),
+          deleteuntagged: bool(),
+          deletereferrers: bool(),
+          keeptags: z.array(
+            section({
+              patterns: z.array(regex()),
+              mostrecentlypushedcount: int(0),
+              pushedwithin: duration(),
+              mostrecentlypulledcount: int(0),
+              pulledwithin: duration(),
+            }),
+          ),
+        }),
+      ),
+    }),
+    immutabletags: z.array(section({ repositories: z.array(nonEmpty()).min(1, { error: 'must name at least one repository glob' }), tags: z.array(regex()).min(1, { error: 'must name at least one tag pattern' }) })),
+    quotas: z.array(section({ repositories: z.array(nonEmpty()).min(1, { error: 'must name at least one repository glob' }), limit: size() })),
     auth: section({
       // berth's own token service at /auth/token (see src/auth/token-endpoint.ts).
       tokenservice: section({

@@ -2,6 +2,7 @@
 // config.yml; durations are converted to milliseconds (the `...Ms` names).
 import type { PostgresMetadataOptions } from '../metadata/postgres-config.ts';
 import type { S3StorageOptions } from '../storage/drivers/s3/options.ts';
+import type { LifecycleConfig } from '../lifecycle/config-types.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -52,6 +53,8 @@ export interface BerthConfig {
     /** Minimum length of a non-final upload chunk; 0 = no minimum. */
     upload: { chunkMinLength: number };
     auth: BerthAuthConfig;
+    /** berth.gc, berth.retention, berth.immutabletags, berth.quotas (src/lifecycle/). */
+    lifecycle: LifecycleConfig;
   };
 }
 

@@ -2,6 +2,7 @@
 // berth's putManifest refuses a manifest whose blobs are not linked or whose children are absent.
 // Each step first asks berth's metadata whether the item is already there, so a rerun reads little
 // more than the directory listings and the tags' current links.
+import { reserveForWrite } from '../lifecycle/blob-writes.ts';
 import { digestOf, isDigest } from '../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from '../oci/manifest.ts';
 import { isValidName, isValidTag } from '../oci/reference.ts';
@@ -98,6 +99,9 @@ class RepositoryImport {
 
   /** Puts the blob in berth and links it to the repository; the failure otherwise. */
   private async link(digest: string): Promise<Fail | undefined> {
+    // Reserved before the bytes land: a collection running beside the import leaves them alone
+    // (an imported file keeps its old mtime, which alone would not protect it).
+    if (!this.ctx.dryRun) await reserveForWrite(this.ctx.metadata, digest, 0);
     const blob = await this.ctx.transfer.ensure(digest);
     if (!blob.ok) return blob;
     if (!this.ctx.dryRun) await this.ctx.metadata.linkBlob(this.repo, digest, blob.size);
@@ -154,7 +158,7 @@ class RepositoryImport {
 
     if (!this.ctx.dryRun) {
       // Bytes first, then metadata, as a manifest PUT does: a kill in between leaves an unreferenced blob.
-      await this.ctx.blobs.put(digest, bytes);
+      if ((await reserveForWrite(metadata, digest, bytes.length)) !== 'live') await this.ctx.blobs.put(digest, bytes);
       const result = await metadata.putManifest(this.repo, newManifest(parsed, digest, bytes.length));
       const missing = [...result.missingBlobs, ...result.missingChildren];
       if (missing.length) return { code: 'manifest-blob-missing', reason: `berth's metadata lacks ${missing.join(', ')}` };

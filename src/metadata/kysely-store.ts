@@ -21,10 +21,11 @@
 // false conflicts, and each abort re-runs the whole transaction. Row locks only make conflicting
 // writers wait on exactly the rows they share. Deadlocks and serialization failures can still
 // come from the database (e.g. an operator's script), so write transactions retry on those codes.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { SqlDialect } from './dialect.ts';
 import type { Database, ManifestsTable } from './schema.ts';
-import type { ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from './store.ts';
+import { BlobCollectedError, type BlobReservation, type LinkedBlob, type ManifestRecord, type MetadataStore, type NewManifest, type Page, type PutManifestResult, type Referrer, type UploadSession } from './store.ts';
+import { KyselyLifecycleStore } from './lifecycle/kysely-lifecycle-store.ts';
 import { KyselyAccessStore } from './access/kysely-access-store.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -50,7 +51,10 @@ export interface KyselyStoreOptions {
 const MANIFEST_COLUMNS = ['m.digest', 'm.media_type', 'm.size', 'm.artifact_type', 'm.subject_digest', 'm.config_digest', 'm.annotations', 'm.created_at'] as const;
 
 /** A manifests row as selected by MANIFEST_COLUMNS. */
-type ManifestRow = Omit<ManifestsTable, 'repository_id'>;
+type ManifestRow = Omit<ManifestsTable, 'repository_id' | 'pushed_at' | 'pulled_at'>;
+
+/** Thrown inside putManifest's transaction to roll it back when the manifest's own bytes were collected meanwhile. */
+class ManifestBytesGone extends Error {}
 
 function toManifestRecord(row: ManifestRow): ManifestRecord {
   return {
@@ -77,6 +81,9 @@ export class KyselyMetadataStore implements MetadataStore {
    * a separate interface so MetadataStore stays about images.
    */
   readonly access: KyselyAccessStore;
+  /** GC, retention, immutability and quota queries (src/metadata/lifecycle), same connection. */
+  readonly lifecycle: KyselyLifecycleStore;
+  private readonly sqlite: boolean;
 
   constructor(
     protected readonly db: Kysely<Database>,
@@ -85,12 +92,32 @@ export class KyselyMetadataStore implements MetadataStore {
     this.onClose = options.onClose ?? (async () => db.destroy());
     this.rowLocks = options.dialect === 'postgres';
     this.access = new KyselyAccessStore(db);
+    this.sqlite = options.dialect !== 'postgres';
+    this.lifecycle = new KyselyLifecycleStore(db, { rowLocks: this.rowLocks, transaction: (work) => this.transaction(work) });
   }
 
-  /** A write transaction, re-run from the start after a deadlock or serialization failure. */
-  private async transaction<T>(work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+  /**
+   * A write transaction, re-run from the start after a deadlock or serialization failure.
+   * On SQLite it begins IMMEDIATE: the write lock is taken before the first read, so a second
+   * process writing the same file (`berth gc` beside the server) makes it wait (busy_timeout)
+   * instead of failing with SQLITE_BUSY when a read-then-write transaction tries to upgrade.
+   */
+  private async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
+        if (this.sqlite) {
+          return await this.db.connection().execute(async (conn) => {
+            await sql`begin immediate`.execute(conn);
+            try {
+              const result = await work(conn);
+              await sql`commit`.execute(conn);
+              return result;
+            } catch (e) {
+              await sql`rollback`.execute(conn).catch(() => undefined);
+              throw e;
+            }
+          });
+        }
         return await this.db.transaction().execute(work);
       } catch (err) {
         if (attempt >= MAX_ATTEMPTS || !isTransient(err)) throw err;
@@ -122,33 +149,85 @@ export class KyselyMetadataStore implements MetadataStore {
     return id;
   }
 
-  private async insertBlobLink(db: Db, repositoryId: number, digest: string, size: number): Promise<void> {
+  /**
+   * Marks a reserved (or live) blob live and links it to the repository. False when its row is
+   * gone or the collector has claimed it: then its bytes may be gone too, and nothing may point
+   * at it. On PostgreSQL the UPDATE locks the blob row, so it serializes with the collector's
+   * claim (an UPDATE of the same row) instead of racing it.
+   */
+  private async liveLink(db: Db, repositoryId: number, digest: string, size: number): Promise<boolean> {
     const now = Date.now();
-    await db.insertInto('blobs').values({ digest, size, created_at: now }).onConflict((oc) => oc.column('digest').doNothing()).execute();
+    const res = await db.updateTable('blobs').set({ state: 'live', touched_at: now, size }).where('digest', '=', digest).where('state', 'in', ['live', 'pending']).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) {
+      // No row at all: bytes stored by a writer that did not reserve (a test, an old caller). A
+      // row in 'deleting' or 'deleted' means the collector took it after it was reserved.
+      const inserted = await db
+        .insertInto('blobs')
+        .values({ digest, size, created_at: now, touched_at: now, state: 'live' })
+        .onConflict((oc) => oc.column('digest').doNothing())
+        .returning('digest')
+        .executeTakeFirst();
+      if (!inserted) return false;
+    }
     await db
       .insertInto('repository_blobs')
       .values({ repository_id: repositoryId, digest, created_at: now })
-      .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+      // The link's time is a touch too: the collector keeps links younger than its grace period.
+      .onConflict((oc) => oc.columns(['repository_id', 'digest']).doUpdateSet({ created_at: now }))
       .execute();
+    return true;
+  }
+
+  async reserveBlob(digest: string, size: number): Promise<BlobReservation> {
+    return this.transaction(async (tx) => {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const row = await tx.selectFrom('blobs').select('state').where('digest', '=', digest).$if(this.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
+        const now = Date.now();
+        if (!row) {
+          const inserted = await tx
+            .insertInto('blobs')
+            .values({ digest, size, created_at: now, touched_at: now, state: 'pending' })
+            .onConflict((oc) => oc.column('digest').doNothing())
+            .returning('digest')
+            .executeTakeFirst();
+          if (inserted) return 'pending';
+          continue; // inserted by someone else meanwhile: look again
+        }
+        if (row.state === 'deleting') return 'deleting';
+        if (row.state === 'deleted') {
+          // A tombstone: the bytes are gone; this writer stores them again.
+          await tx.updateTable('blobs').set({ state: 'pending', touched_at: now, deleting_at: null, size }).where('digest', '=', digest).execute();
+          return 'pending';
+        }
+        await tx.updateTable('blobs').set({ touched_at: now }).where('digest', '=', digest).execute();
+        return row.state;
+      }
+      throw Object.assign(new Error('blob row kept changing under concurrent writers'), { code: '40001' });
+    });
+  }
+
+  async touchBlob(digest: string): Promise<boolean> {
+    const res = await this.db.updateTable('blobs').set({ touched_at: Date.now() }).where('digest', '=', digest).where('state', '=', 'live').executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   async linkBlob(repository: string, digest: string, size: number): Promise<void> {
     await this.transaction(async (tx) => {
       const id = await this.ensureRepository(tx, repository);
-      await this.insertBlobLink(tx, id, digest, size);
+      if (!(await this.liveLink(tx, id, digest, size))) throw new BlobCollectedError(digest);
     });
   }
 
-  async repositoryBlob(repository: string, digest: string): Promise<{ size: number } | undefined> {
+  async repositoryBlob(repository: string, digest: string): Promise<LinkedBlob | undefined> {
     const row = await this.db
       .selectFrom('repository_blobs as rb')
       .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
       .innerJoin('blobs as b', 'b.digest', 'rb.digest')
-      .select('b.size')
+      .select(['b.size', 'b.touched_at'])
       .where('r.name', '=', repository)
       .where('rb.digest', '=', digest)
       .executeTakeFirst();
-    return row ? { size: Number(row.size) } : undefined;
+    return row ? { size: Number(row.size), touchedAt: Number(row.touched_at) } : undefined;
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {
@@ -159,6 +238,15 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async putManifest(repository: string, m: NewManifest, tag?: string): Promise<PutManifestResult> {
+    try {
+      return await this.putManifestOnce(repository, m, tag);
+    } catch (e) {
+      if (e instanceof ManifestBytesGone) return { missingBlobs: [], missingChildren: [], bytesCollected: true };
+      throw e;
+    }
+  }
+
+  private async putManifestOnce(repository: string, m: NewManifest, tag?: string): Promise<PutManifestResult> {
     return this.transaction(async (tx) => {
       const id = await this.ensureRepository(tx, repository);
       // On PostgreSQL these reads also lock what they find until commit (see the top of the file).
@@ -179,8 +267,9 @@ export class KyselyMetadataStore implements MetadataStore {
           .onConflict((oc) => oc.columns(['repository_id', 'parent_digest', 'child_digest']).doNothing())
           .execute();
       }
-      // The manifest bytes are a blob too: registry:2 serves them at /blobs/<digest>.
-      await this.insertBlobLink(tx, id, m.digest, m.size);
+      // The manifest bytes are a blob too: registry:2 serves them at /blobs/<digest>. The caller
+      // reserved it and stored the bytes; if the collector took it since, roll everything back.
+      if (!(await this.liveLink(tx, id, m.digest, m.size))) throw new ManifestBytesGone();
       if (tag !== undefined) {
         await tx
           .insertInto('tags')
@@ -199,16 +288,16 @@ export class KyselyMetadataStore implements MetadataStore {
    */
   private async holdManifestRow(tx: Db, repositoryId: number, m: NewManifest, now: number): Promise<void> {
     for (let attempt = 0; attempt < 10; attempt++) {
-      if (this.rowLocks) {
-        const held = await tx
-          .selectFrom('manifests')
-          .select('digest')
-          .where('repository_id', '=', repositoryId)
-          .where('digest', '=', m.digest)
-          .forKeyShare()
-          .executeTakeFirst();
-        if (held) return;
-      }
+      // An existing row gets its push time; the UPDATE also locks it (PostgreSQL: FOR NO KEY
+      // UPDATE, which like KEY SHARE makes a concurrent deleteManifest wait for our commit).
+      const held = await tx
+        .updateTable('manifests')
+        .set({ pushed_at: now })
+        .where('repository_id', '=', repositoryId)
+        .where('digest', '=', m.digest)
+        .returning('digest')
+        .executeTakeFirst();
+      if (held) return;
       const inserted = await tx
         .insertInto('manifests')
         .values({
@@ -221,13 +310,13 @@ export class KyselyMetadataStore implements MetadataStore {
           config_digest: m.configDigest ?? null,
           annotations: m.annotations ? JSON.stringify(m.annotations) : null,
           created_at: now,
+          pushed_at: now,
         })
         .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
         .returning('digest')
         .executeTakeFirst();
-      // Inserted: the new row is ours until commit. Not inserted on SQLite: it exists and nobody
-      // else can write before we commit. Not inserted on PostgreSQL: another transaction created
-      // it between our two statements; loop to lock it (or re-create it if it is gone again).
+      // Inserted: the new row is ours until commit. Not inserted: another transaction created it
+      // between our two statements (PostgreSQL only); loop to lock it (or re-create it if gone).
       if (inserted || !this.rowLocks) return;
     }
     throw Object.assign(new Error('manifest row kept changing under concurrent writers'), { code: '40001' });

@@ -93,6 +93,56 @@ function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
     },
     // Users, teams, grants, tokens, robots and the audit log (src/metadata/access/migration.ts).
     '0003_access_control': accessControlMigration(dialect),
+    '0004_lifecycle': {
+      // Online GC, retention, immutability and quotas (src/lifecycle/). Existing blobs are live and
+      // count as touched when they were created; existing manifests as pushed when created.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('blobs').addColumn('state', 'varchar(16)', (c) => c.notNull().defaultTo('live')).execute();
+        await db.schema.alterTable('blobs').addColumn('touched_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('blobs').addColumn('deleting_at', 'bigint').execute();
+        await sql`update blobs set touched_at = created_at`.execute(db);
+        await db.schema.createIndex('blobs_state_touched').on('blobs').columns(['state', 'touched_at']).execute();
+        await db.schema.alterTable('manifests').addColumn('pushed_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('manifests').addColumn('pulled_at', 'bigint').execute();
+        await sql`update manifests set pushed_at = created_at`.execute(db);
+        await db.schema.alterTable('tags').addColumn('pulled_at', 'bigint').execute();
+        // "Is this digest referenced anywhere?" is the collector's question: it needs the digest
+        // alone, without the repository in front.
+        await db.schema.createIndex('manifests_digest').on('manifests').column('digest').execute();
+        await db.schema.createIndex('manifest_references_child_only').on('manifest_references').columns(['child_digest', 'kind']).execute();
+        await db.schema
+          .createTable('leases')
+          .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('holder', 'varchar(128)', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('gc_runs')
+          .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('finished_at', 'bigint')
+          .addColumn('status', 'varchar(16)', (c) => c.notNull())
+          .addColumn('trigger', 'varchar(16)', (c) => c.notNull())
+          .addColumn('dry_run', 'integer', (c) => c.notNull())
+          .addColumn('delete_untagged', 'integer', (c) => c.notNull())
+          .addColumn('manifests_removed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('blobs_removed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('bytes_removed', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('details', 'text')
+          .execute();
+        await db.schema.createIndex('gc_runs_started').on('gc_runs').column('started_at').execute();
+        await db.schema
+          .createTable('lifecycle_rules')
+          .addColumn('id', pg ? 'serial' : 'integer', (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+          .addColumn('namespace', 'varchar(255)', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_by', 'varchar(255)')
+          .addUniqueConstraint('lifecycle_rules_kind_namespace', ['kind', 'namespace'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -8,10 +8,23 @@ export interface RepositoriesTable {
   created_at: number;
 }
 
+/**
+ * A blob's life (src/lifecycle/gc.ts): 'pending' while a writer makes sure its bytes are stored,
+ * 'live' once they are (a live row always has its bytes), 'deleting' once the collector has
+ * claimed it (its links are gone and its bytes are about to be), 'deleted' once they are: a
+ * tombstone, kept a day so that a writer that reserved the blob before the collector took it
+ * finds out (its link fails) instead of linking bytes that are gone.
+ */
+export type BlobState = 'pending' | 'live' | 'deleting' | 'deleted';
+
 export interface BlobsTable {
   digest: string;
   size: number;
   created_at: number;
+  state: Generated<BlobState>;
+  /** Last upload, mount, HEAD or reference: the collector's grace period counts from here. */
+  touched_at: number;
+  deleting_at: number | null;
 }
 
 export interface RepositoryBlobsTable {
@@ -30,6 +43,10 @@ export interface ManifestsTable {
   config_digest: string | null;
   annotations: string | null;
   created_at: number;
+  /** Last PUT of this manifest (by tag or digest). */
+  pushed_at: number;
+  /** Last GET of this manifest (recorded in batches), null = never pulled. */
+  pulled_at: number | null;
 }
 
 export interface ManifestReferencesTable {
@@ -44,13 +61,49 @@ export interface TagsTable {
   repository_id: number;
   name: string;
   digest: string;
+  /** When the tag was last pushed (pointed at its manifest). */
   updated_at: number;
+  /** Last GET by this tag (recorded in batches), null = never pulled. */
+  pulled_at: number | null;
 }
 
 export interface UploadSessionsTable {
   id: string;
   repository: string;
   started_at: number;
+}
+
+/** A named lease (one garbage collection at a time across replicas and `berth gc` processes). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+export interface GcRunsTable {
+  id: string;
+  started_at: number;
+  finished_at: number | null;
+  /** 'running' | 'succeeded' | 'failed' | 'skipped' */
+  status: string;
+  trigger: string;
+  dry_run: number;
+  delete_untagged: number;
+  manifests_removed: number;
+  blobs_removed: number;
+  bytes_removed: number;
+  /** JSON: { errors: string[], ... } */
+  details: string | null;
+}
+
+/** Lifecycle rules set through the admin API per namespace: kind 'retention' | 'immutable' | 'quota'; body is JSON. */
+export interface LifecycleRulesTable {
+  id: Generated<number>;
+  kind: string;
+  namespace: string;
+  body: string;
+  updated_at: number;
+  updated_by: string | null;
 }
 
 export interface Database {
@@ -61,4 +114,7 @@ export interface Database {
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
   upload_sessions: UploadSessionsTable;
+  leases: LeasesTable;
+  gc_runs: GcRunsTable;
+  lifecycle_rules: LifecycleRulesTable;
 }

@@ -2,6 +2,7 @@
 // so listing and GC are queries, never walks over blob storage. SQLite implements it for one node;
 // the same query layer (kysely-store.ts) serves PostgreSQL for replicas.
 import type { ParsedManifest } from '../oci/manifest.ts';
+import type { LifecycleStore } from './lifecycle/lifecycle-store.ts';
 
 export interface ManifestRecord {
   digest: string;
@@ -48,6 +49,27 @@ export interface PutManifestResult {
   /** References that were not there; when non-empty nothing was written. */
   missingBlobs: string[];
   missingChildren: string[];
+  /**
+   * The manifest's own bytes were claimed by the garbage collector between the caller's
+   * reserveBlob and this call; nothing was written. The caller reserves and stores them again.
+   */
+  bytesCollected?: boolean;
+}
+
+/** What reserveBlob found: see MetadataStore.reserveBlob. */
+export type BlobReservation = 'live' | 'pending' | 'deleting';
+
+export interface LinkedBlob {
+  size: number;
+  /** Epoch ms of the blob's last touch (upload, mount, HEAD, reference); the GC grace counts from it. */
+  touchedAt: number;
+}
+
+/** linkBlob of a blob whose row the garbage collector has claimed or removed: its bytes may be gone. */
+export class BlobCollectedError extends Error {
+  constructor(readonly digest: string) {
+    super(`blob ${digest} was garbage-collected while it was being linked`);
+  }
 }
 
 export interface Page {
@@ -70,10 +92,23 @@ export interface Referrer {
 }
 
 export interface MetadataStore {
-  /** Links a blob that is present in blob storage to a repository (idempotent). */
+  /**
+   * The first step of every write of blob bytes (upload commit, manifest PUT, import), so the
+   * garbage collector and writers never race (src/lifecycle/README in docs/garbage-collection.md):
+   * - 'live': the bytes are stored (a live row always has them); now touched, so the collector spares them;
+   * - 'pending': no live row (now reserved, or another writer's): the caller stores the bytes, then links;
+   * - 'deleting': the collector claimed it and is deleting the bytes; wait until it is done, then call again.
+   */
+  reserveBlob(digest: string, size: number): Promise<BlobReservation>;
+  /**
+   * Links a reserved or live blob, present in blob storage, to a repository and marks it live
+   * (idempotent). Throws BlobCollectedError when the collector took it after it was reserved.
+   */
   linkBlob(repository: string, digest: string, size: number): Promise<void>;
-  /** The size of a blob when it is linked to the repository. */
-  repositoryBlob(repository: string, digest: string): Promise<{ size: number } | undefined>;
+  /** The size (and last touch) of a blob when it is linked to the repository. */
+  repositoryBlob(repository: string, digest: string): Promise<LinkedBlob | undefined>;
+  /** Marks a live blob as just used (a HEAD, a mount); false when it is no longer live. */
+  touchBlob(digest: string): Promise<boolean>;
   unlinkBlob(repository: string, digest: string): Promise<boolean>;
 
   /** Checks references and writes manifest, references, subject and tag in one transaction. */
@@ -96,6 +131,11 @@ export interface MetadataStore {
   createUpload(session: UploadSession): Promise<void>;
   upload(id: string): Promise<UploadSession | undefined>;
   deleteUpload(id: string): Promise<void>;
+
+  /** Garbage collection, retention, immutability and quota queries (src/metadata/lifecycle). */
+  readonly lifecycle: LifecycleStore;
+  /** A cache in front of the store (Redis) drops what it holds for these repositories. */
+  invalidateRepositories?(repositories: string[]): Promise<void>;
 
   /** Health probe: throws when the database cannot answer. */
   check(): Promise<void>;

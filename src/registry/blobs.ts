@@ -8,10 +8,18 @@ import { BlobNotFoundError } from '../storage/blob-store.ts';
 import { RegistryError } from './errors.ts';
 import { parseRange } from './range.ts';
 import type { RequestContext } from './services.ts';
+import { touchAfterMs } from '../lifecycle/blob-writes.ts';
 
 async function linkedSize(ctx: RequestContext, name: string, digest: string): Promise<number> {
-  const linked = await ctx.services.metadata.repositoryBlob(name, digest);
+  const { metadata, config } = ctx.services;
+  const linked = await metadata.repositoryBlob(name, digest);
   if (!linked) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } });
+  // A client that hears "exists" skips the upload and will reference this blob: a blob not
+  // touched for a while is touched now, so a collection spares it (or, if one has just claimed
+  // it, the client hears 404 and uploads it again).
+  if (linked.touchedAt < Date.now() - touchAfterMs(config.berth.lifecycle.gc.delayMs) && !(await metadata.touchBlob(digest))) {
+    throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } });
+  }
   return linked.size;
 }
 

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'TOOMANYREQUESTS'
   | 'RANGE_INVALID'
   | 'PAGINATION_NUMBER_INVALID'
+  | 'UNAVAILABLE'
   | 'UNKNOWN';
 
 const defaults: Record<ErrorCode, { status: number; message: string }> = {
@@ -40,6 +41,7 @@ const defaults: Record<ErrorCode, { status: number; message: string }> = {
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   RANGE_INVALID: { status: 416, message: 'invalid content range' },
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
+  UNAVAILABLE: { status: 503, message: 'service unavailable' },
   UNKNOWN: { status: 500, message: 'unknown error' },
 };
 

@@ -2,7 +2,8 @@
 // "Pushing manifests", "Deleting manifests"). Manifest bytes are stored as pushed and served as stored.
 import { digestOf, parseDigest } from '../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest.ts';
-import { newManifest } from '../metadata/store.ts';
+import { newManifest, type PutManifestResult } from '../metadata/store.ts';
+import { BlobBusyError, reserveForWrite } from '../lifecycle/blob-writes.ts';
 import { parseReference } from '../oci/reference.ts';
 import { send } from '../http/respond.ts';
 import { RegistryError } from './errors.ts';
@@ -65,14 +66,23 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
     throw new RegistryError('DIGEST_INVALID', { message: 'manifest digest does not match the reference', detail: { reference: ref.digest, computed: digest } });
   }
   const { blobs, metadata, manifestCache, contentCache } = ctx.services;
-  // Bytes first, then the metadata transaction: a crash in between leaves an unreferenced blob for
-  // GC, never a tag pointing at a manifest that cannot be read.
-  await blobs.put(digest, bytes);
-  const result = await metadata.putManifest(
-    name,
-    newManifest(parsed, digest, bytes.length),
-    ref.kind === 'tag' ? ref.tag : undefined,
-  );
+  // Reserve, bytes, then the metadata transaction: a crash in between leaves an unreferenced blob
+  // for GC, never a tag pointing at a manifest that cannot be read; the reservation keeps a
+  // running collection off the bytes (src/lifecycle/blob-writes.ts).
+  let result: PutManifestResult | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let state: 'live' | 'pending';
+    try {
+      state = await reserveForWrite(metadata, digest, bytes.length);
+    } catch (e) {
+      if (e instanceof BlobBusyError) throw new RegistryError('UNAVAILABLE', { message: e.message, headers: { 'Retry-After': '1' } });
+      throw e;
+    }
+    if (state !== 'live') await blobs.put(digest, bytes);
+    result = await metadata.putManifest(name, newManifest(parsed, digest, bytes.length), ref.kind === 'tag' ? ref.tag : undefined);
+    if (!result.bytesCollected) break;
+  }
+  if (!result || result.bytesCollected) throw new RegistryError('UNAVAILABLE', { message: 'the manifest bytes were garbage-collected while they were stored; retry', headers: { 'Retry-After': '1' } });
   const errors = [
     ...result.missingBlobs.map((d) => new RegistryError('MANIFEST_BLOB_UNKNOWN', { message: 'blob unknown to registry', detail: { digest: d } })),
     ...result.missingChildren.map((d) => new RegistryError('MANIFEST_UNKNOWN', { status: 400, message: 'manifest unknown: an index refers to a manifest not in this repository', detail: { digest: d } })),

@@ -10,6 +10,8 @@ import { assertValidName } from '../oci/reference.ts';
 import { hasRequestBody } from '../http/request-body.ts';
 import { send } from '../http/respond.ts';
 import { UploadNotFoundError } from '../storage/blob-store.ts';
+import { BlobCollectedError } from '../metadata/store.ts';
+import { BlobBusyError, reserveForWrite } from '../lifecycle/blob-writes.ts';
 import { RegistryError } from './errors.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
@@ -71,7 +73,14 @@ async function tryMount(ctx: RequestContext, name: string, mountParam: string, f
   const { metadata, blobs } = ctx.services;
   const source = await metadata.repositoryBlob(from, digest);
   if (!source || !(await blobs.stat(digest))) return false;
-  await metadata.linkBlob(name, digest, source.size);
+  try {
+    // Also touches the blob: a mount rescues a blob the collector was about to take.
+    await metadata.linkBlob(name, digest, source.size);
+  } catch (e) {
+    // Collected between the lookup and the link: the client uploads it instead.
+    if (e instanceof BlobCollectedError) return false;
+    throw e;
+  }
   drain(ctx.req);
   send(ctx.res, 201, { Location: blobLocation(ctx, name, digest), 'Docker-Content-Digest': digest });
   return true;
@@ -171,16 +180,51 @@ async function finish(ctx: RequestContext, name: string, id: string, digestParam
     await cancel(ctx, id);
     throw new RegistryError('DIGEST_INVALID', { message: 'provided digest did not match uploaded content', detail: { expected, size } });
   }
-  if (await blobs.stat(expected)) {
-    // Identical bytes already stored (concurrent push of the same blob): keep one copy.
-    await blobs.uploads.abort(id);
-  } else {
-    await blobs.uploads.commit(id, expected);
-  }
-  await metadata.linkBlob(name, expected, size);
+  await storeBlob(ctx, name, id, expected, size);
   await metadata.deleteUpload(id);
   uploadHashes.forget(id);
   send(ctx.res, 201, { Location: blobLocation(ctx, name, expected), 'Docker-Content-Digest': expected });
+}
+
+/**
+ * Makes the verified upload the blob `digest` and links it, in step with the garbage collector
+ * (src/lifecycle/blob-writes.ts): reserve first, then store (or drop the upload when the bytes are
+ * there already), then link, which fails only if a collection took the blob after the reservation.
+ */
+async function storeBlob(ctx: RequestContext, name: string, id: string, digest: string, size: number): Promise<void> {
+  const { blobs, metadata } = ctx.services;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let state: 'live' | 'pending';
+    try {
+      state = await reserveForWrite(metadata, digest, size);
+    } catch (e) {
+      if (e instanceof BlobBusyError) throw new RegistryError('UNAVAILABLE', { message: e.message, headers: { 'Retry-After': '1' } });
+      throw e;
+    }
+    if (state === 'live') {
+      // Identical bytes already stored (an earlier or concurrent push): keep one copy.
+      try {
+        await metadata.linkBlob(name, digest, size);
+      } catch (e) {
+        if (e instanceof BlobCollectedError) continue; // the upload is still here: store it after all
+        throw e;
+      }
+      await blobs.uploads.abort(id);
+      return;
+    }
+    if (await blobs.stat(digest)) await blobs.uploads.abort(id);
+    else await blobs.uploads.commit(id, digest);
+    try {
+      await metadata.linkBlob(name, digest, size);
+      return;
+    } catch (e) {
+      // Only a collection with a grace period of (nearly) zero can take a blob this fresh.
+      if (e instanceof BlobCollectedError) break;
+      throw e;
+    }
+  }
+  await metadata.deleteUpload(id);
+  throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { message: 'blob upload unknown: the blob was garbage-collected while it was committed; upload it again', detail: { digest } });
 }
 
 export async function uploadStatus(ctx: RequestContext, name: string, id: string): Promise<void> {

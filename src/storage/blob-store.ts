@@ -14,6 +14,8 @@ export interface ByteRange {
 export interface BlobInfo {
   digest: string;
   size: number;
+  /** When the bytes were last written (walk() fills it in; GC spares recently written files). */
+  modifiedAt?: Date;
 }
 
 export interface UploadInfo {

@@ -29,7 +29,7 @@ describe('the Redis link', { skip: redisSkip() }, () => {
       const cfg = digest();
       await store.linkBlob('l/repo', cfg, 3);
       assert.deepEqual(await store.putManifest('l/repo', image([cfg]), 'v1'), { missingBlobs: [], missingChildren: [] });
-      assert.deepEqual(await store.repositoryBlob('l/repo', cfg), { size: 3 });
+      assert.equal((await store.repositoryBlob('l/repo', cfg))?.size, 3);
       assert.ok(store.stats.bypassed > 0);
       assert.equal(logs.count('warn', 'Redis cache not reachable'), 1);
 

@@ -55,7 +55,7 @@ describe('two replicas over one database and one Redis', { skip: redisSkip() }, 
     for (const r of [a, b]) {
       assert.equal((await warm(r, () => r.store.manifest('r/delete', m1.digest)))?.digest, m1.digest);
       assert.equal((await warm(r, () => r.store.taggedManifest('r/delete', 'v1')))?.digest, m1.digest);
-      assert.deepEqual(await warm(r, () => r.store.repositoryBlob('r/delete', m1.digest)), { size: 100 });
+      assert.equal((await warm(r, () => r.store.repositoryBlob('r/delete', m1.digest)))?.size, 100);
     }
     assert.equal(await b.store.deleteManifest('r/delete', m1.digest), true);
     for (const r of [a, b]) {
@@ -67,7 +67,7 @@ describe('two replicas over one database and one Redis', { skip: redisSkip() }, 
 
   it('sees a blob unlinked on the other replica at once', async () => {
     const { cfg } = await repoWith('r/unlink', []);
-    for (const r of [a, b]) assert.deepEqual(await warm(r, () => r.store.repositoryBlob('r/unlink', cfg)), { size: 5 });
+    for (const r of [a, b]) assert.equal((await warm(r, () => r.store.repositoryBlob('r/unlink', cfg)))?.size, 5);
     assert.equal(await a.store.unlinkBlob('r/unlink', cfg), true);
     for (const r of [b, a]) assert.equal(await r.store.repositoryBlob('r/unlink', cfg), undefined);
   });

@@ -497,6 +497,12 @@ describe('rule 5: zero configuration and no secrets in messages', () => {
           bruteforce: { maxFailures: 10, lockoutMs: 300_000, trustForwardedFor: false },
           accessControl: { enabled: false, admins: ['admin'] },
         },
+        lifecycle: {
+          gc: { enabled: true, intervalMs: 3_600_000, delayMs: 3_600_000 },
+          retention: { dryrun: false, intervalMs: 24 * 3_600_000, policies: [] },
+          immutableTags: [],
+          quotas: [],
+        },
       },
     };
     assert.deepEqual(defaultConfig(), expected);

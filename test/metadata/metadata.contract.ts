@@ -32,7 +32,7 @@ export function metadataContract(
       const blob = d();
       await store.linkBlob('a/one', blob, 10);
       await store.linkBlob('a/one', blob, 10);
-      assert.deepEqual(await store.repositoryBlob('a/one', blob), { size: 10 });
+      assert.equal((await store.repositoryBlob('a/one', blob))?.size, 10);
       assert.equal(await store.repositoryBlob('a/two', blob), undefined);
       assert.equal(await store.unlinkBlob('a/one', blob), true);
       assert.equal(await store.unlinkBlob('a/one', blob), false);
@@ -64,7 +64,7 @@ export function metadataContract(
       assert.equal(rec?.artifactType, 'application/x-test');
       assert.equal(rec?.size, 100);
       // The manifest is linked as a blob of the repository too.
-      assert.deepEqual(await store.repositoryBlob('c/repo', m.digest), { size: 100 });
+      assert.equal((await store.repositoryBlob('c/repo', m.digest))?.size, 100);
       const ref = image([cfg], { subjectDigest: m.digest, artifactType: 'application/x-sig' });
       await store.putManifest('c/repo', ref);
       const refs = await store.listReferrers('c/repo', m.digest);
@@ -165,7 +165,7 @@ export function metadataContract(
         const target = await store.taggedManifest('t/repo', tag);
         assert.ok(target, `tag ${tag} points at a manifest`);
       }
-      assert.deepEqual(await store.repositoryBlob('t/repo', cfg), { size: 5 });
+      assert.equal((await store.repositoryBlob('t/repo', cfg))?.size, 5);
     });
 
     it('records upload sessions', async () => {

@@ -70,7 +70,7 @@ describe('PostgreSQL metadata store specifics', { skip }, () => {
     await first.linkBlob('x/y', 'sha256:' + '0'.repeat(64), 3);
     await first.close();
     const second = await openPostgresMetadata({ url });
-    assert.deepEqual(await second.repositoryBlob('x/y', 'sha256:' + '0'.repeat(64)), { size: 3 });
+    assert.equal((await second.repositoryBlob('x/y', 'sha256:' + '0'.repeat(64)))?.size, 3);
     await second.close();
   });
 

@@ -116,8 +116,12 @@ export class FilesystemBlobStore implements BlobStore {
     for (const algorithm of await readdirOrEmpty(this.blobsDir)) {
       for (const prefix of await readdirOrEmpty(join(this.blobsDir, algorithm))) {
         for (const hex of await readdirOrEmpty(join(this.blobsDir, algorithm, prefix))) {
-          const info = await this.stat(`${algorithm}:${hex}`);
-          if (info) yield info;
+          try {
+            const s = await stat(join(this.blobsDir, algorithm, prefix, hex));
+            yield { digest: `${algorithm}:${hex}`, size: s.size, modifiedAt: s.mtime };
+          } catch (e) {
+            if (!isMissing(e)) throw e;
+          }
         }
       }
     }

@@ -86,7 +86,7 @@ export class S3BlobStore implements BlobStore {
   async *walk(): AsyncIterable<BlobInfo> {
     for await (const o of this.bucket.list(this.keys.blobsPrefix)) {
       const digest = this.keys.digestOf(o.key);
-      if (digest) yield { digest, size: o.size };
+      if (digest) yield { digest, size: o.size, modifiedAt: o.modifiedAt };
     }
   }
 
