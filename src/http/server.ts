@@ -23,10 +23,15 @@ import { createListener, type ListenerServer } from './listen.ts';
 import { parseListenAddress } from './listen-address.ts';
 import { readSecureContextOptions } from './tls.ts';
 import { send, sendError, sendJSON } from './respond.ts';
+import { handleLifecycleApi } from '../lifecycle/http/api.ts';
+import type { LifecycleApiDeps, LifecycleCaller } from '../lifecycle/http/context.ts';
+import { ApiError } from '../auth/access/admin/http.ts';
 
 export interface RunningRegistry {
   server: ListenerServer;
   services: RegistryServices;
+  /** The lifecycle API's wiring; its `jobs` hold the background collector and retention runner. */
+  lifecycleApi: LifecycleApiDeps;
   /** http(s)://host:port as actually bound (useful when the configured port is 0). */
   url: string;
   close(): Promise<void>;
@@ -58,6 +63,12 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
           prefix: config.http.prefix.replace(/\/+$/, ''),
         }
       : undefined;
+  const lifecycleApi: LifecycleApiDeps = {
+    services,
+    prefix: config.http.prefix.replace(/\/+$/, ''),
+    jobs: {},
+    caller: (req) => lifecycleCaller(req, auth, extras),
+  };
   const health = new HealthMonitor(
     [
       { name: 'storagedriver', check: () => services.blobs.check() },
@@ -83,7 +94,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
         if (shuttingDown) setImmediate(() => listener.closeIdle());
       });
     }
-    void handle(req, res, services, health, auth, admin);
+    void handle(req, res, services, health, auth, admin, lifecycleApi);
   }, log);
   const server = listener.server;
   const { host, port } = parseListenAddress(config.http.addr);
@@ -113,7 +124,30 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
       await extras.close();
       await services.metadata.close();
     })());
-  return { server, services, url, close };
+  return { server, services, url, close, lifecycleApi };
+}
+
+/** Who calls the lifecycle API, by the registry's own rules (see src/lifecycle/http/context.ts). */
+async function lifecycleCaller(req: IncomingMessage, auth: AuthMiddleware | undefined, extras: AuthExtras): Promise<LifecycleCaller> {
+  if (!auth) return { isSiteAdmin: async () => true, canAdminister: async () => true };
+  let principal = await auth.authenticate(req).catch(() => undefined);
+  if (principal) principal = extras.liftAdmin(principal);
+  if (!principal || principal.kind === 'anonymous') {
+    throw new ApiError('UNAUTHORIZED', 'sign in to use this API', auth.challenge ? { 'WWW-Authenticate': auth.challenge } : {});
+  }
+  const p = principal;
+  const access = extras.access;
+  if (!access) {
+    // registry:2's model: whoever is authenticated may do everything.
+    return { principal: p, isSiteAdmin: async () => true, canAdminister: async () => true };
+  }
+  let siteAdmin: Promise<boolean> | undefined;
+  const isSiteAdmin = () => (siteAdmin ??= access.controller.isSiteAdmin(p));
+  return {
+    principal: p,
+    isSiteAdmin,
+    canAdminister: async (name) => (await isSiteAdmin()) || access.controller.canAdminister(p, { kind: 'namespace', name }),
+  };
 }
 
 interface AdminApi {
@@ -130,6 +164,7 @@ async function handle(
   health: HealthMonitor,
   auth: AuthMiddleware | undefined,
   admin: AdminApi | undefined,
+  lifecycleApi: LifecycleApiDeps,
 ): Promise<void> {
   const started = process.hrtime.bigint();
   const { config, log } = services;
@@ -168,6 +203,7 @@ async function handle(
       return Object.keys(failing).length ? sendJSON(res, 503, { status: 'unavailable', failing }) : sendJSON(res, 200, { status: 'ok' });
     }
     if (auth && (await auth.serve(req, res, url, pathname))) return;
+    if (pathname.startsWith('/api/') && (await handleLifecycleApi(req, res, lifecycleApi))) return;
     if (admin && pathname.startsWith('/api/')) {
       const { handleAdminApi } = await import('../auth/access/admin-api.ts');
       const deps = { services: admin.access, authenticate: admin.authenticate, prefix: admin.prefix, challenge: admin.challenge, log };
