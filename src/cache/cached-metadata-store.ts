@@ -56,12 +56,17 @@ export class CachedMetadataStore implements MetadataStore {
     return this.cached(repository, 'b', blob, linkedBlob, () => this.inner.repositoryBlob(repository, blob));
   }
 
+  repositoriesLinking(digest: string, limit: number): Promise<string[]> {
+    return this.inner.repositoriesLinking(digest, limit);
+  }
+
   reserveBlob(digest: string, size: number): Promise<BlobReservation> {
     return this.inner.reserveBlob(digest, size);
   }
 
-  touchBlob(digest: string): Promise<boolean> {
-    return this.inner.touchBlob(digest);
+  touchBlob(repository: string, digest: string): Promise<boolean> {
+    // The cached entry's touchedAt goes stale; see repositoryBlob.
+    return this.inner.touchBlob(repository, digest);
   }
 
   /** The lifecycle queries go straight to the store; whoever removes links calls invalidateRepositories. */

@@ -23,3 +23,15 @@ names the bucket and rootdirectory instead of the config's. Blobs are hard-linke
 are on one filesystem (copied otherwise, and always from S3) and every digest is verified.
 Rerunning is safe and fast: what berth already has is left alone. Exit code 0 when nothing was
 skipped, 2 when something was (each item listed with its reason), 1 on error.`;
+
+export const GC_EXAMPLES = `
+Examples:
+  berth gc /etc/docker/registry/config.yml --dry-run     # what would go, nothing deleted
+  berth gc /etc/docker/registry/config.yml               # unreferenced blobs older than berth.gc.delay (1h)
+  berth gc config.yml --delete-untagged                  # also untagged manifests (index children and referrers of kept images stay)
+  berth gc config.yml --delay 0s --json                  # everything unreferenced now; the report as JSON
+
+Runs while the registry serves: no read-only mode, no restart. With --delay 0s a push in flight
+may fail with MANIFEST_BLOB_UNKNOWN and succeed when retried; a manifest never points at a
+missing blob. Exit codes: 0 done, 1 failed, 2 bad usage, 3 another collection is running.
+`;

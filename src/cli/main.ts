@@ -5,7 +5,8 @@ import { Command } from 'commander';
 // client commands (push, pull, ...) start fast.
 import type { UserCommandOptions } from './user.ts';
 import type { ImportCommandOptions } from './import.ts';
-import { IMPORT_EXAMPLES, USER_EXAMPLES } from './help-texts.ts';
+import { GC_EXAMPLES, IMPORT_EXAMPLES, USER_EXAMPLES } from './help-texts.ts';
+import type { GcCommandOptions } from './gc.ts';
 import { repeatable, tlsInit, TLS_INIT_EXAMPLES, type TlsInitOptions } from './tls.ts';
 import { clientCommand, type ConnectionOptions } from './registry-common.ts';
 import { loginCommand, logoutCommand, LOGIN_EXAMPLES, type LoginOptions } from './login.ts';
@@ -48,6 +49,21 @@ program
   .action(async (root: string | undefined, opts: ImportCommandOptions) => {
     const { importCommand } = await import('./import.ts');
     process.exitCode = await importCommand(root, opts);
+  });
+
+program
+  .command('gc')
+  .argument('[config]', 'the config.yml of the registry to collect (env REGISTRY_CONFIGURATION_PATH also works)')
+  .option('--dry-run', 'print what would be removed; remove nothing')
+  .option('-m, --delete-untagged', 'also remove manifests that no tag, index or kept subject refers to')
+  .option('--delay <duration>', 'grace period: keep anything touched more recently (default berth.gc.delay, 1h)')
+  .option('--json', 'print the report as JSON on stdout')
+  .option('--quiet', 'print nothing but errors')
+  .description('remove blobs and manifests nothing references, while the registry keeps serving (registry garbage-collect)')
+  .addHelpText('after', GC_EXAMPLES)
+  .action(async (config: string | undefined, opts: GcCommandOptions) => {
+    const { gcCommand } = await import('./gc.ts');
+    process.exitCode = await gcCommand(config, opts);
   });
 
 program

@@ -24,6 +24,8 @@ import { parseListenAddress } from './listen-address.ts';
 import { readSecureContextOptions } from './tls.ts';
 import { send, sendError, sendJSON } from './respond.ts';
 import { handleLifecycleApi } from '../lifecycle/http/api.ts';
+import { GcScheduler } from '../lifecycle/gc-scheduler.ts';
+import { createCollector } from '../lifecycle/wiring.ts';
 import type { LifecycleApiDeps, LifecycleCaller } from '../lifecycle/http/context.ts';
 import { ApiError } from '../auth/access/admin/http.ts';
 
@@ -63,10 +65,12 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
           prefix: config.http.prefix.replace(/\/+$/, ''),
         }
       : undefined;
+  const gc = new GcScheduler(createCollector(services, log), config.berth.lifecycle.gc, log);
+  gc.start();
   const lifecycleApi: LifecycleApiDeps = {
     services,
     prefix: config.http.prefix.replace(/\/+$/, ''),
-    jobs: {},
+    jobs: { gc },
     caller: (req) => lifecycleCaller(req, auth, extras),
   };
   const health = new HealthMonitor(
@@ -112,6 +116,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
       shuttingDown = true;
       health.stop();
       purger.stop();
+      gc.stop();
       // Stop accepting, let in-flight requests finish (bounded by http.draintimeout when set).
       const closed = listener.close();
       listener.closeIdle();

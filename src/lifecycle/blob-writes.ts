@@ -5,6 +5,9 @@
 // deletion takes milliseconds, after which the writer stores the bytes again.
 import type { MetadataStore } from '../metadata/store.ts';
 
+/** The metadata lease a running collection holds (src/lifecycle/gc.ts). */
+export const GC_LEASE = 'gc';
+
 /** A claim older than this belongs to a collector that died (its lease lasts a minute). */
 export const STALE_CLAIM_MS = 5 * 60_000;
 const WAIT_MS = 30_000;
@@ -26,7 +29,10 @@ export async function reserveForWrite(metadata: MetadataStore, digest: string, s
   for (let pause = 10; ; pause = Math.min(pause * 2, 500)) {
     const state = await metadata.reserveBlob(digest, size);
     if (state !== 'deleting') return state;
-    if (await metadata.lifecycle.reapStaleClaim(digest, Date.now() - STALE_CLAIM_MS)) continue;
+    // A claim with no collection running (none holds the lease) was left by one that was killed:
+    // take it back now rather than wait for the next run to finish it.
+    const orphaned = !(await metadata.lifecycle.leaseHeld(GC_LEASE));
+    if (await metadata.lifecycle.reapStaleClaim(digest, orphaned ? Date.now() + 1 : Date.now() - STALE_CLAIM_MS)) continue;
     if (Date.now() > deadline) throw new BlobBusyError(digest);
     await sleep(pause);
   }

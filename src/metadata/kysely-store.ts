@@ -206,9 +206,20 @@ export class KyselyMetadataStore implements MetadataStore {
     });
   }
 
-  async touchBlob(digest: string): Promise<boolean> {
-    const res = await this.db.updateTable('blobs').set({ touched_at: Date.now() }).where('digest', '=', digest).where('state', '=', 'live').executeTakeFirst();
-    return Number(res.numUpdatedRows) > 0;
+  async touchBlob(repository: string, digest: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const now = Date.now();
+      const blob = await tx.updateTable('blobs').set({ touched_at: now }).where('digest', '=', digest).where('state', '=', 'live').executeTakeFirst();
+      if (Number(blob.numUpdatedRows) === 0) return false;
+      // The link too: the collector also removes links nothing in their repository refers to.
+      const link = await tx
+        .updateTable('repository_blobs')
+        .set({ created_at: now })
+        .where('digest', '=', digest)
+        .where('repository_id', '=', (eb) => eb.selectFrom('repositories').select('id').where('name', '=', repository))
+        .executeTakeFirst();
+      return Number(link.numUpdatedRows) > 0;
+    });
   }
 
   async linkBlob(repository: string, digest: string, size: number): Promise<void> {
@@ -228,6 +239,18 @@ export class KyselyMetadataStore implements MetadataStore {
       .where('rb.digest', '=', digest)
       .executeTakeFirst();
     return row ? { size: Number(row.size), touchedAt: Number(row.touched_at) } : undefined;
+  }
+
+  async repositoriesLinking(digest: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('repository_blobs as rb')
+      .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
+      .select('r.name')
+      .where('rb.digest', '=', digest)
+      .orderBy('r.name')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.name);
   }
 
   async unlinkBlob(repository: string, digest: string): Promise<boolean> {

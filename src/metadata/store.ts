@@ -107,8 +107,13 @@ export interface MetadataStore {
   linkBlob(repository: string, digest: string, size: number): Promise<void>;
   /** The size (and last touch) of a blob when it is linked to the repository. */
   repositoryBlob(repository: string, digest: string): Promise<LinkedBlob | undefined>;
-  /** Marks a live blob as just used (a HEAD, a mount); false when it is no longer live. */
-  touchBlob(digest: string): Promise<boolean>;
+  /**
+   * Repositories the blob is linked to, in lexical order, at most `limit` of them (a mount
+   * without `from` looks for a source among these).
+   */
+  repositoriesLinking(digest: string, limit: number): Promise<string[]>;
+  /** Marks a live blob and its link in the repository as just used (a HEAD); false when either is gone. */
+  touchBlob(repository: string, digest: string): Promise<boolean>;
   unlinkBlob(repository: string, digest: string): Promise<boolean>;
 
   /** Checks references and writes manifest, references, subject and tag in one transaction. */

@@ -17,7 +17,7 @@ async function linkedSize(ctx: RequestContext, name: string, digest: string): Pr
   // A client that hears "exists" skips the upload and will reference this blob: a blob not
   // touched for a while is touched now, so a collection spares it (or, if one has just claimed
   // it, the client hears 404 and uploads it again).
-  if (linked.touchedAt < Date.now() - touchAfterMs(config.berth.lifecycle.gc.delayMs) && !(await metadata.touchBlob(digest))) {
+  if (linked.touchedAt < Date.now() - touchAfterMs(config.berth.lifecycle.gc.delayMs) && !(await metadata.touchBlob(name, digest))) {
     throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } });
   }
   return linked.size;

@@ -66,6 +66,11 @@ export class KyselyLifecycleStore implements LifecycleStore {
     await this.db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
   }
 
+  async leaseHeld(name: string): Promise<boolean> {
+    const row = await this.db.selectFrom('leases').select('expires_at').where('name', '=', name).executeTakeFirst();
+    return !!row && Number(row.expires_at) > Date.now();
+  }
+
   async repositoryNames(after: string | undefined, limit: number): Promise<string[]> {
     let q = this.db.selectFrom('repositories').select('name');
     if (after !== undefined) q = q.where('name', '>', after);

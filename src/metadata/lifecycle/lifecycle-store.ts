@@ -52,6 +52,8 @@ export interface LifecycleStore {
   /** Extends a lease this holder has; false when it was lost (expired and taken). */
   renewLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+  /** Whether anyone holds the named lease now. */
+  leaseHeld(name: string): Promise<boolean>;
 
   /** Repository names in byte order after `after`, with or without manifests. */
   repositoryNames(after: string | undefined, limit: number): Promise<string[]>;

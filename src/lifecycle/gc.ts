@@ -1,0 +1,353 @@
+// Online garbage collection: removes what nothing references while the registry keeps serving.
+// No read-only mode: every removal is a metadata transaction that re-checks its target (see
+// src/metadata/lifecycle/kysely-lifecycle-store.ts), and writers reserve blobs before storing
+// bytes (src/lifecycle/blob-writes.ts), so a push racing a collection either keeps its blob or is
+// told to upload it again; a manifest never points at a missing blob.
+//
+// One run, in order:
+//  1. finish deletions a previous run claimed but did not complete (it was killed);
+//  2. with deleteUntagged: untagged manifests (src/lifecycle/untagged.ts keeps index children
+//     and referrers of kept manifests);
+//  3. repository links no manifest of that repository refers to;
+//  4. blobs no manifest refers to: claim (links go, state 'deleting'), invalidate caches, delete
+//     the bytes, leave a tombstone;
+//  5. stored files with no row at all (bytes written, metadata never committed);
+//  6. upload sessions abandoned longer than storage.maintenance.uploadpurging.age.
+// Everything older than the grace period (delay) only: a blob uploaded, mounted, HEAD-checked or
+// referenced within it is left alone. At most one run at a time across replicas and `berth gc`
+// processes: a lease in the metadata store, renewed while the run lasts and checked before any
+// bytes are deleted.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { MetadataStore } from '../metadata/store.ts';
+import type { BlobRef, RepoDigest } from '../metadata/lifecycle/lifecycle-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import { mapLimit } from '../util/map-limit.ts';
+import { collectableUntagged } from './untagged.ts';
+import { GC_LEASE } from './blob-writes.ts';
+
+export interface GcOptions {
+  dryRun?: boolean;
+  deleteUntagged?: boolean;
+  /** Grace period in ms: nothing touched more recently is removed. */
+  delayMs: number;
+  trigger: 'cli' | 'schedule' | 'api';
+  /** Each removal (or, in a dry run, each would-be removal) as it happens. */
+  onRemove?: (item: GcItem) => void;
+  /** Called once the run holds the lease and has recorded itself (GET /api/v1/gc/runs/:id finds it). */
+  onStarted?: (id: string) => void;
+}
+
+export type GcItem =
+  | { kind: 'manifest'; repository: string; digest: string; size: number }
+  | { kind: 'link'; repository: string; digest: string }
+  | { kind: 'blob'; digest: string; size: number; orphan?: boolean }
+  | { kind: 'upload'; id: string };
+
+export interface GcReport {
+  id: string;
+  status: 'succeeded' | 'failed';
+  trigger: GcOptions['trigger'];
+  dryRun: boolean;
+  deleteUntagged: boolean;
+  delayMs: number;
+  startedAt: string;
+  finishedAt: string;
+  manifests: (RepoDigest & { size: number })[];
+  blobs: BlobRef[];
+  linksRemoved: number;
+  /** Of `blobs`, the stored files that had no metadata at all. */
+  orphansRemoved: number;
+  uploadsPurged: number;
+  bytesRemoved: number;
+  errors: string[];
+}
+
+/** Another collection holds the lease. */
+export class GcBusyError extends Error {
+  constructor() {
+    super('another garbage collection is running (on this or another replica); try again when it has finished');
+  }
+}
+
+class LeaseLostError extends Error {
+  constructor() {
+    super('the garbage collection lease was lost (the run stalled longer than the lease); stopped before deleting more');
+  }
+}
+
+export interface UploadPurge {
+  /** Purges (or in dry-run lists) abandoned uploads; returns their ids. */
+  purge(dryRun: boolean): Promise<string[]>;
+}
+
+export interface GcDeps {
+  metadata: MetadataStore;
+  blobs: BlobStore;
+  log: Logger;
+  uploads?: UploadPurge;
+}
+
+const LEASE = GC_LEASE;
+const LEASE_TTL_MS = 60_000;
+const BATCH = 500;
+/** Tombstones outlive any writer that reserved a blob before it was collected. */
+const TOMBSTONE_MS = 24 * 3_600_000;
+const DELETE_PARALLEL = 8;
+
+export class GarbageCollector {
+  private readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+  constructor(private readonly deps: GcDeps) {}
+
+  /** Runs one collection; throws GcBusyError when another one holds the lease. */
+  async run(options: GcOptions): Promise<GcReport> {
+    const { metadata, log } = this.deps;
+    const lifecycle = metadata.lifecycle;
+    if (!(await lifecycle.acquireLease(LEASE, this.holder, LEASE_TTL_MS))) throw new GcBusyError();
+    let lost = false;
+    const renew = setInterval(() => {
+      lifecycle.renewLease(LEASE, this.holder, LEASE_TTL_MS).then(
+        (held) => {
+          if (!held) lost = true;
+        },
+        (err) => log.warn({ err }, 'gc: could not renew the lease'),
+      );
+    }, LEASE_TTL_MS / 4);
+    renew.unref();
+    const started = Date.now();
+    const report: GcReport = {
+      id: randomUUID(),
+      status: 'succeeded',
+      trigger: options.trigger,
+      dryRun: !!options.dryRun,
+      deleteUntagged: !!options.deleteUntagged,
+      delayMs: options.delayMs,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: '',
+      manifests: [],
+      blobs: [],
+      linksRemoved: 0,
+      orphansRemoved: 0,
+      uploadsPurged: 0,
+      bytesRemoved: 0,
+      errors: [],
+    };
+    const record = (status: 'running' | 'succeeded' | 'failed') =>
+      lifecycle
+        .recordGcRun({
+          id: report.id,
+          startedAt: started,
+          finishedAt: status === 'running' ? null : Date.now(),
+          status,
+          trigger: options.trigger,
+          dryRun: report.dryRun,
+          deleteUntagged: report.deleteUntagged,
+          manifestsRemoved: report.manifests.length,
+          blobsRemoved: report.blobs.length,
+          bytesRemoved: report.bytesRemoved,
+          details: { delayMs: options.delayMs, linksRemoved: report.linksRemoved, orphansRemoved: report.orphansRemoved, uploadsPurged: report.uploadsPurged, errors: report.errors },
+        })
+        .catch((err) => log.warn({ err }, 'gc: could not record the run'));
+    await record('running');
+    options.onStarted?.(report.id);
+    const checkLease = () => {
+      if (lost) throw new LeaseLostError();
+    };
+    try {
+      const cutoff = started - options.delayMs;
+      if (options.dryRun) await this.simulate(cutoff, options, report);
+      else await this.collect(cutoff, options, report, checkLease);
+      await this.purgeUploads(options, report);
+    } catch (e) {
+      report.status = 'failed';
+      report.errors.push((e as Error).message);
+      log.error({ err: e, gcRun: report.id }, 'gc: run failed');
+    } finally {
+      clearInterval(renew);
+      report.finishedAt = new Date().toISOString();
+      await record(report.status);
+      await lifecycle.releaseLease(LEASE, this.holder).catch(() => undefined);
+    }
+    log.info(
+      {
+        gcRun: report.id,
+        trigger: report.trigger,
+        dryRun: report.dryRun,
+        deleteUntagged: report.deleteUntagged,
+        manifests: report.manifests.length,
+        blobs: report.blobs.length,
+        links: report.linksRemoved,
+        bytes: report.bytesRemoved,
+        ms: Date.now() - started,
+        status: report.status,
+      },
+      report.dryRun ? 'gc: dry run finished' : 'gc: run finished',
+    );
+    return report;
+  }
+
+  private removedBlob(report: GcReport, blob: BlobRef, options: GcOptions, orphan = false): void {
+    report.blobs.push(blob);
+    report.bytesRemoved += blob.size;
+    if (orphan) report.orphansRemoved++;
+    options.onRemove?.({ kind: 'blob', digest: blob.digest, size: blob.size, ...(orphan && { orphan }) });
+  }
+
+  private async collect(cutoff: number, options: GcOptions, report: GcReport, checkLease: () => void): Promise<void> {
+    const { metadata } = this.deps;
+    const lifecycle = metadata.lifecycle;
+    await lifecycle.pruneTombstones(Date.now() - TOMBSTONE_MS);
+
+    // 1. Deletions claimed by a run that was killed midway: their links are gone already.
+    for (let after: string | undefined; ; ) {
+      const left = await lifecycle.claimedBlobs(after, BATCH);
+      if (left.length === 0) break;
+      after = left[left.length - 1]!.digest;
+      checkLease();
+      await this.deleteBytes(left);
+      await lifecycle.finishBlobDeletion(left.map((b) => b.digest));
+      for (const b of left) this.removedBlob(report, b, options);
+    }
+
+    // 2. Untagged manifests.
+    if (options.deleteUntagged) {
+      for (let after: string | undefined; ; ) {
+        const names = await lifecycle.repositoryNames(after, BATCH);
+        if (names.length === 0) break;
+        after = names[names.length - 1];
+        for (const repository of names) {
+          const doomed = collectableUntagged(await lifecycle.manifestGraph(repository), cutoff);
+          let removed = 0;
+          for (const m of doomed) {
+            if (!(await lifecycle.deleteUnreferencedManifest(repository, m.digest, cutoff))) continue;
+            removed++;
+            report.manifests.push({ repository, digest: m.digest, size: m.size });
+            options.onRemove?.({ kind: 'manifest', repository, digest: m.digest, size: m.size });
+          }
+          if (removed) await metadata.invalidateRepositories?.([repository]);
+        }
+      }
+    }
+
+    // 3. Links nothing in their repository refers to.
+    for (;;) {
+      const stale = await lifecycle.staleLinks(cutoff, BATCH);
+      if (stale.length === 0) break;
+      const removed = await lifecycle.removeStaleLinks(stale, cutoff);
+      if (removed.length) await metadata.invalidateRepositories?.([...new Set(removed.map((l) => l.repository))]);
+      report.linksRemoved += removed.length;
+      for (const l of removed) options.onRemove?.({ kind: 'link', repository: l.repository, digest: l.digest });
+      if (removed.length === 0) break; // all of them gained a reference meanwhile
+    }
+
+    // 4. Unreferenced blobs: claim, invalidate, delete bytes, tombstone.
+    for (let after: string | undefined; ; ) {
+      const batch = await lifecycle.unreferencedBlobs(cutoff, after, BATCH);
+      if (batch.length === 0) break;
+      after = batch[batch.length - 1]!.digest;
+      const { claimed, repositories } = await lifecycle.claimBlobs(
+        batch.map((b) => b.digest),
+        cutoff,
+      );
+      if (claimed.length === 0) continue;
+      // Replicas' caches must stop answering for these links before the bytes go.
+      if (repositories.length) await metadata.invalidateRepositories?.(repositories);
+      checkLease();
+      await this.deleteBytes(claimed);
+      await lifecycle.finishBlobDeletion(claimed.map((b) => b.digest));
+      for (const b of claimed) this.removedBlob(report, b, options);
+    }
+
+    // 5. Stored files without any metadata, written before the cutoff.
+    for await (const batch of this.storedBefore(cutoff)) {
+      const known = await lifecycle.knownBlobs(batch.map((b) => b.digest));
+      const unknown = batch.filter((b) => !known.has(b.digest));
+      if (unknown.length === 0) continue;
+      const claimed = new Set(await lifecycle.claimOrphans(unknown));
+      const orphans = unknown.filter((b) => claimed.has(b.digest));
+      checkLease();
+      await this.deleteBytes(orphans);
+      await lifecycle.finishBlobDeletion(orphans.map((b) => b.digest));
+      for (const b of orphans) this.removedBlob(report, b, options, true);
+    }
+  }
+
+  /** What collect() would remove, computed from one snapshot of the metadata. */
+  private async simulate(cutoff: number, options: GcOptions, report: GcReport): Promise<void> {
+    const lifecycle = this.deps.metadata.lifecycle;
+    const doomed = new Set<string>();
+    if (options.deleteUntagged) {
+      for (let after: string | undefined; ; ) {
+        const names = await lifecycle.repositoryNames(after, BATCH);
+        if (names.length === 0) break;
+        after = names[names.length - 1];
+        for (const repository of names) {
+          for (const m of collectableUntagged(await lifecycle.manifestGraph(repository), cutoff)) {
+            doomed.add(`${repository}\u0000${m.digest}`);
+            report.manifests.push({ repository, digest: m.digest, size: m.size });
+            options.onRemove?.({ kind: 'manifest', repository, digest: m.digest, size: m.size });
+          }
+        }
+      }
+    }
+    const key = (repository: string, digest: string) => `${repository}\u0000${digest}`;
+    const snapshot = await lifecycle.referenceSnapshot();
+    const inRepo = new Set<string>();
+    const anywhere = new Set<string>();
+    for (const m of snapshot.manifests) {
+      if (doomed.has(key(m.repository, m.digest))) continue;
+      inRepo.add(key(m.repository, m.digest));
+      anywhere.add(m.digest);
+    }
+    for (const r of snapshot.references) {
+      if (doomed.has(key(r.repository, r.parent))) continue;
+      inRepo.add(key(r.repository, r.digest));
+      anywhere.add(r.digest);
+    }
+    // Child manifests are referenced by their own manifest rows (kept above).
+    for (const l of await lifecycle.linksBefore(cutoff)) {
+      if (inRepo.has(key(l.repository, l.digest))) continue;
+      report.linksRemoved++;
+      options.onRemove?.({ kind: 'link', repository: l.repository, digest: l.digest });
+    }
+    for (let after: string | undefined; ; ) {
+      const left = await lifecycle.claimedBlobs(after, BATCH);
+      if (left.length === 0) break;
+      after = left[left.length - 1]!.digest;
+      for (const b of left) this.removedBlob(report, b, options);
+    }
+    for (const b of await lifecycle.blobsBefore(cutoff)) if (!anywhere.has(b.digest)) this.removedBlob(report, b, options);
+    for await (const batch of this.storedBefore(cutoff)) {
+      const known = await lifecycle.knownBlobs(batch.map((b) => b.digest));
+      for (const b of batch) if (!known.has(b.digest)) this.removedBlob(report, b, options, true);
+    }
+  }
+
+  private async purgeUploads(options: GcOptions, report: GcReport): Promise<void> {
+    if (!this.deps.uploads) return;
+    const ids = await this.deps.uploads.purge(!!options.dryRun);
+    report.uploadsPurged = ids.length;
+    for (const id of ids) options.onRemove?.({ kind: 'upload', id });
+  }
+
+  /** Stored blobs last written before `cutoff`, in batches. */
+  private async *storedBefore(cutoff: number): AsyncIterable<BlobRef[]> {
+    let batch: BlobRef[] = [];
+    for await (const info of this.deps.blobs.walk()) {
+      // Without a modification time (a driver that cannot tell) a file is never taken as an orphan.
+      if (!info.modifiedAt || info.modifiedAt.getTime() >= cutoff) continue;
+      batch.push({ digest: info.digest, size: info.size });
+      if (batch.length >= BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
+  private async deleteBytes(blobs: BlobRef[]): Promise<void> {
+    await mapLimit(blobs, DELETE_PARALLEL, (b) => this.deps.blobs.delete(b.digest));
+  }
+}
