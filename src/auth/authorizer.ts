@@ -84,6 +84,7 @@ export class Authorizer {
       }
     }
     if (route.kind === 'catalog') ctx.canList = (repository) => this.canList(identity, repository);
+    if (route.kind === 'uploads') ctx.canPull = async (repository) => (await this.evaluate(identity, [{ type: 'repository', name: repository, actions: ['pull'] }])) === 'ok';
     return identity.principal;
   }
 

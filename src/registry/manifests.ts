@@ -18,7 +18,15 @@ function unknown(detail: Record<string, string>): RegistryError {
 
 export async function getManifest(ctx: RequestContext, name: string, reference: string): Promise<void> {
   const { metadata, blobs, manifestCache, contentCache } = ctx.services;
-  const ref = parseReference(reference);
+  // A reference that is neither a tag nor a digest names no manifest: 404 MANIFEST_UNKNOWN, as the
+  // OCI conformance suite expects (only PUT answers TAG_INVALID/DIGEST_INVALID for it).
+  let ref: ReturnType<typeof parseReference>;
+  try {
+    ref = parseReference(reference);
+  } catch (e) {
+    if (e instanceof RegistryError) throw unknown({ reference: reference.slice(0, 200) });
+    throw e;
+  }
   const record = ref.kind === 'tag' ? await metadata.taggedManifest(name, ref.tag) : await metadata.manifest(name, ref.digest);
   if (!record) throw unknown(ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
   const digest = record.digest;

@@ -1,6 +1,7 @@
 // The /v2 path matcher. Repository names contain slashes, so a route is found by its suffix
 // (/manifests/<ref>, /blobs/<digest>, ...) and the rest is the name, checked against the grammar.
-import { assertValidName } from '../oci/reference.ts';
+import { assertValidName, isValidName } from '../oci/reference.ts';
+import { RegistryError } from './errors.ts';
 
 export type Route =
   | { kind: 'base' }
@@ -22,8 +23,9 @@ const suffixes: Array<[RegExp, (name: string, arg: string) => Route]> = [
 ];
 
 /**
- * Matches a request path. Returns undefined for paths outside the API (the caller answers 404);
- * throws NAME_INVALID when the path has an API shape but the repository name breaks the grammar.
+ * Matches a request path. Returns undefined for paths outside /v2/ (the caller answers a plain 404);
+ * throws NAME_INVALID when the path has an API shape but the repository name breaks the grammar,
+ * and a 404 in the JSON error envelope for any other /v2/ path that is no route (see unknownPath).
  */
 export function matchRoute(pathname: string): Route | undefined {
   if (pathname === '/v2' || pathname === '/v2/') return { kind: 'base' };
@@ -37,5 +39,17 @@ export function matchRoute(pathname: string): Route | undefined {
     assertValidName(name);
     return build(name, m[2] ?? '');
   }
-  return undefined;
+  throw unknownPath(rest);
+}
+
+/**
+ * A /v2/ path that is no route is still an API error, in the envelope with a spec error code:
+ * NAME_UNKNOWN when it starts like a repository name (`/v2/<name>/<unknown>`), otherwise
+ * UNSUPPORTED with status 404 (the spec has no "not found" code for an endpoint it does not define).
+ */
+function unknownPath(rest: string): RegistryError {
+  const detail = { path: `/v2/${rest}`.slice(0, 300) };
+  const first = rest.split('/')[0]!;
+  if (isValidName(first)) return new RegistryError('NAME_UNKNOWN', { message: 'repository name not known to registry: no such endpoint', detail });
+  return new RegistryError('UNSUPPORTED', { status: 404, message: 'not found: no such endpoint under /v2/', detail });
 }

@@ -37,4 +37,9 @@ export interface RequestContext {
   principal?: Principal;
   /** With authentication: whether the caller may see a repository in `_catalog`. */
   canList?: (repository: string) => Promise<boolean>;
+  /**
+   * With authentication, on upload POSTs: whether the caller may pull a repository (a mount
+   * without `from` looks for a source among those). Without authentication every repository may be pulled.
+   */
+  canPull?: (repository: string) => Promise<boolean>;
 }

@@ -10,7 +10,7 @@ import { assertValidName } from '../oci/reference.ts';
 import { hasRequestBody } from '../http/request-body.ts';
 import { send } from '../http/respond.ts';
 import { UploadNotFoundError } from '../storage/blob-store.ts';
-import { BlobCollectedError } from '../metadata/store.ts';
+import { BlobCollectedError, type LinkedBlob } from '../metadata/store.ts';
 import { BlobBusyError, reserveForWrite } from '../lifecycle/blob-writes.ts';
 import { RegistryError } from './errors.ts';
 import type { RequestContext } from './services.ts';
@@ -65,13 +65,20 @@ export async function startUpload(ctx: RequestContext, name: string): Promise<vo
   send(ctx.res, 202, headers);
 }
 
+/** How many repositories holding the blob a mount without `from` looks at (in lexical order). */
+export const MOUNT_DISCOVERY_CANDIDATES = 50;
+
 async function tryMount(ctx: RequestContext, name: string, mountParam: string, from: string | null): Promise<boolean> {
   const { digest } = parseDigest(mountParam);
-  // Without a usable source the spec says: fall back to an ordinary upload session (202).
-  if (from === null || from === '') return false;
-  assertValidName(from);
   const { metadata, blobs } = ctx.services;
-  const source = await metadata.repositoryBlob(from, digest);
+  let source: LinkedBlob | undefined;
+  if (from === null || from === '') {
+    source = await discoverSource(ctx, digest);
+  } else {
+    assertValidName(from);
+    source = await metadata.repositoryBlob(from, digest);
+  }
+  // Without a usable source the spec says: fall back to an ordinary upload session (202).
   if (!source || !(await blobs.stat(digest))) return false;
   try {
     // Also touches the blob: a mount rescues a blob the collector was about to take.
@@ -84,6 +91,23 @@ async function tryMount(ctx: RequestContext, name: string, mountParam: string, f
   drain(ctx.req);
   send(ctx.res, 201, { Location: blobLocation(ctx, name, digest), 'Docker-Content-Digest': digest });
   return true;
+}
+
+/**
+ * OCI 1.1 "automatic content discovery" (mount without `from`): the blob as linked to a repository
+ * that holds it and that the caller may pull; undefined when none of the first candidates qualifies.
+ */
+async function discoverSource(ctx: RequestContext, digest: string): Promise<LinkedBlob | undefined> {
+  // With authentication but no answer from the authorization step, nothing qualifies.
+  const canPull = ctx.canPull ?? (ctx.principal ? undefined : async () => true);
+  if (!canPull) return undefined;
+  const { metadata } = ctx.services;
+  for (const repository of await metadata.repositoriesLinking(digest, MOUNT_DISCOVERY_CANDIDATES)) {
+    if (!(await canPull(repository))) continue;
+    const linked = await metadata.repositoryBlob(repository, digest);
+    if (linked) return linked;
+  }
+  return undefined;
 }
 
 async function createSession(ctx: RequestContext, name: string): Promise<string> {

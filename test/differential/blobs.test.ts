@@ -153,6 +153,18 @@ describe('differential: blobs and uploads', needsDistribution, () => {
       await r.call('mount-unknown-blob', { method: 'POST', path: `/v2/mnt/dst2/blobs/uploads/?mount=${dMissing}&from=mnt/src` });
       await r.call('mount-unknown-repo', { method: 'POST', path: `/v2/mnt/dst3/blobs/uploads/?mount=${dA}&from=mnt/nothing` });
       await r.call('head-not-mounted', { method: 'HEAD', path: `/v2/mnt/dst3/blobs/${dA}` });
+      // OCI 1.1 automatic content discovery: mount without from.
+      await r.call('mount-no-from', { method: 'POST', path: `/v2/mnt/dst4/blobs/uploads/?mount=${dA}` });
+      await r.call('head-mounted-no-from', { method: 'HEAD', path: `/v2/mnt/dst4/blobs/${dA}` });
+      await r.call('mount-no-from-unknown-blob', { method: 'POST', path: `/v2/mnt/dst5/blobs/uploads/?mount=${dMissing}` });
+    }));
+
+  it('paths that are no route, and methods a route does not have', () =>
+    compare(pair, 'no-route', async (r) => {
+      await r.call('get-name-unknown-endpoint', { method: 'GET', path: '/v2/nr/img/unknown' });
+      await r.call('head-name-unknown-endpoint', { method: 'HEAD', path: '/v2/nr/img/unknown' });
+      await r.call('get-underscore', { method: 'GET', path: '/v2/_unknown' });
+      await r.call('patch-manifest', { method: 'PATCH', path: '/v2/nr/img/manifests/latest' });
     }));
 
   it('blob DELETE', () =>
