@@ -16,6 +16,7 @@ import { ManifestCache } from './registry/manifest-cache.ts';
 import { UploadHashes } from './registry/upload-hashes.ts';
 import { UploadStateSigner } from './registry/upload-state.ts';
 import type { RegistryServices } from './registry/services.ts';
+import { PullRecorder } from './lifecycle/pull-recorder.ts';
 
 export async function openBlobStore(config: BerthConfig): Promise<BlobStore> {
   if (config.storage.driver === 's3' && config.storage.s3) {
@@ -74,5 +75,5 @@ export async function openServices(config: BerthConfig, log: Logger): Promise<Re
   if (!config.http.secret && config.berth.metadata.driver === 'postgres') {
     log.warn('http.secret is not set: with several replicas, an upload begun on one fails on another; give every replica the same http.secret');
   }
-  return { config, blobs, metadata, manifestCache: new ManifestCache(), ...(contentCache && { contentCache }), uploadHashes: new UploadHashes(), uploadState, ...(accessStore && { accessStore }), log };
+  return { config, blobs, metadata, manifestCache: new ManifestCache(), ...(contentCache && { contentCache }), uploadHashes: new UploadHashes(), uploadState, ...(accessStore && { accessStore }), pulls: new PullRecorder(metadata.lifecycle.retention, log), log };
 }

@@ -25,6 +25,7 @@ import { readSecureContextOptions } from './tls.ts';
 import { send, sendError, sendJSON } from './respond.ts';
 import { handleLifecycleApi } from '../lifecycle/http/api.ts';
 import { GcScheduler } from '../lifecycle/gc-scheduler.ts';
+import { createRetention, RetentionRunner } from '../lifecycle/retention-runner.ts';
 import { createCollector } from '../lifecycle/wiring.ts';
 import type { LifecycleApiDeps, LifecycleCaller } from '../lifecycle/http/context.ts';
 import { ApiError } from '../auth/access/admin/http.ts';
@@ -67,10 +68,12 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
       : undefined;
   const gc = new GcScheduler(createCollector(services, log), config.berth.lifecycle.gc, log);
   gc.start();
+  const retention = new RetentionRunner(createRetention(services, log), log);
+  retention.start();
   const lifecycleApi: LifecycleApiDeps = {
     services,
     prefix: config.http.prefix.replace(/\/+$/, ''),
-    jobs: { gc },
+    jobs: { gc, retention },
     caller: (req) => lifecycleCaller(req, auth, extras),
   };
   const health = new HealthMonitor(
@@ -127,6 +130,8 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
       }
       await closed;
       await extras.close();
+      await retention.stop();
+      await services.pulls?.close();
       await services.metadata.close();
     })());
   return { server, services, url, close, lifecycleApi };

@@ -43,6 +43,7 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   }
   manifestCache.set(digest, bytes);
   send(ctx.res, 200, headers, bytes);
+  ctx.services.pulls?.record(name, digest, ref.kind === 'tag' ? ref.tag : undefined);
 }
 
 async function readBody(ctx: RequestContext): Promise<Buffer> {

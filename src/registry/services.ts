@@ -10,6 +10,7 @@ import type { UploadHashes } from './upload-hashes.ts';
 import type { UploadStateSigner } from './upload-state.ts';
 import type { AccessStore } from '../metadata/access/store.ts';
 import type { Principal } from '../auth/types.ts';
+import type { PullRecorder } from '../lifecycle/pull-recorder.ts';
 
 export interface RegistryServices {
   config: BerthConfig;
@@ -23,6 +24,8 @@ export interface RegistryServices {
   accessStore?: AccessStore;
   /** Signs the `_state` token of upload Locations with http.secret. */
   uploadState: UploadStateSigner;
+  /** Last-pull times for retention, written in batches (src/lifecycle/pull-recorder.ts). */
+  pulls?: PullRecorder;
   log: Logger;
 }
 

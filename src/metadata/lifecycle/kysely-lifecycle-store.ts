@@ -13,6 +13,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { BlobRef, GcRunRecord, LifecycleRule, LifecycleStore, ManifestNode, RepoDigest } from './lifecycle-store.ts';
+import { RetentionQueries } from './retention-queries.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -32,10 +33,15 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
 }
 
 export class KyselyLifecycleStore implements LifecycleStore {
+  /** Retention's queries: push/pull times, batched pull writes (retention-queries.ts). */
+  readonly retention: RetentionQueries;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: LifecycleStoreOptions,
-  ) {}
+  ) {
+    this.retention = new RetentionQueries(db, options.transaction);
+  }
 
   private tx<T>(work: (tx: Db) => Promise<T>): Promise<T> {
     return this.options.transaction(work);

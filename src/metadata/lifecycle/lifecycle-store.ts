@@ -2,6 +2,7 @@
 // transactions that remove it safely while pushes go on, the collector's lease and run history,
 // and rules set per namespace through the admin API. Written once over Kysely
 // (kysely-lifecycle-store.ts) for SQLite and PostgreSQL.
+import type { RetentionQueries } from './retention-queries.ts';
 
 export interface RepoDigest {
   repository: string;
@@ -47,6 +48,8 @@ export interface LifecycleRule {
 }
 
 export interface LifecycleStore {
+  /** Retention policies' queries (push and pull times, batched pull writes). */
+  readonly retention: RetentionQueries;
   /** Takes (or re-takes) the named lease until now + ttlMs; false when another holder has it. */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Extends a lease this holder has; false when it was lost (expired and taken). */

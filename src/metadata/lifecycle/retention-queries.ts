@@ -97,8 +97,10 @@ export class RetentionQueries {
       list.push(r);
       byRepository.set(r.repository, list);
     }
+    const names = [...byRepository.keys()];
     await this.transaction(async (tx) => {
-      const repos = await tx.selectFrom('repositories').select(['id', 'name']).where('name', 'in', [...byRepository.keys()]).execute();
+      const repos: { id: number; name: string }[] = [];
+      for (let i = 0; i < names.length; i += 500) repos.push(...(await tx.selectFrom('repositories').select(['id', 'name']).where('name', 'in', names.slice(i, i + 500)).execute()));
       for (const { id, name } of repos) {
         for (const r of byRepository.get(name) ?? []) {
           await tx
