@@ -16,6 +16,8 @@ import { ManifestCache } from './registry/manifest-cache.ts';
 import { UploadHashes } from './registry/upload-hashes.ts';
 import { UploadStateSigner } from './registry/upload-state.ts';
 import type { RegistryServices } from './registry/services.ts';
+import { ImmutableTags } from './lifecycle/immutable-tags.ts';
+import { Quotas } from './lifecycle/quotas.ts';
 import { PullRecorder } from './lifecycle/pull-recorder.ts';
 
 export async function openBlobStore(config: BerthConfig): Promise<BlobStore> {
@@ -71,9 +73,10 @@ export async function openServices(config: BerthConfig, log: Logger): Promise<Re
     const { openRedisCache } = await import('./cache/open.ts');
     ({ metadata, contentCache } = await openRedisCache(config.redis, metadata, log));
   }
+  const { lifecycle } = config.berth;
   const uploadState = new UploadStateSigner(config.http.secret ?? (await localHttpSecret(config)));
   if (!config.http.secret && config.berth.metadata.driver === 'postgres') {
     log.warn('http.secret is not set: with several replicas, an upload begun on one fails on another; give every replica the same http.secret');
   }
-  return { config, blobs, metadata, manifestCache: new ManifestCache(), ...(contentCache && { contentCache }), uploadHashes: new UploadHashes(), uploadState, ...(accessStore && { accessStore }), pulls: new PullRecorder(metadata.lifecycle.retention, log), log };
+  return { config, blobs, metadata, manifestCache: new ManifestCache(), ...(contentCache && { contentCache }), uploadHashes: new UploadHashes(), uploadState, ...(accessStore && { accessStore }), immutableTags: new ImmutableTags(lifecycle.immutableTags, metadata.lifecycle), quotas: new Quotas(lifecycle.quotas, metadata.lifecycle), pulls: new PullRecorder(metadata.lifecycle.retention, log), log };
 }

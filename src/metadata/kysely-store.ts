@@ -93,7 +93,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.rowLocks = options.dialect === 'postgres';
     this.access = new KyselyAccessStore(db);
     this.sqlite = options.dialect !== 'postgres';
-    this.lifecycle = new KyselyLifecycleStore(db, { rowLocks: this.rowLocks, transaction: (work) => this.transaction(work) });
+    this.lifecycle = new KyselyLifecycleStore(db, { rowLocks: this.rowLocks, dialect: options.dialect ?? 'sqlite', transaction: (work) => this.transaction(work) });
   }
 
   /**

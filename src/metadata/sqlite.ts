@@ -7,6 +7,20 @@ import { KyselyMetadataStore } from './kysely-store.ts';
 import { migrate } from './migrations.ts';
 import type { Database } from './schema.ts';
 
+const compiledPatterns = new Map<string, RegExp>();
+
+/** SQLite's REGEXP operator calls regexp(pattern, value); patterns are few (one per quota scope), so they are kept compiled. */
+function sqliteRegexp(pattern: unknown, value: unknown): number {
+  if (typeof pattern !== 'string' || typeof value !== 'string') return 0;
+  let re = compiledPatterns.get(pattern);
+  if (!re) {
+    if (compiledPatterns.size >= 1000) compiledPatterns.clear();
+    re = new RegExp(pattern);
+    compiledPatterns.set(pattern, re);
+  }
+  return re.test(value) ? 1 : 0;
+}
+
 export async function openSqliteMetadata(path: string): Promise<KyselyMetadataStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new BetterSqlite3(path);
@@ -15,6 +29,8 @@ export async function openSqliteMetadata(path: string): Promise<KyselyMetadataSt
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // `name REGEXP pattern` for the quota scopes' usage queries (src/metadata/lifecycle/usage-queries.ts).
+  sqlite.function('regexp', { deterministic: true }, sqliteRegexp);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrate(db, { dialect: 'sqlite' });
   return new KyselyMetadataStore(db, { dialect: 'sqlite' });

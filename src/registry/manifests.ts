@@ -74,6 +74,9 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
   if (ref.kind === 'digest' && ref.digest !== digest) {
     throw new RegistryError('DIGEST_INVALID', { message: 'manifest digest does not match the reference', detail: { reference: ref.digest, computed: digest } });
   }
+  // Lifecycle rules (src/lifecycle/): an existing immutable tag keeps its manifest; quotas cap the bytes added.
+  await ctx.services.immutableTags?.checkPut(ctx.services.metadata, name, ref.kind === 'tag' ? ref.tag : undefined, digest);
+  await ctx.services.quotas?.checkAdd(name, digest, bytes.length, 'manifest');
   const { blobs, metadata, manifestCache, contentCache } = ctx.services;
   // Reserve, bytes, then the metadata transaction: a crash in between leaves an unreferenced blob
   // for GC, never a tag pointing at a manifest that cannot be read; the reservation keeps a
@@ -107,6 +110,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
 export async function deleteManifest(ctx: RequestContext, name: string, reference: string): Promise<void> {
   if (!ctx.services.config.storage.delete.enabled) throw new RegistryError('UNSUPPORTED', { message: 'The operation is unsupported: deletes are disabled (storage.delete.enabled)' });
   const ref = parseReference(reference);
+  await ctx.services.immutableTags?.checkDelete(name, ref);
   const { metadata } = ctx.services;
   const deleted = ref.kind === 'digest' ? await metadata.deleteManifest(name, ref.digest) : await metadata.deleteTag(name, ref.tag);
   if (!deleted) throw unknown(ref.kind === 'digest' ? { digest: ref.digest } : { tag: ref.tag });

@@ -10,6 +10,8 @@ import type { UploadHashes } from './upload-hashes.ts';
 import type { UploadStateSigner } from './upload-state.ts';
 import type { AccessStore } from '../metadata/access/store.ts';
 import type { Principal } from '../auth/types.ts';
+import type { ImmutableTags } from '../lifecycle/immutable-tags.ts';
+import type { Quotas } from '../lifecycle/quotas.ts';
 import type { PullRecorder } from '../lifecycle/pull-recorder.ts';
 
 export interface RegistryServices {
@@ -24,6 +26,10 @@ export interface RegistryServices {
   accessStore?: AccessStore;
   /** Signs the `_state` token of upload Locations with http.secret. */
   uploadState: UploadStateSigner;
+  /** Immutable tag rules (config and admin API), checked on manifest PUT and DELETE (src/lifecycle/immutable-tags.ts). */
+  immutableTags?: ImmutableTags;
+  /** Storage quotas (config and admin API), checked before bytes are added (src/lifecycle/quotas.ts). */
+  quotas?: Quotas;
   /** Last-pull times for retention, written in batches (src/lifecycle/pull-recorder.ts). */
   pulls?: PullRecorder;
   log: Logger;

@@ -80,6 +80,7 @@ async function tryMount(ctx: RequestContext, name: string, mountParam: string, f
   }
   // Without a usable source the spec says: fall back to an ordinary upload session (202).
   if (!source || !(await blobs.stat(digest))) return false;
+  await ctx.services.quotas?.checkAdd(name, digest, source.size, 'mount');
   try {
     // Also touches the blob: a mount rescues a blob the collector was about to take.
     await metadata.linkBlob(name, digest, source.size);
@@ -165,7 +166,10 @@ export async function patchUpload(ctx: RequestContext, name: string, id: string)
   await ctx.services.uploadHashes.withLock(id, async () => {
     const size = await sessionSize(ctx, name, id);
     checkContentRange(ctx, name, id, size);
+    // An upload bigger than a whole quota over the repository is refused as soon as that shows (src/lifecycle/quotas.ts).
+    await ctx.services.quotas?.checkUploadSize(name, size + Number(ctx.req.headers['content-length'] ?? 0), () => cancel(ctx, id));
     const newSize = await appendBody(ctx, id, size);
+    await ctx.services.quotas?.checkUploadSize(name, newSize, () => cancel(ctx, id));
     send(ctx.res, 202, progressHeaders(ctx, name, id, newSize));
   });
 }
@@ -216,6 +220,8 @@ async function finish(ctx: RequestContext, name: string, id: string, digestParam
  * there already), then link, which fails only if a collection took the blob after the reservation.
  */
 async function storeBlob(ctx: RequestContext, name: string, id: string, digest: string, size: number): Promise<void> {
+  // Quotas (src/lifecycle/quotas.ts): refused before anything is stored, and the upload's bytes go.
+  await ctx.services.quotas?.checkAdd(name, digest, size, 'upload', () => cancel(ctx, id));
   const { blobs, metadata } = ctx.services;
   for (let attempt = 0; attempt < 3; attempt++) {
     let state: 'live' | 'pending';

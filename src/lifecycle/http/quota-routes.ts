@@ -1,4 +1,89 @@
-// Routes of the lifecycle admin API for this concern (filled in as the concern is built).
+// Storage quotas (src/lifecycle/quotas.ts) and usage. GET /api/v1/quotas lists every quota, from
+// config.yml and from this API, with its usage (site administrators). Per namespace (admins of it):
+// GET/PUT/DELETE /api/v1/quotas/<namespace>, body {"limit": "50GiB"} (or a number of bytes),
+// covering the namespace and every repository below it. GET /api/v1/usage[?namespace=NS]: usage
+// per namespace and repository with the quotas concerned (site administrators; admins of NS).
+import { z } from 'zod';
+import { ApiError } from '../../auth/access/admin/http.ts';
+import { parseSize } from '../../config/sizes.ts';
+import { isValidName } from '../../oci/reference.ts';
+import { formatBytes, type QuotaScope } from '../quotas.ts';
+import { quotaEntry, usageReport } from '../usage-report.ts';
+import type { LifecycleContext } from './context.ts';
+import { namespaceParam, quotasOf } from './rule-helpers.ts';
 import type { LifecycleRoute } from './route.ts';
 
-export const quotaRoutes: LifecycleRoute[] = [];
+const quotaBody = z.strictObject({ limit: z.union([z.string().max(100), z.number()]) });
+
+async function namespaceScope(ctx: LifecycleContext, namespace: string): Promise<QuotaScope> {
+  const scope = (await quotasOf(ctx).scopes()).find((s) => s.source === 'api' && s.namespace === namespace);
+  if (!scope) throw new ApiError('NOT_FOUND', `no quota for namespace ${namespace}`);
+  return scope;
+}
+
+async function show(ctx: LifecycleContext, scope: QuotaScope): Promise<Record<string, unknown>> {
+  const entry = await quotaEntry(quotasOf(ctx), scope);
+  return { ...entry, limit: formatBytes(entry.limitBytes), used: formatBytes(entry.usedBytes) };
+}
+
+export const quotaRoutes: LifecycleRoute[] = [
+  {
+    method: 'GET',
+    path: '/quotas',
+    async handler(ctx) {
+      await ctx.requireSiteAdmin();
+      const quotas = quotasOf(ctx);
+      ctx.send(200, { quotas: await Promise.all((await quotas.scopes()).map((s) => show(ctx, s))) });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/quotas/*namespace',
+    async handler(ctx) {
+      const namespace = namespaceParam(ctx);
+      await ctx.requireAdminOf(namespace);
+      ctx.send(200, await show(ctx, await namespaceScope(ctx, namespace)));
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/quotas/*namespace',
+    async handler(ctx) {
+      const namespace = namespaceParam(ctx);
+      await ctx.requireAdminOf(namespace);
+      const body = await ctx.body(quotaBody);
+      let limitBytes: number;
+      try {
+        limitBytes = parseSize(body.limit);
+      } catch (e) {
+        throw new ApiError('INVALID', `limit: ${(e as Error).message}`);
+      }
+      if (!Number.isSafeInteger(limitBytes)) throw new ApiError('INVALID', 'limit: too large');
+      await quotasOf(ctx).namespaceRules.put(namespace, { limitBytes }, ctx.actorName);
+      ctx.send(200, await show(ctx, await namespaceScope(ctx, namespace)));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/quotas/*namespace',
+    async handler(ctx) {
+      const namespace = namespaceParam(ctx);
+      await ctx.requireAdminOf(namespace);
+      if (!(await quotasOf(ctx).namespaceRules.delete(namespace))) throw new ApiError('NOT_FOUND', `no quota for namespace ${namespace}`);
+      ctx.send(204, null);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/usage',
+    async handler(ctx) {
+      const { namespace } = ctx.query(z.object({ namespace: z.string().min(1).max(255).optional() }));
+      if (namespace === undefined) await ctx.requireSiteAdmin();
+      else {
+        if (!isValidName(namespace)) throw new ApiError('INVALID', 'namespace: not a valid repository namespace');
+        await ctx.requireAdminOf(namespace);
+      }
+      ctx.send(200, await usageReport(quotasOf(ctx), ctx.services.metadata.lifecycle.usage, namespace));
+    },
+  },
+];

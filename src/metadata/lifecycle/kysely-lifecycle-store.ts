@@ -14,11 +14,16 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { BlobRef, GcRunRecord, LifecycleRule, LifecycleStore, ManifestNode, RepoDigest } from './lifecycle-store.ts';
 import { RetentionQueries } from './retention-queries.ts';
+import type { SqlDialect } from '../dialect.ts';
+import { KyselyUsageQueries, type UsageQueries } from './usage-queries.ts';
+import { KyselyTagQueries, type TagQueries } from './tag-queries.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 export interface LifecycleStoreOptions {
   rowLocks: boolean;
+  /** Where the queries differ (usage-queries.ts); default: PostgreSQL when rowLocks, else SQLite. */
+  dialect?: SqlDialect;
   /** The metadata store's write transaction (retries, BEGIN IMMEDIATE on SQLite). */
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
 }
@@ -33,6 +38,19 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
 }
 
 export class KyselyLifecycleStore implements LifecycleStore {
+  private usageQueries?: UsageQueries;
+  private tagQueries?: TagQueries;
+
+  /** Usage per quota scope, repository and namespace (usage-queries.ts). */
+  get usage(): UsageQueries {
+    return (this.usageQueries ??= new KyselyUsageQueries(this.db, this.options.dialect ?? (this.options.rowLocks ? 'postgres' : 'sqlite')));
+  }
+
+  /** Tags of a manifest, for immutable tags (tag-queries.ts). */
+  get tags(): TagQueries {
+    return (this.tagQueries ??= new KyselyTagQueries(this.db));
+  }
+
   /** Retention's queries: push/pull times, batched pull writes (retention-queries.ts). */
   readonly retention: RetentionQueries;
 

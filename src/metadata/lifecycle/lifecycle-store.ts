@@ -3,6 +3,8 @@
 // and rules set per namespace through the admin API. Written once over Kysely
 // (kysely-lifecycle-store.ts) for SQLite and PostgreSQL.
 import type { RetentionQueries } from './retention-queries.ts';
+import type { UsageQueries } from './usage-queries.ts';
+import type { TagQueries } from './tag-queries.ts';
 
 export interface RepoDigest {
   repository: string;
@@ -48,6 +50,10 @@ export interface LifecycleRule {
 }
 
 export interface LifecycleStore {
+  /** Storage usage per quota scope, repository and namespace (usage-queries.ts). */
+  readonly usage: UsageQueries;
+  /** Tag lookups for immutable tags (tag-queries.ts). */
+  readonly tags: TagQueries;
   /** Retention policies' queries (push and pull times, batched pull writes). */
   readonly retention: RetentionQueries;
   /** Takes (or re-takes) the named lease until now + ttlMs; false when another holder has it. */
