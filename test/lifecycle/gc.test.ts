@@ -261,3 +261,68 @@ describe('gc: interrupted runs, orphans and uploads', () => {
     assert.equal(await status(probe.startsWith('http') ? probe : `${r.url}${probe}`), 404);
   });
 });
+
+describe('gc: the background collector and who may run one', () => {
+  it('runs on its interval in the server and records the run as scheduled', async () => {
+    const r = await gcRegistry((c) => {
+      c.berth.lifecycle.gc.enabled = true;
+      c.berth.lifecycle.gc.intervalMs = 1000;
+      c.berth.lifecycle.gc.delayMs = 3_600_000;
+    });
+    try {
+      const stray = await pushBlob(r.url, 'sched/r', randomBytes(400));
+      ageEverything(r.root);
+      let runs: { trigger: string; blobsRemoved: number; status: string }[] = [];
+      for (let i = 0; i < 60 && !runs.some((x) => x.trigger === 'schedule' && x.status === 'succeeded'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        runs = ((await (await fetch(`${r.url}/api/v1/gc/runs`)).json()) as { runs: typeof runs }).runs;
+      }
+      const scheduled = runs.find((x) => x.trigger === 'schedule' && x.status === 'succeeded');
+      assert.ok(scheduled, 'a scheduled run happened');
+      assert.equal(scheduled.blobsRemoved, 1);
+      assert.equal(await status(`${r.url}/v2/sched/r/blobs/${stray}`, 'HEAD'), 404);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('with htpasswd, the API wants a login (registry:2 model: any signed-in user may run it)', async () => {
+    const { startHtpasswdRegistry, basic } = await import('../auth/harness.ts');
+    const r = await startHtpasswdRegistry({ alice: 'wonderland' }, (c) => {
+      c.berth.lifecycle.gc.enabled = false;
+    });
+    try {
+      const anonymous = await fetch(`${r.url}/api/v1/gc/runs`);
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic /);
+      const wrong = await fetch(`${r.url}/api/v1/gc`, { method: 'POST', headers: { Authorization: basic('alice', 'nope') } });
+      assert.equal(wrong.status, 401);
+      const ok = await fetch(`${r.url}/api/v1/gc`, { method: 'POST', headers: { Authorization: basic('alice', 'wonderland'), 'Content-Type': 'application/json' }, body: '{"dryRun":true}' });
+      assert.equal(ok.status, 200);
+      assert.equal(((await ok.json()) as { dryRun: boolean }).dryRun, true);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe('gc: with access control', () => {
+  it('only site administrators may run or list collections', async () => {
+    const { startHtpasswdRegistry, basic } = await import('../auth/harness.ts');
+    const r = await startHtpasswdRegistry({ admin: 'root-pass', bob: 'bob-pass' }, (c) => {
+      c.berth.lifecycle.gc.enabled = false;
+      c.berth.auth.accessControl = { enabled: true, admins: ['admin'] };
+    });
+    try {
+      const post = (auth: string) => fetch(`${r.url}/api/v1/gc`, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: '{"dryRun":true}' });
+      const bob = await post(basic('bob', 'bob-pass'));
+      assert.equal(bob.status, 403);
+      assert.equal(((await bob.json()) as { errors: { code: string }[] }).errors[0]!.code, 'DENIED');
+      assert.equal((await fetch(`${r.url}/api/v1/gc/runs`, { headers: { Authorization: basic('bob', 'bob-pass') } })).status, 403);
+      assert.equal((await post(basic('admin', 'root-pass'))).status, 200);
+      assert.equal((await fetch(`${r.url}/api/v1/gc/runs`, { headers: { Authorization: basic('admin', 'root-pass') } })).status, 200);
+    } finally {
+      await r.stop();
+    }
+  });
+});
