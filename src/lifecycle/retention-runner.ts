@@ -70,8 +70,10 @@ export class RetentionRunner {
 }
 
 /** The retention engine over the registry's services (the server, the admin API and `berth retention`). */
-export function createRetention(services: RegistryServices, log: Logger, immutable?: ImmutableTagsCheck): Retention {
-  const { config } = services;
+export function createRetention(services: RegistryServices, log: Logger): Retention {
+  const { config, immutableTags } = services;
+  // Retention never deletes an immutable tag (config and namespace rules).
+  const immutable: ImmutableTagsCheck | undefined = immutableTags && ((repository, tag) => immutableTags.isImmutable(repository, tag));
   return new Retention({
     metadata: services.metadata,
     settings: config.berth.lifecycle.retention,
