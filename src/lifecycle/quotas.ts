@@ -45,9 +45,13 @@ export interface QuotaScope extends QuotaRule {
 /** What is being added, for the refusal's wording. */
 export type QuotaWrite = 'upload' | 'mount' | 'manifest';
 
-/** 50 GiB rather than 50.0 GiB; 49.8 GiB stays. */
+const UNIT_BYTES: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+
+/** humanBytes, but an exact size reads `50 GiB` (not `50.0 GiB`); `49.8 GiB` and a rounded `5.0 KiB` stay. */
 export function formatBytes(n: number): string {
-  return humanBytes(n).replace(/\.0 /, ' ');
+  const s = humanBytes(n);
+  const m = /^(\d+)\.0 (\w+)$/.exec(s);
+  return m && Number(m[1]) * (UNIT_BYTES[m[2]!] ?? NaN) === n ? `${m[1]} ${m[2]}` : s;
 }
 
 export function quotaScope(rule: Omit<QuotaScope, 'label' | 'matches' | 'pattern'>): QuotaScope {

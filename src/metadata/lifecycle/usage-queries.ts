@@ -107,6 +107,7 @@ export class KyselyUsageQueries implements UsageQueries {
       .groupBy('d.namespace')
       .orderBy('d.namespace')
       .execute();
-    return rows.map((r) => ({ namespace: r.namespace, blobs: Number(r.blobs), bytes: Number(r.bytes) }));
+    // Byte order whatever the database's collation (the names come from an expression).
+    return rows.map((r) => ({ namespace: r.namespace, blobs: Number(r.blobs), bytes: Number(r.bytes) })).sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0));
   }
 }
