@@ -66,6 +66,34 @@ program
     process.exitCode = await gcCommand(config, opts);
   });
 
+const retention = program
+  .command('retention')
+  .description('retention policies (berth.retention and /api/v1/retention): preview or run them against a registry while it serves')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  berth retention preview /etc/docker/registry/config.yml        # what a run would delete now, nothing deleted
+  berth retention preview config.yml --namespace team-a --json   # one namespace, the report as JSON
+  berth retention run config.yml                                 # delete it (berth.retention.dryrun only reports)
+
+Deleted manifests' blobs are freed by the next garbage collection (berth gc, or the server's).
+Exit codes: 0 done, 1 failed, 3 another retention run is in progress.`,
+  );
+for (const action of ['preview', 'run'] as const) {
+  const cmd = retention
+    .command(action)
+    .argument('[config]', 'the config.yml of the registry (env REGISTRY_CONFIGURATION_PATH also works)')
+    .option('--namespace <namespace>', 'only the repositories of this namespace (it and everything below)')
+    .option('--json', 'print the report as JSON on stdout')
+    .description(action === 'preview' ? 'list what a retention run would delete now, with why; delete nothing' : 'run the retention policies now and print what was deleted');
+  if (action === 'run') cmd.option('--dry-run', 'report what would be deleted; delete nothing');
+  cmd.action(async (config: string | undefined, opts: { namespace?: string; json?: boolean; dryRun?: boolean }) => {
+    const { retentionCommand } = await import('./retention.ts');
+    process.exitCode = await retentionCommand(action, config, opts);
+  });
+}
+
 program
   .command('tls')
   .description('TLS certificates for the registry')

@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import { body, OCI_INDEX, OCI_MANIFEST, pushImage, putManifest, sha256, startTestRegistry, type TestRegistry } from '../http/harness.ts';
@@ -13,6 +14,8 @@ import type { BerthConfig } from '../../src/config/index.ts';
 import type { RetentionPolicy } from '../../src/lifecycle/config-types.ts';
 import type { RetentionReport } from '../../src/lifecycle/retention.ts';
 import type { RetentionRunner } from '../../src/lifecycle/retention-runner.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { repoRoot, run as runProcess } from '../helpers/processes.ts';
 
 const D = 24 * 3_600_000;
 
@@ -417,5 +420,70 @@ describe('retention with access control', () => {
       ['retention', 'delete', 'audited/app', digest],
     ].sort());
     assert.ok(events.every((e) => e.details.reason));
+  });
+});
+
+describe('berth retention preview|run', () => {
+  let r: TestRegistry;
+  let configPath: string;
+  const berth = (args: string[]) => runProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'retention', ...args], { allowFail: true, timeoutMs: 60_000 });
+
+  before(async () => {
+    r = await startTestRegistry((c) => policies(c, []));
+    configPath = join(r.root, 'config.yml');
+    // The CLI reads its own config.yml naming the same storage, as `berth serve` would.
+    await writeFile(
+      configPath,
+      `version: 0.1
+storage:
+  filesystem:
+    rootdirectory: ${r.root}
+log:
+  level: warn
+berth:
+  gc:
+    delay: 0s
+  retention:
+    policies:
+      - repositories: ["cli/**"]
+        deleteuntagged: true
+        keeptags:
+          - patterns: ["^v"]
+`,
+    );
+  });
+  after(() => r.stop());
+
+  it('preview prints what run then deletes; the server answers 404 afterwards', async () => {
+    const v1 = await pushImage(r.url, 'cli/app', 'v1');
+    const dev = await pushImage(r.url, 'cli/app', 'dev');
+    const text = await berth(['preview', configPath]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^cli\/app \(berth\.retention\.policies\[0\]\)$/m);
+    assert.match(text.stdout, /would delete tag dev -> sha256:.*matches no keeptags pattern/);
+    assert.match(text.stdout, /would delete 1 tag and 1 manifest/);
+    const preview = await berth(['preview', configPath, '--json']);
+    const run = await berth(['run', configPath, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const planned = JSON.parse(preview.stdout) as RetentionReport;
+    const done = JSON.parse(run.stdout) as RetentionReport;
+    assert.equal(done.trigger, 'cli');
+    assert.deepEqual(listed(done), listed(planned));
+    assert.deepEqual(listed(done), { tags: ['cli/app:dev'], manifests: [`cli/app@${dev.digest}`] });
+    assert.equal(await status(`${r.url}/v2/cli/app/manifests/dev`), 404);
+    assert.equal(await status(`${r.url}/v2/cli/app/manifests/${dev.digest}`), 404);
+    assert.equal(await status(`${r.url}/v2/cli/app/manifests/v1`), 200);
+    assert.equal(await status(`${r.url}/v2/cli/app/manifests/${v1.digest}`), 200);
+  });
+
+  it('examples/retention.yml loads with its policies', () => {
+    const { config } = loadConfig({ path: join(repoRoot, 'examples', 'retention.yml'), env: {} });
+    const { retention } = config.berth.lifecycle;
+    assert.equal(retention.intervalMs, 24 * 3_600_000);
+    assert.deepEqual(
+      retention.policies.map((p) => p.repositories),
+      [['ci/**', 'tmp/*'], ['**']],
+    );
+    assert.deepEqual(retention.policies[0]!.keepTags?.[1], { patterns: ['.*'], mostRecentlyPushedCount: 10, pushedWithinMs: 30 * D, mostRecentlyPulledCount: 5, pulledWithinMs: 7 * D });
   });
 });
