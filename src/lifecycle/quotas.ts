@@ -9,9 +9,16 @@
 // are linked already). A chunked upload is also refused early, in PATCH, once its bytes alone
 // exceed a limit it could never fit in.
 //
+// Computing a scope's usage reads every blob of the scope (about 50 ms for 50,000 blobs on
+// SQLite), too slow for every layer of every push. So each replica keeps the last exact figure
+// per scope for USAGE_FRESH_MS and adds what it admitted since: a write that fits by that
+// estimate passes without a query; one that does not is decided on exact, fresh numbers (so a
+// refusal always reflects deletions at once, and a blob already counted is never refused).
+//
 // Check-then-act: uploads committing at the same moment into one scope each see the usage
-// before the others, so together they can overshoot the limit by what they add. Accepted: the
-// overshoot is bounded by the uploads in flight, and the next push is refused.
+// before the others, so together they can overshoot the limit by what they add; with several
+// replicas, also by what the others admitted within USAGE_FRESH_MS while the scope was not near
+// its limit. Accepted: the overshoot is bounded, and once the scope is full the next push is refused.
 import type { LifecycleStore } from '../metadata/lifecycle/lifecycle-store.ts';
 import type { ScopeUsage, UsageQueries } from '../metadata/lifecycle/usage-queries.ts';
 import { RegistryError } from '../registry/errors.ts';
@@ -21,6 +28,9 @@ import { compileGlobs, globToRegExp, namespaceGlob, type RepositoryMatcher } fro
 import { NamespaceRules, type NamespaceRule } from './namespace-rules.ts';
 
 export const QUOTA_RULE_KIND = 'quota';
+
+/** How long an exact usage figure, plus this replica's admissions since, stands in for a query. */
+export const USAGE_FRESH_MS = 5_000;
 
 /** The body of a namespace quota set through the admin API. */
 export interface QuotaNamespaceBody {
@@ -82,6 +92,8 @@ export class Quotas {
   private readonly configScopes: QuotaScope[];
   private readonly usageQueries: UsageQueries;
   private compiledApi?: { from: NamespaceRule<QuotaNamespaceBody>[]; scopes: QuotaScope[] };
+  /** Per scope pattern: the last exact usage and the bytes admitted here since (see the top of the file). */
+  private readonly estimates = new Map<string, { takenAt: number; bytes: number; admitted: { at: number; bytes: number }[] }>();
 
   constructor(configRules: readonly QuotaRule[], store: LifecycleStore, ttlMs?: number) {
     this.configScopes = configRules.map((r, index) => quotaScope({ ...r, source: 'config', index }));
@@ -110,14 +122,43 @@ export class Quotas {
    */
   async checkAdd(repository: string, digest: string, size: number, what: QuotaWrite, onRefused?: () => Promise<void>): Promise<void> {
     for (const scope of await this.scopesFor(repository)) {
-      const used = await this.usage(scope, digest);
-      if (used.counted || used.bytes + size <= scope.limitBytes) continue;
+      if (this.fitsEstimate(scope, size)) {
+        this.admit(scope, size);
+        continue;
+      }
+      if (await this.usageQueries.counted(scope.pattern, digest)) continue;
+      const takenAt = Date.now();
+      const used = await this.usage(scope);
+      const before = this.estimates.get(scope.pattern)?.admitted.filter((a) => a.at >= takenAt - 1_000) ?? [];
+      this.estimates.set(scope.pattern, { takenAt, bytes: used.bytes, admitted: before });
+      if (used.bytes + size <= scope.limitBytes) {
+        this.admit(scope, size);
+        continue;
+      }
       await onRefused?.();
       throw exceeded(`quota exceeded for ${scope.label}: ${formatBytes(used.bytes)} of ${formatBytes(scope.limitBytes)} used, this ${what} needs ${formatBytes(size)}`, scope, {
         usedBytes: used.bytes,
         neededBytes: size,
       });
     }
+  }
+
+  /** Whether `size` more bytes fit by the estimate (a recent exact figure plus admissions since). */
+  private fitsEstimate(scope: QuotaScope, size: number): boolean {
+    const e = this.estimates.get(scope.pattern);
+    if (!e || Date.now() - e.takenAt > USAGE_FRESH_MS) return false;
+    // Admissions shortly before the exact figure was taken may not be in it yet: count them too.
+    const since = e.takenAt - 1_000;
+    const admitted = e.admitted.reduce((sum, a) => (a.at >= since ? sum + a.bytes : sum), 0);
+    return e.bytes + admitted + size <= scope.limitBytes;
+  }
+
+  private admit(scope: QuotaScope, size: number): void {
+    const e = this.estimates.get(scope.pattern);
+    if (!e) return;
+    const now = Date.now();
+    e.admitted = e.admitted.filter((a) => a.at >= e.takenAt - 1_000);
+    e.admitted.push({ at: now, bytes: size });
   }
 
   /**
