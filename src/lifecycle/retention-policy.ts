@@ -2,8 +2,9 @@
 // manifests and tags (with push and pull times), the policy and the clock. zot's semantics,
 // which its users already know:
 //  - tags: a tag is kept when ANY rule of the FIRST keeptags entry whose patterns match it holds
-//    (an entry with no rule keeps every tag it matches); counts rank the tags that entry matched;
-//    a tag no entry matches is deleted; no keeptags at all keeps every tag. A tag's last pull is
+//    (an entry with no rule, or only counts of 0, keeps every tag it matches); counts rank the
+//    tags that entry matched; a tag no entry matches is deleted; no (or empty) keeptags keeps
+//    every tag. A tag's last pull is
 //    the later of a pull by its name and a pull of the manifest it points at (clients resolve a
 //    tag with HEAD and GET the digest).
 //  - manifests: one whose tags are all deleted goes with them, and so does whatever only it kept
@@ -78,8 +79,13 @@ function compilePatterns(patterns: string[]): RegExp[] {
   return patterns.map((p) => new RegExp(p));
 }
 
+/** A count of 0 is no rule, as in zot (an entry with only zero counts keeps every tag it matches). */
+function counts(n: number | undefined): number | undefined {
+  return n ? n : undefined;
+}
+
 function hasRule(rule: KeepTagsRule): boolean {
-  return rule.mostRecentlyPushedCount !== undefined || rule.pushedWithinMs !== undefined || rule.mostRecentlyPulledCount !== undefined || rule.pulledWithinMs !== undefined;
+  return counts(rule.mostRecentlyPushedCount) !== undefined || rule.pushedWithinMs !== undefined || counts(rule.mostRecentlyPulledCount) !== undefined || rule.pulledWithinMs !== undefined;
 }
 
 /** The `count` newest of `tags` by `time` (ties by name), skipping tags without a time. */
@@ -93,10 +99,10 @@ function newest(tags: RetentionTag[], time: (t: RetentionTag) => number | null, 
   );
 }
 
-/** Tags the policy deletes, with why; `undefined` keepTags keeps every tag. */
+/** Tags the policy deletes, with why; no keeptags (or an empty list, as in zot) keeps every tag. */
 function doomedTags(tags: RetentionTag[], keepTags: KeepTagsRule[] | undefined, now: number, lastPull: (t: RetentionTag) => number | null): Map<string, string> {
   const doomed = new Map<string, string>();
-  if (!keepTags) return doomed;
+  if (!keepTags || keepTags.length === 0) return doomed;
   const entries = keepTags.map((rule) => ({ rule, patterns: compilePatterns(rule.patterns), tags: [] as RetentionTag[] }));
   for (const t of tags) {
     const entry = entries.find((e) => e.patterns.some((p) => p.test(t.name)));
@@ -105,8 +111,10 @@ function doomedTags(tags: RetentionTag[], keepTags: KeepTagsRule[] | undefined, 
   }
   for (const { rule, tags: matched } of entries) {
     if (matched.length === 0 || !hasRule(rule)) continue;
-    const pushedTop = rule.mostRecentlyPushedCount !== undefined ? newest(matched, (t) => t.pushedAt, rule.mostRecentlyPushedCount) : undefined;
-    const pulledTop = rule.mostRecentlyPulledCount !== undefined ? newest(matched, lastPull, rule.mostRecentlyPulledCount) : undefined;
+    const pushedCount = counts(rule.mostRecentlyPushedCount);
+    const pulledCount = counts(rule.mostRecentlyPulledCount);
+    const pushedTop = pushedCount !== undefined ? newest(matched, (t) => t.pushedAt, pushedCount) : undefined;
+    const pulledTop = pulledCount !== undefined ? newest(matched, lastPull, pulledCount) : undefined;
     const where = `keeptags [${rule.patterns.join(', ')}]`;
     for (const t of matched) {
       const pulled = lastPull(t);
@@ -114,9 +122,9 @@ function doomedTags(tags: RetentionTag[], keepTags: KeepTagsRule[] | undefined, 
       if (rule.pushedWithinMs !== undefined && now - t.pushedAt <= rule.pushedWithinMs) continue;
       if (rule.pulledWithinMs !== undefined && pulled !== null && now - pulled <= rule.pulledWithinMs) continue;
       const why: string[] = [];
-      if (pushedTop) why.push(`not among the ${rule.mostRecentlyPushedCount} most recently pushed`);
+      if (pushedTop) why.push(`not among the ${pushedCount} most recently pushed`);
       if (rule.pushedWithinMs !== undefined) why.push(`pushed ${age(now, t.pushedAt)}, not within ${formatDuration(rule.pushedWithinMs)}`);
-      if (pulledTop) why.push(`not among the ${rule.mostRecentlyPulledCount} most recently pulled`);
+      if (pulledTop) why.push(`not among the ${pulledCount} most recently pulled`);
       if (rule.pulledWithinMs !== undefined) why.push(pulled === null ? `never pulled` : `pulled ${age(now, pulled)}, not within ${formatDuration(rule.pulledWithinMs)}`);
       else if (pulledTop && pulled === null) why.push('never pulled');
       doomed.set(t.name, `${where}: ${[...new Set(why)].join('; ')}`);

@@ -56,10 +56,17 @@ describe('selectPolicy', () => {
 });
 
 describe('evaluateRetention: tags', () => {
-  it('no policy deletes nothing; a policy without keeptags keeps every tag', () => {
+  it('no policy deletes nothing; a policy without keeptags, or with an empty list, keeps every tag', () => {
     const g = tagged(t('a', 'a', 400), t('b', 'b', 1));
     assert.deepEqual(run(g, undefined).tags, []);
     assert.deepEqual(run(g, policy({ deleteUntagged: true })).tags, []);
+    assert.deepEqual(run(g, policy({ keepTags: [] })).tags, []);
+  });
+
+  it('a count of 0 is no rule, as in zot: an entry with only zero counts keeps what it matches', () => {
+    const g = tagged(t('a', 'a', 400), t('b', 'b', 1));
+    assert.deepEqual(run(g, policy({ keepTags: [{ patterns: ['.*'], mostRecentlyPushedCount: 0, mostRecentlyPulledCount: 0 }] })).tags, []);
+    assert.deepEqual(run(g, policy({ keepTags: [{ patterns: ['.*'], mostRecentlyPushedCount: 0, pushedWithinMs: D }] })).tags, ['a']);
   });
 
   it('a tag that matches no keeptags entry is deleted, and its manifest with it', () => {
@@ -110,7 +117,7 @@ describe('evaluateRetention: tags', () => {
 
   it('a tag is kept when ANY rule of its entry holds', () => {
     const g = tagged(t('a', 'a', 50, 1), t('b', 'b', 1), t('c', 'c', 50), t('d', 'd', 40));
-    const rule = { patterns: ['.*'], mostRecentlyPushedCount: 1, pushedWithinMs: 2 * D, pulledWithinMs: 7 * D, mostRecentlyPulledCount: 0 };
+    const rule = { patterns: ['.*'], mostRecentlyPushedCount: 1, pushedWithinMs: 2 * D, pulledWithinMs: 7 * D };
     assert.deepEqual(run(g, policy({ keepTags: [rule] })).tags, ['c', 'd']);
   });
 
