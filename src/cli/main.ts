@@ -16,6 +16,7 @@ import { inspectCommand, INSPECT_EXAMPLES, type InspectOptions } from './inspect
 import { digestCommand, DIGEST_EXAMPLES } from './digest.ts';
 import { rmCommand, RM_EXAMPLES } from './rm.ts';
 import { tagCommand, TAG_EXAMPLES } from './tag.ts';
+import { usageCommand, USAGE_EXAMPLES } from './usage.ts';
 import { registerPush } from './push.ts';
 import { registerPull } from './pull.ts';
 import { registerCopy } from './copy.ts';
@@ -192,6 +193,12 @@ clientCommand(program.command('tag').argument('<source>', 'HOST[:PORT]/REPO[:TAG
   .addHelpText('after', TAG_EXAMPLES)
   .action(async (src: string, dst: string, opts: ConnectionOptions) => {
     process.exitCode = await tagCommand(src, dst, opts);
+  });
+
+clientCommand(program.command('usage').argument('<host>', 'registry HOST[:PORT] (berth)').argument('[namespace]', 'only this namespace and the repositories below it').description('show storage used per namespace and repository, and the quotas'))
+  .addHelpText('after', USAGE_EXAMPLES)
+  .action(async (host: string, namespace: string | undefined, opts: ConnectionOptions) => {
+    process.exitCode = await usageCommand(host, namespace, opts);
   });
 
 // Image transfer commands (src/transfer/): each file registers its own flags and help.

@@ -8,8 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { body, errorCodes, OCI_MANIFEST, pushBlob, pushImage, putManifest, sha256, startTestRegistry, type TestRegistry } from '../http/harness.ts';
 import type { BerthConfig } from '../../src/config/index.ts';
 import type { QuotaRule } from '../../src/lifecycle/config-types.ts';
-import { clientSandbox, hasCommand, run, tempDir } from '../helpers/processes.ts';
+import { clientSandbox, hasCommand, run, startDistribution, tempDir } from '../helpers/processes.ts';
 import { makeOciLayout } from '../helpers/images.ts';
+import { basic, startHtpasswdRegistry, type AuthRegistry } from '../auth/harness.ts';
+import { berthCli } from '../cli/helpers.ts';
+import { writeFile } from 'node:fs/promises';
 
 const KiB = 1024;
 
@@ -267,6 +270,77 @@ describe('quotas', () => {
         await reg.stop();
         await sb.cleanup();
         await work.cleanup();
+      }
+    });
+  });
+
+  describe('berth usage HOST [NAMESPACE]', () => {
+    const USERS = { admin: 'admin-password-1', alice: 'alice-password-1' };
+    let r: AuthRegistry;
+    let host: string;
+    let sb: Awaited<ReturnType<typeof clientSandbox>>;
+    let berth: ReturnType<typeof berthCli>;
+    const as = (user: keyof typeof USERS) => ({ Authorization: basic(user, USERS[user]) });
+
+    before(async () => {
+      r = await startHtpasswdRegistry(USERS, (c) => {
+        c.berth.auth.accessControl = { enabled: true, admins: ['admin'] };
+        withQuotas([{ repositories: ['team-a/**'], limitBytes: 50 * KiB }])(c);
+      });
+      host = new URL(r.url).host;
+      sb = await clientSandbox('quota-cli', [host]);
+      berth = berthCli(sb.env);
+      const call = (method: string, path: string, json: unknown) =>
+        fetch(`${r.url}/api/v1${path}`, { method, headers: { ...as('admin'), 'Content-Type': 'application/json' }, body: JSON.stringify(json) });
+      assert.equal((await call('POST', '/users', { name: 'alice' })).status, 201);
+      assert.equal((await call('POST', '/permissions', { subject: { kind: 'user', name: 'alice' }, scope: { kind: 'namespace', name: 'team-a' }, role: 'admin' })).status, 201);
+      assert.equal((await call('PUT', '/quotas/team-a/sub', { limit: '20KiB' })).status, 200);
+      const shared = randomBytes(10 * KiB);
+      for (const repo of ['team-a/app', 'team-a/sub/tool']) {
+        const res = await fetch(`${r.url}/v2/${repo}/blobs/uploads/?digest=${sha256(shared)}`, { method: 'POST', headers: as('admin'), body: body(shared) });
+        assert.equal(res.status, 201);
+      }
+      const own = randomBytes(5 * KiB);
+      assert.equal((await fetch(`${r.url}/v2/team-b/x/blobs/uploads/?digest=${sha256(own)}`, { method: 'POST', headers: as('admin'), body: body(own) })).status, 201);
+    });
+    after(async () => {
+      await r?.stop();
+      await sb?.cleanup();
+    });
+
+    it('prints namespaces, repositories and quotas for a site administrator (--creds)', async () => {
+      const out = await berth(['usage', host, '--insecure', '--creds', `admin:${USERS.admin}`]);
+      assert.equal(out.code, 0, out.stderr);
+      const lines = out.stdout.split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
+      assert.deepEqual(lines.slice(0, 6), ['NAMESPACE / REPOSITORY USED BLOBS', 'team-a 10 KiB 1', 'team-a/app 10 KiB 1', 'team-a/sub/tool 10 KiB 1', 'team-b 5 KiB 1', 'team-b/x 5 KiB 1']);
+      assert.ok(lines.includes('team-a/** config [0] 10 KiB 50 KiB 20.0%'), out.stdout);
+      assert.ok(lines.includes('team-a/sub/** api (team-a/sub) 10 KiB 20 KiB 50.0%'), out.stdout);
+    });
+
+    it('uses the stored login and shows one namespace to its admin, as JSON too', async () => {
+      const auth = Buffer.from(`alice:${USERS.alice}`).toString('base64');
+      await writeFile(sb.env.REGISTRY_AUTH_FILE!, JSON.stringify({ auths: { [host]: { auth } } }));
+      const json = await berth(['usage', host, 'team-a', '--insecure', '--json']);
+      assert.equal(json.code, 0, json.stderr);
+      const report = JSON.parse(json.stdout);
+      assert.equal(report.namespace, 'team-a');
+      assert.deepEqual(report.namespaces.map((n: { name: string; usedBytes: number }) => [n.name, n.usedBytes]), [['team-a', 10 * KiB]]);
+      assert.deepEqual(report.quotas.map((q: { scope: string }) => q.scope), ['team-a/**', 'team-a/sub/**']);
+      const refused = await berth(['usage', host, 'team-b', '--insecure']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /denied/);
+      const all = await berth(['usage', host, '--insecure']);
+      assert.equal(all.code, 1, 'the whole registry is for site administrators');
+    });
+
+    it('says so when the registry has no usage API (docker-registry)', { skip: !hasCommand('docker-registry') && 'docker-registry is not installed' }, async () => {
+      const other = await startDistribution();
+      try {
+        const res = await berth(['usage', other.host, '--insecure']);
+        assert.equal(res.code, 1);
+        assert.match(res.stderr, new RegExp(`${other.host} has no usage API \\(GET /api/v1/usage\\): it is not berth`));
+      } finally {
+        await other.stop();
       }
     });
   });
