@@ -408,6 +408,20 @@ describe('retention with access control', () => {
     assert.equal((await api(r, '/retention', 'GET', undefined, as('admin'))).status, 200);
   });
 
+  it("a namespace's admins manage, preview and run their namespace's policy, and only theirs", async () => {
+    assert.equal((await api(r, '/users', 'POST', { name: 'alice' }, as('admin'))).status, 201);
+    const grant = await api(r, '/permissions', 'POST', { subject: { kind: 'user', name: 'alice' }, scope: { kind: 'namespace', name: 'team-a' }, role: 'admin' }, as('admin'));
+    assert.equal(grant.status, 201, await grant.text());
+    const put = await api(r, '/retention/team-a', 'PUT', { keepTags: [{ patterns: ['^v'] }] }, as('alice'));
+    assert.equal(put.status, 200, await put.clone().text());
+    assert.equal((await api(r, '/retention/team-a', 'GET', undefined, as('alice'))).status, 200);
+    assert.equal((await api(r, '/retention/preview', 'POST', { namespace: 'team-a' }, as('alice'))).status, 200);
+    assert.equal((await api(r, '/retention/run', 'POST', { namespace: 'team-a', dryRun: true }, as('alice'))).status, 200);
+    assert.equal((await api(r, '/retention/team-b', 'PUT', {}, as('alice'))).status, 403);
+    assert.equal((await api(r, '/retention/preview', 'POST', { namespace: 'team-b' }, as('alice'))).status, 403);
+    assert.equal((await api(r, '/retention/team-a', 'DELETE', undefined, as('alice'))).status, 204);
+  });
+
   it("records each deletion in the audit log under actor 'retention'", async () => {
     const digest = await pushAs('admin', 'audited/app', 'dev');
     const run = await report(await api(r, '/retention/run', 'POST', { namespace: 'audited' }, as('admin')));
