@@ -102,6 +102,27 @@ describe('quotas', () => {
     });
   });
 
+  describe('deleting and collecting', () => {
+    it('a deleted manifest keeps its blobs counted until garbage collection takes them, then the space is back', async () => {
+      const reg = await startTestRegistry(withQuotas([{ repositories: ['team-a/**'], limitBytes: 10 * KiB }]));
+      try {
+        const img = await pushImage(reg.url, 'team-a/app', 'v1', { layerBytes: 6 * KiB });
+        const full = await usedBytes(reg.url, 'team-a');
+        assert.ok(full > 6 * KiB);
+        assert.equal(await denial(await tryPushBlob(reg.url, 'team-a/app', randomBytes(5 * KiB))), `quota exceeded for team-a/**: ${(full / KiB).toFixed(1)} KiB of 10 KiB used, this upload needs 5 KiB`);
+        assert.equal((await fetch(`${reg.url}/v2/team-a/app/manifests/${img.digest}`, { method: 'DELETE' })).status, 202);
+        // The repository still links the blobs (a push may be about to reference them again).
+        assert.equal(await usedBytes(reg.url, 'team-a'), full);
+        const gc = await api(reg.url, 'POST', '/gc', { delay: '0s' });
+        assert.equal(gc.status, 200, JSON.stringify(gc.body));
+        assert.equal(await usedBytes(reg.url, 'team-a'), 0);
+        await pushBlob(reg.url, 'team-a/app', randomBytes(5 * KiB));
+      } finally {
+        await reg.stop();
+      }
+    });
+  });
+
   describe('chunked uploads', () => {
     let reg: TestRegistry;
     before(async () => {
