@@ -97,6 +97,12 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
 
 type FileBerth = NonNullable<FileConfig['berth']>;
 
+/** The repository globs a lifecycle rule must name (a rule for nothing is a mistake, not a no-op). */
+function globsOf(repositories: string[] | undefined, key: string): string[] {
+  if (!repositories?.length) throw new ConfigError(`config: ${key}.repositories: required: name at least one repository glob (e.g. "team/**")`, `${key}.repositories`);
+  return repositories;
+}
+
 function lifecycle(b: FileBerth | undefined): BerthConfig['berth']['lifecycle'] {
   const r = b?.retention;
   return {
@@ -104,8 +110,8 @@ function lifecycle(b: FileBerth | undefined): BerthConfig['berth']['lifecycle'] 
     retention: {
       dryrun: r?.dryrun ?? false,
       intervalMs: r?.interval ?? 24 * H,
-      policies: (r?.policies ?? []).map((p) => ({
-        repositories: p.repositories ?? [],
+      policies: (r?.policies ?? []).map((p, i) => ({
+        repositories: globsOf(p.repositories, `berth.retention.policies.${i}`),
         deleteUntagged: p.deleteuntagged ?? false,
         deleteReferrers: p.deletereferrers ?? false,
         ...(p.keeptags && {
@@ -121,10 +127,13 @@ function lifecycle(b: FileBerth | undefined): BerthConfig['berth']['lifecycle'] 
         }),
       })),
     },
-    immutableTags: (b?.immutabletags ?? []).map((t) => ({ repositories: t.repositories ?? [], tags: t.tags ?? [] })),
+    immutableTags: (b?.immutabletags ?? []).map((t, i) => {
+      if (!t.tags?.length) throw new ConfigError(`config: berth.immutabletags.${i}.tags: required: at least one tag pattern (a regular expression)`, `berth.immutabletags.${i}.tags`);
+      return { repositories: globsOf(t.repositories, `berth.immutabletags.${i}`), tags: t.tags };
+    }),
     quotas: (b?.quotas ?? []).map((q, i) => {
       if (q.limit === undefined) throw new ConfigError(`config: berth.quotas.${i}.limit: required`, `berth.quotas.${i}.limit`);
-      return { repositories: q.repositories ?? [], limitBytes: q.limit };
+      return { repositories: globsOf(q.repositories, `berth.quotas.${i}`), limitBytes: q.limit };
     }),
   };
 }

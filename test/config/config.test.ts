@@ -552,3 +552,29 @@ describe('rule 5: zero configuration and no secrets in messages', () => {
     for (const w of warnings) assert.ok(!w.includes(SECRET.toLowerCase()) && !w.includes(SECRET), w);
   });
 });
+
+describe('examples/', () => {
+  it('every example config loads, with no unknown-key warnings', async () => {
+    const { readdirSync } = await import('node:fs');
+    const dir = fileURLToPath(new URL('../../examples/', import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'));
+    assert.ok(files.length >= 5);
+    for (const f of files) {
+      const { warnings } = loadConfig({ path: example(f), env: {} });
+      for (const w of warnings) assert.ok(!/unknown configuration key/.test(w), `${f}: ${w}`);
+    }
+  });
+
+  it('examples/gc.yml sets the background collector', () => {
+    const { config } = loadConfig({ path: example('gc.yml'), env: {} });
+    assert.deepEqual(config.berth.lifecycle.gc, { enabled: true, intervalMs: 3_600_000, delayMs: 3_600_000 });
+    assert.equal(config.storage.delete.enabled, true);
+  });
+
+  it('rejects a bad lifecycle setting with the key path', () => {
+    rejects(`${V}berth:\n  gc:\n    interval: 0s\n`, [/berth\.gc\.interval/]);
+    rejects(`${V}berth:\n  quotas:\n    - repositories: ["a/**"]\n      limit: lots\n`, [/berth\.quotas\.0\.limit/]);
+    rejects(`${V}berth:\n  immutabletags:\n    - repositories: ["a/**"]\n      tags: ["("]\n`, [/berth\.immutabletags\.0\.tags\.0/]);
+    rejects(`${V}berth:\n  retention:\n    policies:\n      - deleteuntagged: true\n`, [/berth\.retention\.policies\.0\.repositories/]);
+  });
+});
