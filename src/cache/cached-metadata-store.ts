@@ -14,7 +14,7 @@
 //   blob HEADs always see a blob that was just linked.
 // - Entries expire after ttlSeconds: the bound on staleness if an invalidation is lost for good.
 // - Redis trouble never fails a call: it falls through to the store (redis-link.ts).
-import type { BlobReservation, LinkedBlob, ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from '../metadata/store.ts';
+import type { TagCondition, BlobReservation, LinkedBlob, ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from '../metadata/store.ts';
 import type { LifecycleStore } from '../metadata/lifecycle/lifecycle-store.ts';
 import { encodeEntry, manifestRecord, plain, validValue, type Codec } from './entries.ts';
 import { newToken, type EntryKind } from './keys.ts';
@@ -112,8 +112,8 @@ export class CachedMetadataStore implements MetadataStore {
     return this.write(repository, () => this.inner.deleteManifest(repository, manifest), (removed) => removed);
   }
 
-  deleteTag(repository: string, tag: string): Promise<boolean> {
-    return this.write(repository, () => this.inner.deleteTag(repository, tag), (removed) => removed);
+  deleteTag(repository: string, tag: string, only?: TagCondition): Promise<boolean> {
+    return this.write(repository, () => this.inner.deleteTag(repository, tag, only), (removed) => removed);
   }
 
   repositoryExists(repository: string): Promise<boolean> {

@@ -305,9 +305,12 @@ export class Retention {
           report.skipped.push({ repository, tag: t.tag, reason: 'pushed again since the plan was made' });
           continue;
         }
-        if (await metadata.deleteTag(repository, t.tag)) {
+        // Conditional: a push between the look above and this delete keeps the tag.
+        if (await metadata.deleteTag(repository, t.tag, { digest: t.digest, pushedAt: t.pushedAt })) {
           tags.push(t);
           audit.push(event(t.tag, t.reason, 'tag'));
+        } else {
+          report.skipped.push({ repository, tag: t.tag, reason: 'pushed again since the plan was made' });
         }
       }
       for (const m of plan.manifests) {

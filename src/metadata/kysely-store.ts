@@ -24,7 +24,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { SqlDialect } from './dialect.ts';
 import type { Database, ManifestsTable } from './schema.ts';
-import { BlobCollectedError, type BlobReservation, type LinkedBlob, type ManifestRecord, type MetadataStore, type NewManifest, type Page, type PutManifestResult, type Referrer, type UploadSession } from './store.ts';
+import { BlobCollectedError, type TagCondition, type BlobReservation, type LinkedBlob, type ManifestRecord, type MetadataStore, type NewManifest, type Page, type PutManifestResult, type Referrer, type UploadSession } from './store.ts';
 import { KyselyLifecycleStore } from './lifecycle/kysely-lifecycle-store.ts';
 import { KyselyAccessStore } from './access/kysely-access-store.ts';
 
@@ -415,10 +415,12 @@ export class KyselyMetadataStore implements MetadataStore {
     });
   }
 
-  async deleteTag(repository: string, tag: string): Promise<boolean> {
+  async deleteTag(repository: string, tag: string, only?: TagCondition): Promise<boolean> {
     const id = await this.repositoryId(this.db, repository);
     if (id === undefined) return false;
-    const res = await this.db.deleteFrom('tags').where('repository_id', '=', id).where('name', '=', tag).executeTakeFirst();
+    let q = this.db.deleteFrom('tags').where('repository_id', '=', id).where('name', '=', tag);
+    if (only) q = q.where('digest', '=', only.digest).where('updated_at', '=', only.pushedAt);
+    const res = await q.executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
 

@@ -56,6 +56,13 @@ export interface PutManifestResult {
   bytesCollected?: boolean;
 }
 
+/** A tag as a plan saw it: deleted only if nobody has pushed it since. */
+export interface TagCondition {
+  digest: string;
+  /** Epoch ms of the tag's last push (tags.updated_at). */
+  pushedAt: number;
+}
+
 /** What reserveBlob found: see MetadataStore.reserveBlob. */
 export type BlobReservation = 'live' | 'pending' | 'deleting';
 
@@ -124,7 +131,8 @@ export interface MetadataStore {
   taggedManifest(repository: string, tag: string): Promise<ManifestRecord | undefined>;
   /** Removes the manifest, every tag pointing at it and its reference rows. */
   deleteManifest(repository: string, digest: string): Promise<boolean>;
-  deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Deletes a tag; with `only`, just when it still points at that digest and was pushed at that time (retention's re-check). */
+  deleteTag(repository: string, tag: string, only?: TagCondition): Promise<boolean>;
 
   repositoryExists(repository: string): Promise<boolean>;
   /** Tags in lexical order; undefined when the repository is unknown. */
