@@ -10,15 +10,19 @@
 // exceed a limit it could never fit in.
 //
 // Computing a scope's usage reads every blob of the scope (about 50 ms for 50,000 blobs on
-// SQLite), too slow for every layer of every push. So each replica keeps the last exact figure
-// per scope for USAGE_FRESH_MS and adds what it admitted since: a write that fits by that
-// estimate passes without a query; one that does not is decided on exact, fresh numbers (so a
-// refusal always reflects deletions at once, and a blob already counted is never refused).
+// SQLite), too slow for every layer of every push. So each replica keeps, per scope, the last
+// exact figure and the writes it admitted since: a write counts as "in flight" from its admission
+// until an exact figure taken after its response closed (by then it is linked, or failed). A
+// write that fits by figure + in flight, while the figure is at most USAGE_FRESH_MS old, passes
+// without a query; any other is decided on exact, fresh numbers plus what is in flight here. So a
+// refusal reflects deletions at once, a blob already counted (or being added by a concurrent
+// request) is not charged twice, and the parallel layer uploads of one push cannot all slip past
+// the limit together.
 //
-// Check-then-act: uploads committing at the same moment into one scope each see the usage
-// before the others, so together they can overshoot the limit by what they add; with several
-// replicas, also by what the others admitted within USAGE_FRESH_MS while the scope was not near
-// its limit. Accepted: the overshoot is bounded, and once the scope is full the next push is refused.
+// Still check-then-act across replicas: writes in flight on other replicas are not seen, and a
+// replica's figure may be USAGE_FRESH_MS old while its scope is not near the limit, so several
+// replicas can together overshoot a limit by what they admit at the same time. Accepted: bounded,
+// and once the scope is full every replica refuses.
 import type { LifecycleStore } from '../metadata/lifecycle/lifecycle-store.ts';
 import type { ScopeUsage, UsageQueries } from '../metadata/lifecycle/usage-queries.ts';
 import { RegistryError } from '../registry/errors.ts';
@@ -29,8 +33,37 @@ import { NamespaceRules, type NamespaceRule } from './namespace-rules.ts';
 
 export const QUOTA_RULE_KIND = 'quota';
 
-/** How long an exact usage figure, plus this replica's admissions since, stands in for a query. */
+/** How long an exact usage figure, plus this replica's writes in flight, stands in for a query. */
 export const USAGE_FRESH_MS = 5_000;
+/** A write whose response never closes stops counting as in flight after this long. */
+export const IN_FLIGHT_MS = 10 * 60_000;
+
+interface InFlightWrite {
+  digest: string;
+  bytes: number;
+  at: number;
+  /** When its response closed (linked or failed by then); undefined while it runs. */
+  doneAt?: number;
+}
+
+interface ScopeState {
+  /** When the last exact figure was asked for (0: never). */
+  takenAt: number;
+  bytes: number;
+  inFlight: InFlightWrite[];
+}
+
+/** A write is in an exact figure taken after its response closed; until then it counts on top. */
+function pendingBytes(state: ScopeState): number {
+  return state.inFlight.reduce((sum, w) => (w.doneAt !== undefined && w.doneAt < state.takenAt ? sum : sum + w.bytes), 0);
+}
+
+export interface QuotaCheckOptions {
+  /** Runs before the refusal is thrown (an upload drops its bytes). */
+  onRefused?: () => Promise<void>;
+  /** The write's HTTP response: the write counts as in flight until it closes. */
+  until?: { once(event: 'close', listener: () => void): unknown; closed?: boolean };
+}
 
 /** The body of a namespace quota set through the admin API. */
 export interface QuotaNamespaceBody {
@@ -92,8 +125,8 @@ export class Quotas {
   private readonly configScopes: QuotaScope[];
   private readonly usageQueries: UsageQueries;
   private compiledApi?: { from: NamespaceRule<QuotaNamespaceBody>[]; scopes: QuotaScope[] };
-  /** Per scope pattern: the last exact usage and the bytes admitted here since (see the top of the file). */
-  private readonly estimates = new Map<string, { takenAt: number; bytes: number; admitted: { at: number; bytes: number }[] }>();
+  /** Per scope pattern: the last exact usage and the writes admitted here (see the top of the file). */
+  private readonly states = new Map<string, ScopeState>();
 
   constructor(configRules: readonly QuotaRule[], store: LifecycleStore, ttlMs?: number) {
     this.configScopes = configRules.map((r, index) => quotaScope({ ...r, source: 'config', index }));
@@ -118,47 +151,68 @@ export class Quotas {
 
   /**
    * Before linking `digest` (`size` bytes) to `repository`: refuses with 403 DENIED when a quota
-   * over the repository would be exceeded. `onRefused` runs first (an upload drops its bytes).
+   * over the repository would be exceeded.
    */
-  async checkAdd(repository: string, digest: string, size: number, what: QuotaWrite, onRefused?: () => Promise<void>): Promise<void> {
-    for (const scope of await this.scopesFor(repository)) {
-      if (this.fitsEstimate(scope, size)) {
-        this.admit(scope, size);
-        continue;
+  async checkAdd(repository: string, digest: string, size: number, what: QuotaWrite, options: QuotaCheckOptions = {}): Promise<void> {
+    const admitted: InFlightWrite[] = [];
+    try {
+      for (const scope of await this.scopesFor(repository)) {
+        const write = await this.checkScope(scope, digest, size, what, options);
+        if (write) admitted.push(write);
       }
-      if (await this.usageQueries.counted(scope.pattern, digest)) continue;
-      const takenAt = Date.now();
-      const used = await this.usage(scope);
-      const before = this.estimates.get(scope.pattern)?.admitted.filter((a) => a.at >= takenAt - 1_000) ?? [];
-      this.estimates.set(scope.pattern, { takenAt, bytes: used.bytes, admitted: before });
-      if (used.bytes + size <= scope.limitBytes) {
-        this.admit(scope, size);
-        continue;
-      }
-      await onRefused?.();
-      throw exceeded(`quota exceeded for ${scope.label}: ${formatBytes(used.bytes)} of ${formatBytes(scope.limitBytes)} used, this ${what} needs ${formatBytes(size)}`, scope, {
-        usedBytes: used.bytes,
-        neededBytes: size,
-      });
+    } catch (e) {
+      // Refused by one scope: what other scopes admitted for this write is not coming.
+      const now = Date.now();
+      for (const w of admitted) w.doneAt = now - 1;
+      throw e;
     }
+    if (admitted.length === 0) return;
+    const done = () => {
+      const now = Date.now();
+      for (const w of admitted) w.doneAt = now;
+    };
+    if (!options.until || options.until.closed) done();
+    else options.until.once('close', done);
   }
 
-  /** Whether `size` more bytes fit by the estimate (a recent exact figure plus admissions since). */
-  private fitsEstimate(scope: QuotaScope, size: number): boolean {
-    const e = this.estimates.get(scope.pattern);
-    if (!e || Date.now() - e.takenAt > USAGE_FRESH_MS) return false;
-    // Admissions shortly before the exact figure was taken may not be in it yet: count them too.
-    const since = e.takenAt - 1_000;
-    const admitted = e.admitted.reduce((sum, a) => (a.at >= since ? sum + a.bytes : sum), 0);
-    return e.bytes + admitted + size <= scope.limitBytes;
+  /** One scope's decision; the write now in flight there, or undefined when it costs nothing. */
+  private async checkScope(scope: QuotaScope, digest: string, size: number, what: QuotaWrite, options: QuotaCheckOptions): Promise<InFlightWrite | undefined> {
+    const state = this.stateOf(scope);
+    // Being added right now by another request (the same layer pushed to two repositories): once.
+    if (state.inFlight.some((w) => w.digest === digest && w.doneAt === undefined)) return undefined;
+    if (Date.now() - state.takenAt <= USAGE_FRESH_MS && state.bytes + pendingBytes(state) + size <= scope.limitBytes) return this.admit(state, digest, size);
+    if (await this.usageQueries.counted(scope.pattern, digest)) return undefined;
+    const takenAt = Date.now();
+    const used = await this.usage(scope);
+    if (takenAt >= state.takenAt) {
+      state.takenAt = takenAt;
+      state.bytes = used.bytes;
+      state.inFlight = state.inFlight.filter((w) => !(w.doneAt !== undefined && w.doneAt < takenAt));
+    }
+    // From here to the decision nothing awaits, so concurrent checks decide one after the other.
+    if (state.inFlight.some((w) => w.digest === digest && w.doneAt === undefined)) return undefined;
+    const inFlight = state.inFlight.reduce((sum, w) => (w.doneAt !== undefined && w.doneAt < takenAt ? sum : sum + w.bytes), 0);
+    const usedBytes = used.bytes + inFlight;
+    if (usedBytes + size <= scope.limitBytes) return this.admit(state, digest, size);
+    await options.onRefused?.();
+    throw exceeded(`quota exceeded for ${scope.label}: ${formatBytes(usedBytes)} of ${formatBytes(scope.limitBytes)} used, this ${what} needs ${formatBytes(size)}`, scope, {
+      usedBytes,
+      neededBytes: size,
+    });
   }
 
-  private admit(scope: QuotaScope, size: number): void {
-    const e = this.estimates.get(scope.pattern);
-    if (!e) return;
-    const now = Date.now();
-    e.admitted = e.admitted.filter((a) => a.at >= e.takenAt - 1_000);
-    e.admitted.push({ at: now, bytes: size });
+  private stateOf(scope: QuotaScope): ScopeState {
+    let state = this.states.get(scope.pattern);
+    if (!state) this.states.set(scope.pattern, (state = { takenAt: 0, bytes: 0, inFlight: [] }));
+    const cutoff = Date.now() - IN_FLIGHT_MS;
+    if (state.inFlight.length && state.inFlight[0]!.at < cutoff) state.inFlight = state.inFlight.filter((w) => w.at >= cutoff);
+    return state;
+  }
+
+  private admit(state: ScopeState, digest: string, size: number): InFlightWrite {
+    const write: InFlightWrite = { digest, bytes: size, at: Date.now() };
+    state.inFlight.push(write);
+    return write;
   }
 
   /**

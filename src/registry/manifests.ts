@@ -76,7 +76,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
   }
   // Lifecycle rules (src/lifecycle/): an existing immutable tag keeps its manifest; quotas cap the bytes added.
   await ctx.services.immutableTags?.checkPut(ctx.services.metadata, name, ref.kind === 'tag' ? ref.tag : undefined, digest);
-  await ctx.services.quotas?.checkAdd(name, digest, bytes.length, 'manifest');
+  await ctx.services.quotas?.checkAdd(name, digest, bytes.length, 'manifest', { until: ctx.res });
   const { blobs, metadata, manifestCache, contentCache } = ctx.services;
   // Reserve, bytes, then the metadata transaction: a crash in between leaves an unreferenced blob
   // for GC, never a tag pointing at a manifest that cannot be read; the reservation keeps a

@@ -80,7 +80,7 @@ async function tryMount(ctx: RequestContext, name: string, mountParam: string, f
   }
   // Without a usable source the spec says: fall back to an ordinary upload session (202).
   if (!source || !(await blobs.stat(digest))) return false;
-  await ctx.services.quotas?.checkAdd(name, digest, source.size, 'mount');
+  await ctx.services.quotas?.checkAdd(name, digest, source.size, 'mount', { until: ctx.res });
   try {
     // Also touches the blob: a mount rescues a blob the collector was about to take.
     await metadata.linkBlob(name, digest, source.size);
@@ -221,7 +221,7 @@ async function finish(ctx: RequestContext, name: string, id: string, digestParam
  */
 async function storeBlob(ctx: RequestContext, name: string, id: string, digest: string, size: number): Promise<void> {
   // Quotas (src/lifecycle/quotas.ts): refused before anything is stored, and the upload's bytes go.
-  await ctx.services.quotas?.checkAdd(name, digest, size, 'upload', () => cancel(ctx, id));
+  await ctx.services.quotas?.checkAdd(name, digest, size, 'upload', { onRefused: () => cancel(ctx, id), until: ctx.res });
   const { blobs, metadata } = ctx.services;
   for (let attempt = 0; attempt < 3; attempt++) {
     let state: 'live' | 'pending';

@@ -68,6 +68,23 @@ describe('quotas', () => {
       assert.equal(await usedBytes(reg.url, 'team-a'), 6 * KiB);
     });
 
+    it('lets parallel uploads (the layers of one push) through only as far as the limit', async () => {
+      const fresh = await startTestRegistry(withQuotas([{ repositories: ['team-p/**'], limitBytes: 20 * KiB }]));
+      try {
+        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => tryPushBlob(fresh.url, `team-p/app${i % 2}`, randomBytes(6 * KiB))));
+        const statuses = results.map((r) => r.status).sort();
+        assert.deepEqual(statuses, [201, 201, 201, 403, 403, 403]);
+        assert.equal(await usedBytes(fresh.url, 'team-p'), 18 * KiB);
+        // The same layer committed to two repositories at once counts once.
+        const layer = randomBytes(2 * KiB);
+        const same = await Promise.all(['team-p/app0', 'team-p/app1'].map((repo) => tryPushBlob(fresh.url, repo, layer)));
+        assert.deepEqual(same.map((r) => r.status), [201, 201]);
+        assert.equal(await usedBytes(fresh.url, 'team-p'), 20 * KiB);
+      } finally {
+        await fresh.stop();
+      }
+    });
+
     it('counts a blob once per scope, however many repositories in it link it', async () => {
       await pushBlob(reg.url, 'team-a/one', shared);
       await pushBlob(reg.url, 'team-a/two/deep', shared);
@@ -287,6 +304,28 @@ describe('quotas', () => {
         assert.notEqual(r.code, 0, r.stdout);
         assert.match(r.stderr, /quota exceeded for team-a\/\*\*: [\d.]+ KiB of 100 KiB used, this upload needs [\d.]+ KiB/, r.stderr);
         assert.ok((await usedBytes(reg.url, 'team-a')) <= 100 * KiB);
+      } finally {
+        await reg.stop();
+        await sb.cleanup();
+        await work.cleanup();
+      }
+    });
+  });
+
+  describe('podman', { skip: !hasCommand('podman') && 'podman is not installed' }, () => {
+    it('podman push over the quota fails and prints the quota message', async () => {
+      const reg = await startTestRegistry(withQuotas([{ repositories: ['team-a/**'], limitBytes: 100 * KiB }]));
+      const host = new URL(reg.url).host;
+      const sb = await clientSandbox('quota-podman', [host]);
+      const work = await tempDir('quota-podman-work');
+      const podman = (...args: string[]) => run('podman', [...sb.podmanFlags, ...args], { env: sb.env, allowFail: true });
+      try {
+        const layout = await makeOciLayout(join(work.path, 'img'), { tag: 'v1', layers: 3, layerBytes: 64 * KiB });
+        // Into podman's (sandboxed) storage; `podman pull oci:` would name the image after the upper-case temp path.
+        await run('skopeo', ['--insecure-policy', 'copy', `oci:${layout.dir}:v1`, 'containers-storage:localhost/quota-img:v1'], { env: sb.env });
+        const r = await podman('push', '--tls-verify=false', 'localhost/quota-img:v1', `docker://${host}/team-a/app:v1`);
+        assert.notEqual(r.code, 0, r.stdout);
+        assert.match(r.stderr, /denied: quota exceeded for team-a\/\*\*: [\d.]+ KiB of 100 KiB used, this upload needs [\d.]+ KiB/, r.stderr);
       } finally {
         await reg.stop();
         await sb.cleanup();

@@ -36,6 +36,8 @@ export interface UsageQueries {
   scopeUsage(pattern: string, digest?: string): Promise<ScopeUsage>;
   /** Whether the live blob `digest` is linked to a repository matching `pattern` (cheap: by digest). */
   counted(pattern: string, digest: string): Promise<boolean>;
+  /** Of these digests, the ones `counted` holds for. */
+  countedAmong(pattern: string, digests: string[]): Promise<Set<string>>;
   /** Usage per repository (of those matching `pattern`, or all), by name. */
   repositoryUsage(pattern?: string): Promise<RepositoryUsage[]>;
   /** Usage per top-level namespace (`team-a` for `team-a/x/y`; a one-segment name is its own), by name. */
@@ -79,6 +81,25 @@ export class KyselyUsageQueries implements UsageQueries {
       .limit(1)
       .executeTakeFirst();
     return hit !== undefined;
+  }
+
+  async countedAmong(pattern: string, digests: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const wanted = [...new Set(digests)];
+    for (let i = 0; i < wanted.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('repository_blobs as rb')
+        .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
+        .innerJoin('blobs as b', 'b.digest', 'rb.digest')
+        .select('rb.digest')
+        .distinct()
+        .where('rb.digest', 'in', wanted.slice(i, i + 500))
+        .where('b.state', '=', 'live')
+        .where(this.nameMatches(pattern))
+        .execute();
+      for (const r of rows) found.add(r.digest);
+    }
+    return found;
   }
 
   async repositoryUsage(pattern?: string): Promise<RepositoryUsage[]> {
