@@ -3,6 +3,7 @@
 // while the servers keep serving (no read-only mode). Prints each removal as it happens and a
 // summary; --json prints the report instead. Exit codes: 0 done, 1 failed, 2 bad usage, 3 another
 // collection is running.
+import { setPriority } from 'node:os';
 import { loadConfig, parseDuration } from '../config/index.ts';
 import { createLogger } from '../logging.ts';
 import { openServices } from '../app.ts';
@@ -47,6 +48,13 @@ export async function gcCommand(configPath: string | undefined, opts: GcCommandO
       process.stderr.write('berth gc: --delay: must not be negative\n');
       return 2;
     }
+  }
+  // A maintenance job: when the CPU is contended, the registries serving beside it come first
+  // (nice 10; a lower priority only, so it is allowed for any user).
+  try {
+    setPriority(10);
+  } catch {
+    // Not permitted here (some containers): run at the normal priority.
   }
   // Logs go to stderr and only above info unless the config asks for debug: stdout is the report.
   const log = createLogger({ ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' });

@@ -22,7 +22,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../metadata/store.ts';
 import type { BlobRef, RepoDigest } from '../metadata/lifecycle/lifecycle-store.ts';
-import type { BlobStore } from '../storage/blob-store.ts';
+import type { BlobInfo, BlobStore } from '../storage/blob-store.ts';
 import { mapLimit } from '../util/map-limit.ts';
 import { collectableUntagged } from './untagged.ts';
 import { GC_LEASE } from './blob-writes.ts';
@@ -61,6 +61,8 @@ export interface GcReport {
   orphansRemoved: number;
   uploadsPurged: number;
   bytesRemoved: number;
+  /** Milliseconds spent in each phase (finish, untagged, links, blobs, orphans, uploads). */
+  phases: Record<string, number>;
   errors: string[];
 }
 
@@ -132,6 +134,7 @@ export class GarbageCollector {
       orphansRemoved: 0,
       uploadsPurged: 0,
       bytesRemoved: 0,
+      phases: {},
       errors: [],
     };
     const record = (status: 'running' | 'succeeded' | 'failed') =>
@@ -198,7 +201,15 @@ export class GarbageCollector {
   private async collect(cutoff: number, options: GcOptions, report: GcReport, checkLease: () => void): Promise<void> {
     const { metadata } = this.deps;
     const lifecycle = metadata.lifecycle;
+    let phaseName = 'tombstones';
+    let phaseAt = Date.now();
+    const phase = (next: string) => {
+      report.phases[phaseName] = (report.phases[phaseName] ?? 0) + Date.now() - phaseAt;
+      phaseName = next;
+      phaseAt = Date.now();
+    };
     await lifecycle.pruneTombstones(Date.now() - TOMBSTONE_MS);
+    phase('finish');
 
     // 1. Deletions claimed by a run that was killed midway: their links are gone already.
     for (let after: string | undefined; ; ) {
@@ -212,6 +223,7 @@ export class GarbageCollector {
     }
 
     // 2. Untagged manifests.
+    phase('untagged');
     if (options.deleteUntagged) {
       for (let after: string | undefined; ; ) {
         const names = await lifecycle.repositoryNames(after, BATCH);
@@ -232,6 +244,7 @@ export class GarbageCollector {
     }
 
     // 3. Links nothing in their repository refers to.
+    phase('links');
     for (;;) {
       const stale = await lifecycle.staleLinks(cutoff, BATCH);
       if (stale.length === 0) break;
@@ -243,6 +256,7 @@ export class GarbageCollector {
     }
 
     // 4. Unreferenced blobs: claim, invalidate, delete bytes, tombstone.
+    phase('blobs');
     for (let after: string | undefined; ; ) {
       const batch = await lifecycle.unreferencedBlobs(cutoff, after, BATCH);
       if (batch.length === 0) break;
@@ -261,10 +275,8 @@ export class GarbageCollector {
     }
 
     // 5. Stored files without any metadata, written before the cutoff.
-    for await (const batch of this.storedBefore(cutoff)) {
-      const known = await lifecycle.knownBlobs(batch.map((b) => b.digest));
-      const unknown = batch.filter((b) => !known.has(b.digest));
-      if (unknown.length === 0) continue;
+    phase('orphans');
+    for await (const unknown of this.unknownStoredBefore(cutoff)) {
       const claimed = new Set(await lifecycle.claimOrphans(unknown));
       const orphans = unknown.filter((b) => claimed.has(b.digest));
       checkLease();
@@ -272,6 +284,8 @@ export class GarbageCollector {
       await lifecycle.finishBlobDeletion(orphans.map((b) => b.digest));
       for (const b of orphans) this.removedBlob(report, b, options, true);
     }
+    phase('done');
+    delete report.phases.done;
   }
 
   /** What collect() would remove, computed from one snapshot of the metadata. */
@@ -319,32 +333,74 @@ export class GarbageCollector {
       for (const b of left) this.removedBlob(report, b, options);
     }
     for (const b of await lifecycle.blobsBefore(cutoff)) if (!anywhere.has(b.digest)) this.removedBlob(report, b, options);
-    for await (const batch of this.storedBefore(cutoff)) {
-      const known = await lifecycle.knownBlobs(batch.map((b) => b.digest));
-      for (const b of batch) if (!known.has(b.digest)) this.removedBlob(report, b, options, true);
-    }
+    for await (const batch of this.unknownStoredBefore(cutoff)) for (const b of batch) this.removedBlob(report, b, options, true);
   }
 
   private async purgeUploads(options: GcOptions, report: GcReport): Promise<void> {
     if (!this.deps.uploads) return;
+    const started = Date.now();
     const ids = await this.deps.uploads.purge(!!options.dryRun);
+    report.phases.uploads = Date.now() - started;
     report.uploadsPurged = ids.length;
     for (const id of ids) options.onRemove?.({ kind: 'upload', id });
   }
 
-  /** Stored blobs last written before `cutoff`, in batches. */
-  private async *storedBefore(cutoff: number): AsyncIterable<BlobRef[]> {
-    let batch: BlobRef[] = [];
-    for await (const info of this.deps.blobs.walk()) {
+  /**
+   * Stored blobs without a metadata row (tombstones count as none), last written before `cutoff`,
+   * in batches. Where the driver can list names cheaply, only the unknown ones are stat'ed: a
+   * store with nothing orphaned costs one readdir per directory and one query per 500 names.
+   */
+  private async *unknownStoredBefore(cutoff: number): AsyncIterable<BlobRef[]> {
+    const { blobs, metadata } = this.deps;
+    const lifecycle = metadata.lifecycle;
+    const unknownOf = async (digests: string[]) => {
+      const known = await lifecycle.knownBlobs(digests);
+      return digests.filter((d) => !known.has(d));
+    };
+    if (blobs.listDigests) {
+      let names: string[] = [];
+      const resolve = async (): Promise<BlobRef[]> => {
+        const out: BlobRef[] = [];
+        for (const digest of await unknownOf(names)) {
+          const info = await blobs.stat(digest);
+          if (info?.modifiedAt && info.modifiedAt.getTime() < cutoff) out.push({ digest, size: info.size });
+        }
+        names = [];
+        return out;
+      };
+      for await (const digest of blobs.listDigests()) {
+        names.push(digest);
+        if (names.length >= BATCH) {
+          const batch = await resolve();
+          if (batch.length) yield batch;
+        }
+      }
+      if (names.length) {
+        const batch = await resolve();
+        if (batch.length) yield batch;
+      }
+      return;
+    }
+    let batch: BlobInfo[] = [];
+    const flush = async (): Promise<BlobRef[]> => {
+      const unknown = new Set(await unknownOf(batch.map((b) => b.digest)));
+      const out = batch.filter((b) => unknown.has(b.digest)).map((b) => ({ digest: b.digest, size: b.size }));
+      batch = [];
+      return out;
+    };
+    for await (const info of blobs.walk()) {
       // Without a modification time (a driver that cannot tell) a file is never taken as an orphan.
       if (!info.modifiedAt || info.modifiedAt.getTime() >= cutoff) continue;
-      batch.push({ digest: info.digest, size: info.size });
+      batch.push(info);
       if (batch.length >= BATCH) {
-        yield batch;
-        batch = [];
+        const out = await flush();
+        if (out.length) yield out;
       }
     }
-    if (batch.length) yield batch;
+    if (batch.length) {
+      const out = await flush();
+      if (out.length) yield out;
+    }
   }
 
   private async deleteBytes(blobs: BlobRef[]): Promise<void> {

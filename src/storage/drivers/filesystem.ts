@@ -51,7 +51,7 @@ export class FilesystemBlobStore implements BlobStore {
   async stat(digest: string): Promise<BlobInfo | undefined> {
     try {
       const s = await stat(this.pathOf(digest));
-      return { digest, size: s.size };
+      return { digest, size: s.size, modifiedAt: s.mtime };
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;
@@ -123,6 +123,14 @@ export class FilesystemBlobStore implements BlobStore {
             if (!isMissing(e)) throw e;
           }
         }
+      }
+    }
+  }
+
+  async *listDigests(): AsyncIterable<string> {
+    for (const algorithm of await readdirOrEmpty(this.blobsDir)) {
+      for (const prefix of await readdirOrEmpty(join(this.blobsDir, algorithm))) {
+        for (const hex of await readdirOrEmpty(join(this.blobsDir, algorithm, prefix))) yield `${algorithm}:${hex}`;
       }
     }
   }
