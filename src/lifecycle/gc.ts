@@ -246,7 +246,8 @@ export class GarbageCollector {
     // 3. Links nothing in their repository refers to.
     phase('links');
     for (;;) {
-      const stale = await lifecycle.staleLinks(cutoff, BATCH);
+      // Bigger pages than elsewhere: each staleLinks query scans the old links from the start.
+      const stale = await lifecycle.staleLinks(cutoff, 10 * BATCH);
       if (stale.length === 0) break;
       const removed = await lifecycle.removeStaleLinks(stale, cutoff);
       if (removed.length) await metadata.invalidateRepositories?.([...new Set(removed.map((l) => l.repository))]);
@@ -258,20 +259,25 @@ export class GarbageCollector {
     // 4. Unreferenced blobs: claim, invalidate, delete bytes, tombstone.
     phase('blobs');
     for (let after: string | undefined; ; ) {
-      const batch = await lifecycle.unreferencedBlobs(cutoff, after, BATCH);
-      if (batch.length === 0) break;
-      after = batch[batch.length - 1]!.digest;
-      const { claimed, repositories } = await lifecycle.claimBlobs(
-        batch.map((b) => b.digest),
-        cutoff,
-      );
-      if (claimed.length === 0) continue;
-      // Replicas' caches must stop answering for these links before the bytes go.
-      if (repositories.length) await metadata.invalidateRepositories?.(repositories);
-      checkLease();
-      await this.deleteBytes(claimed);
-      await lifecycle.finishBlobDeletion(claimed.map((b) => b.digest));
-      for (const b of claimed) this.removedBlob(report, b, options);
+      // Large pages for the search (each query may scan from the start), small claims (each is
+      // one write transaction, which on SQLite holds every writer back while it lasts).
+      const page = await lifecycle.unreferencedBlobs(cutoff, after, 10 * BATCH);
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.digest;
+      for (let i = 0; i < page.length; i += BATCH) {
+        const batch = page.slice(i, i + BATCH);
+        const { claimed, repositories } = await lifecycle.claimBlobs(
+          batch.map((b) => b.digest),
+          cutoff,
+        );
+        if (claimed.length === 0) continue;
+        // Replicas' caches must stop answering for these links before the bytes go.
+        if (repositories.length) await metadata.invalidateRepositories?.(repositories);
+        checkLease();
+        await this.deleteBytes(claimed);
+        await lifecycle.finishBlobDeletion(claimed.map((b) => b.digest));
+        for (const b of claimed) this.removedBlob(report, b, options);
+      }
     }
 
     // 5. Stored files without any metadata, written before the cutoff.

@@ -176,36 +176,49 @@ export class KyselyLifecycleStore implements LifecycleStore {
       const repos = await tx.selectFrom('repositories').select(['id', 'name']).where('name', 'in', names).execute();
       const idOf = new Map(repos.map((r) => [r.name, r.id]));
       const nameOf = new Map(repos.map((r) => [r.id, r.name]));
-      const removed: { repository_id: number; digest: string; created_at: number }[] = [];
+      // One DELETE and one look per repository (not per link): a collection may remove tens of
+      // thousands of links, and on SQLite every statement here holds the write lock.
+      const byRepo = new Map<number, string[]>();
       for (const l of links) {
         const id = idOf.get(l.repository);
         if (id === undefined) continue;
-        const row = await tx
-          .deleteFrom('repository_blobs')
-          .where('repository_id', '=', id)
-          .where('digest', '=', l.digest)
-          .where('created_at', '<', cutoff)
-          .returning(['repository_id', 'digest', 'created_at'])
-          .executeTakeFirst();
-        if (row) removed.push(row);
+        const list = byRepo.get(id) ?? [];
+        list.push(l.digest);
+        byRepo.set(id, list);
       }
-      // A fresh look (new statement, new snapshot): references committed while we waited for
+      const removed: { repository_id: number; digest: string; created_at: number }[] = [];
+      for (const [id, digests] of byRepo) {
+        for (const part of chunks(digests)) {
+          removed.push(
+            ...(await tx
+              .deleteFrom('repository_blobs')
+              .where('repository_id', '=', id)
+              .where('digest', 'in', part)
+              .where('created_at', '<', cutoff)
+              .returning(['repository_id', 'digest', 'created_at'])
+              .execute()),
+          );
+        }
+      }
+      // A fresh look (new statements, new snapshots): references committed while we waited for
       // the links' locks keep their links.
-      const kept: typeof removed = [];
+      const referenced = new Set<string>();
+      const key = (id: number, digest: string) => `${id}\u0000${digest}`;
+      const removedByRepo = new Map<number, string[]>();
       for (const r of removed) {
-        const ref = await tx
-          .selectFrom('manifest_references')
-          .select('child_digest')
-          .where('repository_id', '=', r.repository_id)
-          .where('child_digest', '=', r.digest)
-          .limit(1)
-          .executeTakeFirst();
-        const own = ref ? undefined : await tx.selectFrom('manifests').select('digest').where('repository_id', '=', r.repository_id).where('digest', '=', r.digest).executeTakeFirst();
-        if (ref || own) kept.push(r);
+        const list = removedByRepo.get(r.repository_id) ?? [];
+        list.push(r.digest);
+        removedByRepo.set(r.repository_id, list);
       }
-      for (const k of kept) await tx.insertInto('repository_blobs').values(k).onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing()).execute();
-      const keptKeys = new Set(kept.map((k) => `${k.repository_id}\u0000${k.digest}`));
-      return removed.filter((r) => !keptKeys.has(`${r.repository_id}\u0000${r.digest}`)).map((r) => ({ repository: nameOf.get(r.repository_id)!, digest: r.digest }));
+      for (const [id, digests] of removedByRepo) {
+        for (const part of chunks(digests)) {
+          for (const r of await tx.selectFrom('manifest_references').select('child_digest').where('repository_id', '=', id).where('child_digest', 'in', part).execute()) referenced.add(key(id, r.child_digest));
+          for (const r of await tx.selectFrom('manifests').select('digest').where('repository_id', '=', id).where('digest', 'in', part).execute()) referenced.add(key(id, r.digest));
+        }
+      }
+      const kept = removed.filter((r) => referenced.has(key(r.repository_id, r.digest)));
+      for (const part of chunks(kept, 200)) await tx.insertInto('repository_blobs').values(part).onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing()).execute();
+      return removed.filter((r) => !referenced.has(key(r.repository_id, r.digest))).map((r) => ({ repository: nameOf.get(r.repository_id)!, digest: r.digest }));
     });
   }
 
