@@ -50,9 +50,9 @@ export async function gcCommand(configPath: string | undefined, opts: GcCommandO
     }
   }
   // A maintenance job: when the CPU is contended, the registries serving beside it come first
-  // (nice 10; a lower priority only, so it is allowed for any user).
+  // (nice 19; a lower priority only, so it is allowed for any user).
   try {
-    setPriority(10);
+    setPriority(19);
   } catch {
     // Not permitted here (some containers): run at the normal priority.
   }

@@ -157,8 +157,9 @@ export class KyselyMetadataStore implements MetadataStore {
    */
   private async liveLink(db: Db, repositoryId: number, digest: string, size: number): Promise<boolean> {
     const now = Date.now();
-    const res = await db.updateTable('blobs').set({ state: 'live', touched_at: now, size }).where('digest', '=', digest).where('state', 'in', ['live', 'pending']).executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) {
+    const markLive = async () =>
+      Number((await db.updateTable('blobs').set({ state: 'live', touched_at: now, size }).where('digest', '=', digest).where('state', 'in', ['live', 'pending']).executeTakeFirst()).numUpdatedRows) > 0;
+    if (!(await markLive())) {
       // No row at all: bytes stored by a writer that did not reserve (a test, an old caller). A
       // row in 'deleting' or 'deleted' means the collector took it after it was reserved.
       const inserted = await db
@@ -167,7 +168,9 @@ export class KyselyMetadataStore implements MetadataStore {
         .onConflict((oc) => oc.column('digest').doNothing())
         .returning('digest')
         .executeTakeFirst();
-      if (!inserted) return false;
+      // Not inserted: another writer created the row meanwhile (PostgreSQL; it has committed, so
+      // this statement sees it). Live or pending is fine; anything else is the collector's.
+      if (!inserted && !(await markLive())) return false;
     }
     await db
       .insertInto('repository_blobs')

@@ -86,6 +86,14 @@ function protocolSuite(name: string, open: () => Promise<{ store: MetadataStore;
       assert.equal(await store.resolveTag('p/m', 'v1'), undefined);
     });
 
+    it('writers linking the same new blob at once all succeed (none mistakes the other for the collector)', async () => {
+      for (let round = 0; round < 10; round++) {
+        const d = digest();
+        await Promise.all(Array.from({ length: 8 }, (_, i) => store.linkBlob(`p/same${i % 3}`, d, 7)));
+        assert.equal((await store.lifecycle.blobState(d))?.state, 'live');
+      }
+    });
+
     it('a claim skips a blob a manifest refers to, and one touched after the cutoff', async () => {
       const used = digest();
       const fresh = digest();

@@ -289,6 +289,10 @@ export class KyselyLifecycleStore implements LifecycleStore {
   }
 
   async pruneTombstones(olderThan: number): Promise<number> {
+    // Look before writing: most runs find none, and on SQLite every write, even one that changes
+    // nothing, takes the lock the server's pushes wait for.
+    const any = await this.db.selectFrom('blobs').select('digest').where('state', '=', 'deleted').where('deleting_at', '<', olderThan).limit(1).executeTakeFirst();
+    if (!any) return 0;
     const res = await this.db.deleteFrom('blobs').where('state', '=', 'deleted').where('deleting_at', '<', olderThan).executeTakeFirst();
     return Number(res.numDeletedRows);
   }
