@@ -6,10 +6,13 @@ import type { Logger } from 'pino';
 import type { GcSettings } from './config-types.ts';
 import { GcBusyError, type GarbageCollector, type GcOptions, type GcReport } from './gc.ts';
 
+const ORPHAN_SWEEP_MS = 24 * 3_600_000;
+
 export class GcScheduler {
   private timer?: NodeJS.Timeout;
   private current?: Promise<GcReport>;
   private stopped = false;
+  private lastOrphanSweep = 0;
 
   constructor(
     readonly collector: GarbageCollector,
@@ -32,7 +35,10 @@ export class GcScheduler {
 
   private async tick(): Promise<void> {
     try {
-      await this.run({ trigger: 'schedule', delayMs: this.settings.delayMs });
+      // The orphan sweep lists the whole store for what only crashes leave behind: once a day.
+      const orphans = Date.now() - this.lastOrphanSweep >= ORPHAN_SWEEP_MS;
+      const report = await this.run({ trigger: 'schedule', delayMs: this.settings.delayMs, orphans });
+      if (orphans && report.status === 'succeeded') this.lastOrphanSweep = Date.now();
     } catch (e) {
       if (e instanceof GcBusyError) this.log.debug('gc: another collection is running; skipping this round');
       else this.log.error({ err: e }, 'gc: scheduled run failed');

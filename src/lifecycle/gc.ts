@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../metadata/store.ts';
-import type { BlobRef, RepoDigest } from '../metadata/lifecycle/lifecycle-store.ts';
+import type { BlobRef, LinkCursor, RepoDigest } from '../metadata/lifecycle/lifecycle-store.ts';
 import type { BlobInfo, BlobStore } from '../storage/blob-store.ts';
 import { mapLimit } from '../util/map-limit.ts';
 import { collectableUntagged } from './untagged.ts';
@@ -35,6 +35,11 @@ export interface GcOptions {
   trigger: 'cli' | 'schedule' | 'api';
   /** Each removal (or, in a dry run, each would-be removal) as it happens. */
   onRemove?: (item: GcItem) => void;
+  /**
+   * Look for stored files without metadata (step 5; default true). It lists the whole store, and
+   * such files only come from crashes, so the scheduler does it once a day rather than hourly.
+   */
+  orphans?: boolean;
   /** Called once the run holds the lease and has recorded itself (GET /api/v1/gc/runs/:id finds it). */
   onStarted?: (id: string) => void;
 }
@@ -97,6 +102,15 @@ const BATCH = 500;
 /** Tombstones outlive any writer that reserved a blob before it was collected. */
 const TOMBSTONE_MS = 24 * 3_600_000;
 const DELETE_PARALLEL = 8;
+/**
+ * Rows looked at per query. On SQLite a query runs on the calling thread: inside the server, a
+ * query over the whole store would stall every request for its duration; windows of 2,000 rows
+ * take a few milliseconds each, and the collector lets requests run between them.
+ */
+const WINDOW = 2000;
+
+/** Lets queued requests run before the collector's next query (setImmediate: after pending I/O). */
+const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class GarbageCollector {
   private readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -231,9 +245,12 @@ export class GarbageCollector {
         after = names[names.length - 1];
         for (const repository of names) {
           const doomed = collectableUntagged(await lifecycle.manifestGraph(repository), cutoff);
+          await yieldToRequests();
           let removed = 0;
           for (const m of doomed) {
-            if (!(await lifecycle.deleteUnreferencedManifest(repository, m.digest, cutoff))) continue;
+            const deleted = await lifecycle.deleteUnreferencedManifest(repository, m.digest, cutoff);
+            await yieldToRequests();
+            if (!deleted) continue;
             removed++;
             report.manifests.push({ repository, digest: m.digest, size: m.size });
             options.onRemove?.({ kind: 'manifest', repository, digest: m.digest, size: m.size });
@@ -245,25 +262,24 @@ export class GarbageCollector {
 
     // 3. Links nothing in their repository refers to.
     phase('links');
-    for (;;) {
-      // Bigger pages than elsewhere: each staleLinks query scans the old links from the start.
-      const stale = await lifecycle.staleLinks(cutoff, 10 * BATCH);
-      if (stale.length === 0) break;
+    for (let after: LinkCursor | undefined, first = true; first || after; first = false) {
+      const { links: stale, next } = await lifecycle.staleLinks(cutoff, after, WINDOW);
+      after = next;
+      await yieldToRequests();
+      if (stale.length === 0) continue;
       const removed = await lifecycle.removeStaleLinks(stale, cutoff);
       if (removed.length) await metadata.invalidateRepositories?.([...new Set(removed.map((l) => l.repository))]);
       report.linksRemoved += removed.length;
       for (const l of removed) options.onRemove?.({ kind: 'link', repository: l.repository, digest: l.digest });
-      if (removed.length === 0) break; // all of them gained a reference meanwhile
+      await yieldToRequests();
     }
 
     // 4. Unreferenced blobs: claim, invalidate, delete bytes, tombstone.
     phase('blobs');
-    for (let after: string | undefined; ; ) {
-      // Large pages for the search (each query may scan from the start), small claims (each is
-      // one write transaction, which on SQLite holds every writer back while it lasts).
-      const page = await lifecycle.unreferencedBlobs(cutoff, after, 10 * BATCH);
-      if (page.length === 0) break;
-      after = page[page.length - 1]!.digest;
+    for (let after: string | undefined, first = true; first || after; first = false) {
+      const { blobs: page, next } = await lifecycle.unreferencedBlobs(cutoff, after, WINDOW);
+      after = next;
+      await yieldToRequests();
       for (let i = 0; i < page.length; i += BATCH) {
         const batch = page.slice(i, i + BATCH);
         const { claimed, repositories } = await lifecycle.claimBlobs(
@@ -277,12 +293,13 @@ export class GarbageCollector {
         await this.deleteBytes(claimed);
         await lifecycle.finishBlobDeletion(claimed.map((b) => b.digest));
         for (const b of claimed) this.removedBlob(report, b, options);
+        await yieldToRequests();
       }
     }
 
     // 5. Stored files without any metadata, written before the cutoff.
     phase('orphans');
-    for await (const unknown of this.unknownStoredBefore(cutoff)) {
+    if (options.orphans !== false) for await (const unknown of this.unknownStoredBefore(cutoff)) {
       const claimed = new Set(await lifecycle.claimOrphans(unknown));
       const orphans = unknown.filter((b) => claimed.has(b.digest));
       checkLease();
@@ -339,7 +356,7 @@ export class GarbageCollector {
       for (const b of left) this.removedBlob(report, b, options);
     }
     for (const b of await lifecycle.blobsBefore(cutoff)) if (!anywhere.has(b.digest)) this.removedBlob(report, b, options);
-    for await (const batch of this.unknownStoredBefore(cutoff)) for (const b of batch) this.removedBlob(report, b, options, true);
+    if (options.orphans !== false) for await (const batch of this.unknownStoredBefore(cutoff)) for (const b of batch) this.removedBlob(report, b, options, true);
   }
 
   private async purgeUploads(options: GcOptions, report: GcReport): Promise<void> {
@@ -367,7 +384,9 @@ export class GarbageCollector {
       let names: string[] = [];
       const resolve = async (): Promise<BlobRef[]> => {
         const out: BlobRef[] = [];
-        for (const digest of await unknownOf(names)) {
+        const unknown = await unknownOf(names);
+        await yieldToRequests();
+        for (const digest of unknown) {
           const info = await blobs.stat(digest);
           if (info?.modifiedAt && info.modifiedAt.getTime() < cutoff) out.push({ digest, size: info.size });
         }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { openSqliteMetadata } from '../../src/metadata/sqlite.ts';
 import { openPostgresMetadata } from '../../src/metadata/postgres.ts';
 import { BlobCollectedError, type MetadataStore, type NewManifest } from '../../src/metadata/store.ts';
+import type { LinkCursor } from '../../src/metadata/lifecycle/lifecycle-store.ts';
 import { postgresSkip, startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 
 const digest = () => `sha256:${randomBytes(32).toString('hex')}`;
@@ -38,7 +39,12 @@ async function broken(store: MetadataStore): Promise<string[]> {
 /** One collection's blob phase: claim everything unreferenced now, then finish. */
 async function collect(store: MetadataStore): Promise<number> {
   const cutoff = Date.now() + 1;
-  const candidates = await store.lifecycle.unreferencedBlobs(cutoff, undefined, 1000);
+  const candidates: { digest: string }[] = [];
+  for (let after: string | undefined, first = true; first || after; first = false) {
+    const { blobs, next } = await store.lifecycle.unreferencedBlobs(cutoff, after, 1000);
+    candidates.push(...blobs);
+    after = next;
+  }
   const { claimed } = await store.lifecycle.claimBlobs(
     candidates.map((c) => c.digest),
     cutoff,
@@ -91,6 +97,37 @@ function protocolSuite(name: string, open: () => Promise<{ store: MetadataStore;
         const d = digest();
         await Promise.all(Array.from({ length: 8 }, (_, i) => store.linkBlob(`p/same${i % 3}`, d, 7)));
         assert.equal((await store.lifecycle.blobState(d))?.state, 'live');
+      }
+    });
+
+    it('walks blobs and links in windows: every candidate is found once, whatever the window', async () => {
+      const repo = `p/win${randomBytes(3).toString('hex')}`;
+      const loose: string[] = [];
+      for (let i = 0; i < 11; i++) {
+        const d = digest();
+        await store.linkBlob(repo, d, 3);
+        loose.push(d);
+      }
+      const used = digest();
+      await store.linkBlob(repo, used, 3);
+      assert.deepEqual((await store.putManifest(repo, manifest([used]))).missingBlobs, []);
+      const cutoff = Date.now() + 1;
+      for (const window of [1, 2, 5, 1000]) {
+        const blobs: string[] = [];
+        for (let after: string | undefined, first = true; first || after; first = false) {
+          const page = await store.lifecycle.unreferencedBlobs(cutoff, after, window);
+          blobs.push(...page.blobs.map((b) => b.digest));
+          after = page.next;
+        }
+        const mine = blobs.filter((d) => loose.includes(d) || d === used);
+        assert.deepEqual(mine.sort(), [...loose].sort(), `window ${window}: each loose blob once, never the used one`);
+        const links: string[] = [];
+        for (let after: LinkCursor | undefined, first = true; first || after; first = false) {
+          const page = await store.lifecycle.staleLinks(cutoff, after, window);
+          links.push(...page.links.filter((l) => l.repository === repo).map((l) => l.digest));
+          after = page.next;
+        }
+        assert.deepEqual(links.sort(), [...loose].sort(), `window ${window}: each stale link once`);
       }
     });
 

@@ -236,6 +236,8 @@ describe('gc: interrupted runs, orphans and uploads', () => {
     assert.equal((await r.gc({ delayMs: 3_600_000 })).orphansRemoved, 0, 'a fresh file stays');
     const old = new Date(Date.now() - 2 * 3_600_000);
     await utimes(path, old, old);
+    assert.equal((await r.gc({ delayMs: 3_600_000, orphans: false })).orphansRemoved, 0, 'a run told to skip the sweep leaves it (the scheduler sweeps once a day)');
+    assert.ok(await exists(path));
     const report = await r.gc({ delayMs: 3_600_000 });
     assert.equal(report.orphansRemoved, 1);
     assert.deepEqual(

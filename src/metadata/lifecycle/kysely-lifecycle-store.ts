@@ -10,9 +10,9 @@
 //  - deleteUnreferencedManifest locks the manifest row (FOR UPDATE, as deleteManifest does) and
 //    re-checks tags, parents and subject before deleting.
 // On SQLite every write transaction is serial (BEGIN IMMEDIATE), so the re-checks are exact.
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import type { Database } from '../schema.ts';
-import type { BlobRef, GcRunRecord, LifecycleRule, LifecycleStore, ManifestNode, RepoDigest } from './lifecycle-store.ts';
+import type { BlobRef, LinkCursor, GcRunRecord, LifecycleRule, LifecycleStore, ManifestNode, RepoDigest } from './lifecycle-store.ts';
 import { RetentionQueries } from './retention-queries.ts';
 import type { SqlDialect } from '../dialect.ts';
 import { KyselyUsageQueries, type UsageQueries } from './usage-queries.ts';
@@ -152,9 +152,22 @@ export class KyselyLifecycleStore implements LifecycleStore {
     });
   }
 
-  async staleLinks(cutoff: number, limit: number): Promise<RepoDigest[]> {
+  async staleLinks(cutoff: number, after: LinkCursor | undefined, window: number): Promise<{ links: RepoDigest[]; next: LinkCursor | undefined }> {
+    const inWindow = (q: SelectQueryBuilder<Database, 'repository_blobs', object>) =>
+      after === undefined
+        ? q
+        : q.where((eb) => eb.or([eb('repository_id', '>', after.repositoryId), eb.and([eb('repository_id', '=', after.repositoryId), eb('digest', '>', after.digest)])]));
+    const last = await inWindow(this.db.selectFrom('repository_blobs'))
+      .select(['repository_id', 'digest'])
+      .orderBy('repository_id')
+      .orderBy('digest')
+      .limit(1)
+      .offset(window - 1)
+      .executeTakeFirst();
+    let q = inWindow(this.db.selectFrom('repository_blobs'));
+    if (last) q = q.where((eb) => eb.or([eb('repository_id', '<', last.repository_id), eb.and([eb('repository_id', '=', last.repository_id), eb('digest', '<=', last.digest)])]));
     const rows = await this.db
-      .selectFrom('repository_blobs as rb')
+      .selectFrom(q.selectAll().as('rb'))
       .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
       .select(['r.name', 'rb.digest'])
       .where('rb.created_at', '<', cutoff)
@@ -164,9 +177,8 @@ export class KyselyLifecycleStore implements LifecycleStore {
       .where(({ not, exists, selectFrom }) =>
         not(exists(selectFrom('manifests as m').select('m.digest').whereRef('m.repository_id', '=', 'rb.repository_id').whereRef('m.digest', '=', 'rb.digest'))),
       )
-      .limit(limit)
       .execute();
-    return rows.map((r) => ({ repository: r.name, digest: r.digest }));
+    return { links: rows.map((r) => ({ repository: r.name, digest: r.digest })), next: last ? { repositoryId: Number(last.repository_id), digest: last.digest } : undefined };
   }
 
   async removeStaleLinks(links: RepoDigest[], cutoff: number): Promise<RepoDigest[]> {
@@ -222,19 +234,23 @@ export class KyselyLifecycleStore implements LifecycleStore {
     });
   }
 
-  async unreferencedBlobs(cutoff: number, after: string | undefined, limit: number): Promise<BlobRef[]> {
-    let q = this.db
-      .selectFrom('blobs as b')
+  async unreferencedBlobs(cutoff: number, after: string | undefined, window: number): Promise<{ blobs: BlobRef[]; next: string | undefined }> {
+    const from = () => (after === undefined ? this.db.selectFrom('blobs') : this.db.selectFrom('blobs').where('digest', '>', after));
+    const last = await from().select('digest').orderBy('digest').limit(1).offset(window - 1).executeTakeFirst();
+    let q = from();
+    if (last) q = q.where('digest', '<=', last.digest);
+    const rows = await this.db
+      .selectFrom(q.selectAll().as('b'))
       .select(['b.digest', 'b.size'])
       .where('b.state', 'in', ['live', 'pending'])
       .where('b.touched_at', '<', cutoff)
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('manifests as m').select('m.digest').whereRef('m.digest', '=', 'b.digest'))))
       .where(({ not, exists, selectFrom }) =>
         not(exists(selectFrom('manifest_references as mr').select('mr.child_digest').whereRef('mr.child_digest', '=', 'b.digest').where('mr.kind', '=', 'blob'))),
-      );
-    if (after !== undefined) q = q.where('b.digest', '>', after);
-    const rows = await q.orderBy('b.digest').limit(limit).execute();
-    return rows.map((r) => ({ digest: r.digest, size: Number(r.size) }));
+      )
+      .orderBy('b.digest')
+      .execute();
+    return { blobs: rows.map((r) => ({ digest: r.digest, size: Number(r.size) })), next: last?.digest };
   }
 
   async claimBlobs(digests: string[], cutoff: number): Promise<{ claimed: BlobRef[]; repositories: string[] }> {

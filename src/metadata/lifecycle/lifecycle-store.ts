@@ -11,6 +11,12 @@ export interface RepoDigest {
   digest: string;
 }
 
+/** Where a walk over repository links stands (their key order). */
+export interface LinkCursor {
+  repositoryId: number;
+  digest: string;
+}
+
 export interface BlobRef {
   digest: string;
   size: number;
@@ -75,13 +81,21 @@ export interface LifecycleStore {
    */
   deleteUnreferencedManifest(repository: string, digest: string, cutoff: number, options?: { ignoreSubject?: boolean }): Promise<boolean>;
 
-  /** Links older than `cutoff` whose blob no manifest of that repository refers to. */
-  staleLinks(cutoff: number, limit: number): Promise<RepoDigest[]>;
+  /**
+   * Of the next `window` links after `after` (in key order), those older than `cutoff` whose blob
+   * no manifest of that repository refers to; `next` is where the following window starts
+   * (undefined at the end). Windows keep each query short: on SQLite a query runs on the
+   * server's thread when the collector runs inside it.
+   */
+  staleLinks(cutoff: number, after: LinkCursor | undefined, window: number): Promise<{ links: RepoDigest[]; next: LinkCursor | undefined }>;
   /** Removes those links, re-checking inside the transaction; returns the ones removed. */
   removeStaleLinks(links: RepoDigest[], cutoff: number): Promise<RepoDigest[]>;
 
-  /** Blobs touched before `cutoff` that no manifest refers to (as layer, config or manifest bytes), by digest after `after`. */
-  unreferencedBlobs(cutoff: number, after: string | undefined, limit: number): Promise<BlobRef[]>;
+  /**
+   * Of the next `window` blobs after digest `after`, those touched before `cutoff` that no
+   * manifest refers to (as layer, config or manifest bytes); `next` starts the following window.
+   */
+  unreferencedBlobs(cutoff: number, after: string | undefined, window: number): Promise<{ blobs: BlobRef[]; next: string | undefined }>;
   /**
    * Claims blobs for deletion: re-checks them inside one transaction, marks them 'deleting',
    * removes every repository link. Returns the claimed blobs and the repositories that lost a
