@@ -375,55 +375,19 @@ export class GarbageCollector {
    */
   private async *unknownStoredBefore(cutoff: number): AsyncIterable<BlobRef[]> {
     const { blobs, metadata } = this.deps;
-    const lifecycle = metadata.lifecycle;
-    const unknownOf = async (digests: string[]) => {
-      const known = await lifecycle.knownBlobs(digests);
-      return digests.filter((d) => !known.has(d));
-    };
-    if (blobs.listDigests) {
-      let names: string[] = [];
-      const resolve = async (): Promise<BlobRef[]> => {
-        const out: BlobRef[] = [];
-        const unknown = await unknownOf(names);
-        await yieldToRequests();
-        for (const digest of unknown) {
-          const info = await blobs.stat(digest);
-          if (info?.modifiedAt && info.modifiedAt.getTime() < cutoff) out.push({ digest, size: info.size });
-        }
-        names = [];
-        return out;
-      };
-      for await (const digest of blobs.listDigests()) {
-        names.push(digest);
-        if (names.length >= BATCH) {
-          const batch = await resolve();
-          if (batch.length) yield batch;
-        }
+    const stored: AsyncIterable<{ digest: string; info?: BlobInfo }> = blobs.listDigests
+      ? map(blobs.listDigests(), (digest) => ({ digest }))
+      : map(blobs.walk(), (info) => ({ digest: info.digest, info }));
+    for await (const batch of batches(stored, BATCH)) {
+      const known = await metadata.lifecycle.knownBlobs(batch.map((b) => b.digest));
+      await yieldToRequests();
+      const out: BlobRef[] = [];
+      for (const { digest, info: listed } of batch) {
+        if (known.has(digest)) continue;
+        const info = listed ?? (await blobs.stat(digest));
+        // Without a modification time (a driver that cannot tell) a file is never taken as an orphan.
+        if (info?.modifiedAt && info.modifiedAt.getTime() < cutoff) out.push({ digest, size: info.size });
       }
-      if (names.length) {
-        const batch = await resolve();
-        if (batch.length) yield batch;
-      }
-      return;
-    }
-    let batch: BlobInfo[] = [];
-    const flush = async (): Promise<BlobRef[]> => {
-      const unknown = new Set(await unknownOf(batch.map((b) => b.digest)));
-      const out = batch.filter((b) => unknown.has(b.digest)).map((b) => ({ digest: b.digest, size: b.size }));
-      batch = [];
-      return out;
-    };
-    for await (const info of blobs.walk()) {
-      // Without a modification time (a driver that cannot tell) a file is never taken as an orphan.
-      if (!info.modifiedAt || info.modifiedAt.getTime() >= cutoff) continue;
-      batch.push(info);
-      if (batch.length >= BATCH) {
-        const out = await flush();
-        if (out.length) yield out;
-      }
-    }
-    if (batch.length) {
-      const out = await flush();
       if (out.length) yield out;
     }
   }
@@ -431,4 +395,20 @@ export class GarbageCollector {
   private async deleteBytes(blobs: BlobRef[]): Promise<void> {
     await mapLimit(blobs, DELETE_PARALLEL, (b) => this.deps.blobs.delete(b.digest));
   }
+}
+
+async function* map<T, R>(items: AsyncIterable<T>, fn: (item: T) => R): AsyncIterable<R> {
+  for await (const item of items) yield fn(item);
+}
+
+async function* batches<T>(items: AsyncIterable<T>, size: number): AsyncIterable<T[]> {
+  let batch: T[] = [];
+  for await (const item of items) {
+    batch.push(item);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
 }

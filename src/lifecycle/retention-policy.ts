@@ -17,6 +17,7 @@
 //  - immutable tags are never deleted, whatever the policy says; they keep their manifest.
 import type { KeepTagsRule, RetentionPolicy } from './config-types.ts';
 import type { RetentionGraph, RetentionManifest, RetentionTag } from '../metadata/lifecycle/retention-queries.ts';
+import { deletionOrder } from './untagged.ts';
 
 export interface RetentionInput {
   repository: string;
@@ -131,40 +132,6 @@ function doomedTags(tags: RetentionTag[], keepTags: KeepTagsRule[] | undefined, 
     }
   }
   return doomed;
-}
-
-/** Orders manifests so each comes after every deleted index listing it and after its deleted subject. */
-function deletionOrder(doomed: RetentionManifest[]): RetentionManifest[] {
-  const set = new Set(doomed.map((m) => m.digest));
-  const blockers = new Map<string, number>();
-  const unblocks = new Map<string, string[]>();
-  const edge = (before: string, after: string) => {
-    if (before === after) return;
-    blockers.set(after, (blockers.get(after) ?? 0) + 1);
-    unblocks.set(before, [...(unblocks.get(before) ?? []), after]);
-  };
-  for (const m of doomed) {
-    for (const c of new Set(m.children)) if (set.has(c)) edge(m.digest, c);
-    if (m.subject && set.has(m.subject)) edge(m.subject, m.digest);
-  }
-  const byDigest = new Map(doomed.map((m) => [m.digest, m]));
-  const ready = doomed.filter((m) => !blockers.get(m.digest)).map((m) => m.digest);
-  const out: RetentionManifest[] = [];
-  const placed = new Set<string>();
-  for (let i = 0; i < ready.length; i++) {
-    const d = ready[i];
-    if (placed.has(d)) continue;
-    placed.add(d);
-    out.push(byDigest.get(d)!);
-    for (const next of unblocks.get(d) ?? []) {
-      const left = (blockers.get(next) ?? 1) - 1;
-      blockers.set(next, left);
-      if (left === 0) ready.push(next);
-    }
-  }
-  // Content addressing makes a cycle impossible; should the data have one, the store's re-check decides.
-  for (const m of doomed) if (!placed.has(m.digest)) out.push(m);
-  return out;
 }
 
 /** What a run of `policy` deletes in one repository. */

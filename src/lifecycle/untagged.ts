@@ -32,8 +32,18 @@ export function collectableUntagged(nodes: ManifestNode[], cutoff: number): Mani
   return deletionOrder(doomed);
 }
 
-/** Orders manifests so each comes after every doomed index listing it and after its doomed subject. */
-export function deletionOrder(doomed: ManifestNode[]): ManifestNode[] {
+/** What deletionOrder needs of a manifest (GC's ManifestNode, retention's RetentionManifest). */
+interface Orderable {
+  digest: string;
+  children: string[];
+  subject: string | null;
+}
+
+/**
+ * Orders manifests so each comes after every doomed index listing it and after its doomed subject
+ * (used by the collector and by retention).
+ */
+export function deletionOrder<T extends Orderable>(doomed: T[]): T[] {
   const set = new Set(doomed.map((n) => n.digest));
   const blockers = new Map<string, number>();
   const unblocks = new Map<string, string[]>();
@@ -49,7 +59,7 @@ export function deletionOrder(doomed: ManifestNode[]): ManifestNode[] {
   }
   const byDigest = new Map(doomed.map((n) => [n.digest, n]));
   const ready = doomed.filter((n) => !blockers.get(n.digest)).map((n) => n.digest);
-  const out: ManifestNode[] = [];
+  const out: T[] = [];
   const placed = new Set<string>();
   while (ready.length) {
     const d = ready.shift()!;

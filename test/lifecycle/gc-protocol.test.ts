@@ -2,13 +2,10 @@
 // protocol (src/lifecycle/blob-writes.ts, src/metadata/lifecycle/kysely-lifecycle-store.ts) in
 // a deterministic interleaving, then writers and a collector racing, after which no manifest may
 // refer to a blob that is not live and linked.
+import { tempSqliteStore } from '../helpers/metadata-stores.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openSqliteMetadata } from '../../src/metadata/sqlite.ts';
 import { openPostgresMetadata } from '../../src/metadata/postgres.ts';
 import { BlobCollectedError, type MetadataStore, type NewManifest } from '../../src/metadata/store.ts';
 import type { LinkCursor } from '../../src/metadata/lifecycle/lifecycle-store.ts';
@@ -215,17 +212,7 @@ function protocolSuite(name: string, open: () => Promise<{ store: MetadataStore;
   });
 }
 
-protocolSuite('sqlite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'gc-protocol-'));
-  const store = await openSqliteMetadata(join(dir, 'berth.sqlite'));
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+protocolSuite('sqlite', () => tempSqliteStore('gc-protocol'));
 
 let pgServer: PostgresServer | undefined;
 protocolSuite(

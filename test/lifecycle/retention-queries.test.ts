@@ -1,14 +1,11 @@
 // Retention's queries (src/metadata/lifecycle/retention-queries.ts) on SQLite and on a real
 // PostgreSQL 15: a repository's graph with push and pull times, the batched pull writes (times only
 // move forward, a tag moved or deleted meanwhile is not touched), and the tag re-check.
+import { tempSqliteStore } from '../helpers/metadata-stores.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { MetadataStore } from '../../src/metadata/store.ts';
-import { openSqliteMetadata } from '../../src/metadata/sqlite.ts';
 import { openPostgresMetadata } from '../../src/metadata/postgres.ts';
 import { postgresSkip, startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 
@@ -105,17 +102,7 @@ function contract(name: string, open: () => Promise<{ store: MetadataStore; clea
   });
 }
 
-contract('sqlite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-retention-q-'));
-  const store = await openSqliteMetadata(join(dir, 'berth.sqlite'));
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+contract('sqlite', () => tempSqliteStore('berth-retention-q'));
 
 let server: PostgresServer | undefined;
 after(() => server?.stop());

@@ -1,14 +1,11 @@
 // The usage queries behind quotas (src/metadata/lifecycle/usage-queries.ts) and the tag lookup
 // behind immutable tags, on SQLite and on a real PostgreSQL 15: both engines must read the glob
 // patterns alike (SQLite through the regexp function berth registers, PostgreSQL with `~`).
+import { tempSqliteStore } from '../helpers/metadata-stores.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { MetadataStore } from '../../src/metadata/store.ts';
-import { openSqliteMetadata } from '../../src/metadata/sqlite.ts';
 import { openPostgresMetadata } from '../../src/metadata/postgres.ts';
 import { globToRegExp } from '../../src/lifecycle/globs.ts';
 import { Quotas } from '../../src/lifecycle/quotas.ts';
@@ -119,17 +116,7 @@ function usageContract(name: string, open: () => Promise<{ store: MetadataStore;
   });
 }
 
-usageContract('sqlite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-usage-'));
-  const store = await openSqliteMetadata(join(dir, 'berth.sqlite'));
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+usageContract('sqlite', () => tempSqliteStore('berth-usage'));
 
 let server: PostgresServer | undefined;
 after(() => server?.stop());

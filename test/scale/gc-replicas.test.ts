@@ -3,36 +3,17 @@
 // after a collection neither replica's cache serves what it removed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startCeph, type CephCluster } from '../helpers/ceph.ts';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
-import { freePort, hasCommand, repoRoot, run, startBerth, tempDir, type RunningServer } from '../helpers/processes.ts';
+import { repoRoot, run, startBerth, tempDir, type RunningServer } from '../helpers/processes.ts';
+import { startRedis, type RedisServer } from '../cache/redis-server.ts';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-
-async function startRedis(): Promise<{ addr: string; stop(): Promise<void> }> {
-  if (!hasCommand('redis-server')) throw new Error('redis-server is not installed (apt-get install redis-server)');
-  const port = await freePort();
-  const dir = await tempDir('berth-redis');
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir.path], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const r = await run('redis-cli', ['-p', String(port), 'ping'], { allowFail: true });
-    if (r.stdout.trim() === 'PONG') break;
-    await new Promise((d) => setTimeout(d, 50));
-  }
-  return {
-    addr: `127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGKILL');
-      await dir.cleanup();
-    },
-  };
-}
 
 async function pushImage(server: RunningServer, name: string, tag: string): Promise<{ digest: string; layer: string; config: string }> {
   const layerBytes = randomBytes(50_000);
@@ -63,7 +44,7 @@ const statusOf = async (url: string, method = 'GET') => {
 describe('gc with replicas over PostgreSQL, S3 and Redis', { timeout: 300_000 }, () => {
   let ceph: CephCluster;
   let postgres: PostgresServer;
-  let redis: { addr: string; stop(): Promise<void> };
+  let redis: RedisServer;
   let a: RunningServer;
   let b: RunningServer;
   let s3: S3Client;
