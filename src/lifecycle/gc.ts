@@ -239,24 +239,19 @@ export class GarbageCollector {
     // 2. Untagged manifests.
     phase('untagged');
     if (options.deleteUntagged) {
-      for (let after: string | undefined; ; ) {
-        const names = await lifecycle.repositoryNames(after, BATCH);
-        if (names.length === 0) break;
-        after = names[names.length - 1];
-        for (const repository of names) {
-          const doomed = collectableUntagged(await lifecycle.manifestGraph(repository), cutoff);
+      for await (const repository of this.repositories()) {
+        const doomed = collectableUntagged(await lifecycle.manifestGraph(repository), cutoff);
+        await yieldToRequests();
+        let removed = 0;
+        for (const m of doomed) {
+          const deleted = await lifecycle.deleteUnreferencedManifest(repository, m.digest, cutoff);
           await yieldToRequests();
-          let removed = 0;
-          for (const m of doomed) {
-            const deleted = await lifecycle.deleteUnreferencedManifest(repository, m.digest, cutoff);
-            await yieldToRequests();
-            if (!deleted) continue;
-            removed++;
-            report.manifests.push({ repository, digest: m.digest, size: m.size });
-            options.onRemove?.({ kind: 'manifest', repository, digest: m.digest, size: m.size });
-          }
-          if (removed) await metadata.invalidateRepositories?.([repository]);
+          if (!deleted) continue;
+          removed++;
+          report.manifests.push({ repository, digest: m.digest, size: m.size });
+          options.onRemove?.({ kind: 'manifest', repository, digest: m.digest, size: m.size });
         }
+        if (removed) await metadata.invalidateRepositories?.([repository]);
       }
     }
 
@@ -314,22 +309,17 @@ export class GarbageCollector {
   /** What collect() would remove, computed from one snapshot of the metadata. */
   private async simulate(cutoff: number, options: GcOptions, report: GcReport): Promise<void> {
     const lifecycle = this.deps.metadata.lifecycle;
+    const key = (repository: string, digest: string) => `${repository}\u0000${digest}`;
     const doomed = new Set<string>();
     if (options.deleteUntagged) {
-      for (let after: string | undefined; ; ) {
-        const names = await lifecycle.repositoryNames(after, BATCH);
-        if (names.length === 0) break;
-        after = names[names.length - 1];
-        for (const repository of names) {
-          for (const m of collectableUntagged(await lifecycle.manifestGraph(repository), cutoff)) {
-            doomed.add(`${repository}\u0000${m.digest}`);
-            report.manifests.push({ repository, digest: m.digest, size: m.size });
-            options.onRemove?.({ kind: 'manifest', repository, digest: m.digest, size: m.size });
-          }
+      for await (const repository of this.repositories()) {
+        for (const m of collectableUntagged(await lifecycle.manifestGraph(repository), cutoff)) {
+          doomed.add(key(repository, m.digest));
+          report.manifests.push({ repository, digest: m.digest, size: m.size });
+          options.onRemove?.({ kind: 'manifest', repository, digest: m.digest, size: m.size });
         }
       }
     }
-    const key = (repository: string, digest: string) => `${repository}\u0000${digest}`;
     const snapshot = await lifecycle.referenceSnapshot();
     const inRepo = new Set<string>();
     const anywhere = new Set<string>();
@@ -366,6 +356,16 @@ export class GarbageCollector {
     report.phases.uploads = Date.now() - started;
     report.uploadsPurged = ids.length;
     for (const id of ids) options.onRemove?.({ kind: 'upload', id });
+  }
+
+  /** Every repository name, a page at a time. */
+  private async *repositories(): AsyncIterable<string> {
+    for (let after: string | undefined; ; ) {
+      const names = await this.deps.metadata.lifecycle.repositoryNames(after, BATCH);
+      if (names.length === 0) return;
+      after = names[names.length - 1];
+      yield* names;
+    }
   }
 
   /**

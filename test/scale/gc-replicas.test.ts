@@ -6,11 +6,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startCeph, type CephCluster } from '../helpers/ceph.ts';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { startReplicaBackends, type ReplicaBackends } from '../helpers/replica-backends.ts';
 import { repoRoot, run, startBerth, tempDir, type RunningServer } from '../helpers/processes.ts';
-import { startRedis, type RedisServer } from '../cache/redis-server.ts';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -42,9 +40,7 @@ const statusOf = async (url: string, method = 'GET') => {
 };
 
 describe('gc with replicas over PostgreSQL, S3 and Redis', { timeout: 300_000 }, () => {
-  let ceph: CephCluster;
-  let postgres: PostgresServer;
-  let redis: RedisServer;
+  let backends: ReplicaBackends;
   let a: RunningServer;
   let b: RunningServer;
   let s3: S3Client;
@@ -53,40 +49,10 @@ describe('gc with replicas over PostgreSQL, S3 and Redis', { timeout: 300_000 },
   const gcCli = (args: string[]) => run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'gc', configPath, ...args], { allowFail: true, timeoutMs: 120_000 });
 
   before(async () => {
-    [ceph, postgres, redis] = await Promise.all([startCeph(), startPostgres(), startRedis()]);
-    s3 = new S3Client({
-      endpoint: ceph.endpoint,
-      region: ceph.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: ceph.accessKey, secretAccessKey: ceph.secretKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: 'gcreplicas' }));
-    const database = await postgres.createDatabase('gcreplicas');
-    const configYaml = [
-      'storage:',
-      '  s3:',
-      `    accesskey: ${ceph.accessKey}`,
-      `    secretkey: ${ceph.secretKey}`,
-      `    region: ${ceph.region}`,
-      `    regionendpoint: ${ceph.endpoint}`,
-      '    bucket: gcreplicas',
-      '    rootdirectory: /registry',
-      '  cache:',
-      '    blobdescriptor: redis',
-      'redis:',
-      `  addr: ${redis.addr}`,
-      'http:',
-      '  secret: replicas-share-this-secret',
-      'berth:',
-      '  gc:',
-      '    enabled: false',
-      '  metadata:',
-      '    driver: postgres',
-      '    postgres:',
-      `      url: ${database}`,
-    ].join('\n');
+    backends = await startReplicaBackends('gcreplicas', 'gcreplicas');
+    s3 = backends.s3;
+    // The scheduled collector stays off: only the test's runs collect.
+    const configYaml = `${backends.configYaml}\n  gc:\n    enabled: false`;
     a = await startBerth({ configYaml, startTimeoutMs: 60_000 });
     b = await startBerth({ configYaml, startTimeoutMs: 60_000 });
     work = await tempDir('gc-replicas');
@@ -95,9 +61,8 @@ describe('gc with replicas over PostgreSQL, S3 and Redis', { timeout: 300_000 },
   });
 
   after(async () => {
-    s3?.destroy();
     await Promise.allSettled([a?.stop(), b?.stop()]);
-    await Promise.allSettled([ceph?.stop(), postgres?.stop(), redis?.stop(), work?.cleanup()]);
+    await Promise.allSettled([backends?.stop(), work?.cleanup()]);
   });
 
   it("never serves a collected blob or manifest from either replica's cache", async () => {

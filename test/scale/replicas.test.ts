@@ -4,78 +4,25 @@
 // because the other finishes the upload.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { startCeph, type CephCluster } from '../helpers/ceph.ts';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.ts';
-import { clientSandbox, freePort, hasCommand, run, startBerth, tempDir, type RunningServer } from '../helpers/processes.ts';
+import type { CephCluster } from '../helpers/ceph.ts';
+import { startReplicaBackends, type ReplicaBackends } from '../helpers/replica-backends.ts';
+import { clientSandbox, hasCommand, run, startBerth, tempDir, type RunningServer } from '../helpers/processes.ts';
 import { makeOciLayout } from '../helpers/images.ts';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
-async function startRedis(): Promise<{ addr: string; stop(): Promise<void> }> {
-  if (!hasCommand('redis-server')) throw new Error('redis-server is not installed (apt-get install redis-server)');
-  const port = await freePort();
-  const dir = await tempDir('berth-redis');
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir.path], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const r = await run('redis-cli', ['-p', String(port), 'ping'], { allowFail: true });
-    if (r.stdout.trim() === 'PONG') break;
-    await new Promise((d) => setTimeout(d, 50));
-  }
-  return {
-    addr: `127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGKILL');
-      await dir.cleanup();
-    },
-  };
-}
-
 describe('replicas over PostgreSQL, S3 and Redis', { timeout: 300_000 }, () => {
+  let backends: ReplicaBackends;
   let ceph: CephCluster;
-  let postgres: PostgresServer;
-  let redis: { addr: string; stop(): Promise<void> };
   let a: RunningServer;
   let b: RunningServer;
   let configYaml: string;
 
   before(async () => {
-    [ceph, postgres, redis] = await Promise.all([startCeph(), startPostgres(), startRedis()]);
-    const s3 = new S3Client({
-      endpoint: ceph.endpoint,
-      region: ceph.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: ceph.accessKey, secretAccessKey: ceph.secretKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: 'berth' }));
-    s3.destroy();
-    const database = await postgres.createDatabase('replicas');
-    configYaml = [
-      'storage:',
-      '  s3:',
-      `    accesskey: ${ceph.accessKey}`,
-      `    secretkey: ${ceph.secretKey}`,
-      `    region: ${ceph.region}`,
-      `    regionendpoint: ${ceph.endpoint}`,
-      '    bucket: berth',
-      '    rootdirectory: /registry',
-      '  cache:',
-      '    blobdescriptor: redis',
-      'redis:',
-      `  addr: ${redis.addr}`,
-      'http:',
-      '  secret: replicas-share-this-secret',
-      'berth:',
-      '  metadata:',
-      '    driver: postgres',
-      '    postgres:',
-      `      url: ${database}`,
-    ].join('\n');
+    backends = await startReplicaBackends('berth', 'replicas');
+    ({ ceph, configYaml } = backends);
     // Started one after the other: the second finds the schema migrated (and would wait on the lock).
     a = await startBerth({ configYaml, startTimeoutMs: 60_000 });
     b = await startBerth({ configYaml, startTimeoutMs: 60_000 });
@@ -83,7 +30,7 @@ describe('replicas over PostgreSQL, S3 and Redis', { timeout: 300_000 }, () => {
 
   after(async () => {
     await Promise.allSettled([a?.stop(), b?.stop()]);
-    await Promise.allSettled([ceph?.stop(), postgres?.stop(), redis?.stop()]);
+    await backends?.stop();
   });
 
   /** The same path on another replica (Location headers name the replica that issued them). */
