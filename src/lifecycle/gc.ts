@@ -26,6 +26,7 @@ import type { BlobInfo, BlobStore } from '../storage/blob-store.ts';
 import { mapLimit } from '../util/map-limit.ts';
 import { collectableUntagged } from './untagged.ts';
 import { GC_LEASE } from './blob-writes.ts';
+import { LeaseBusyError } from './rounds.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -72,7 +73,7 @@ export interface GcReport {
 }
 
 /** Another collection holds the lease. */
-export class GcBusyError extends Error {
+export class GcBusyError extends LeaseBusyError {
   constructor() {
     super('another garbage collection is running (on this or another replica); try again when it has finished');
   }

@@ -5,42 +5,28 @@
 import type { Logger } from 'pino';
 import type { RegistryServices } from '../registry/services.ts';
 import { Retention, RetentionBusyError, type ImmutableTagsCheck, type RetentionOptions, type RetentionReport } from './retention.ts';
+import { Rounds } from './rounds.ts';
 
 export class RetentionRunner {
-  private timer?: NodeJS.Timeout;
   private current?: Promise<RetentionReport>;
-  private stopped = false;
+  private readonly rounds: Rounds;
   private readonly abort = new AbortController();
   /** The last run this process made (any trigger), for GET /api/v1/retention. */
   lastRun?: RetentionReport;
 
   constructor(
     readonly retention: Retention,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    // Policies set through the API count too, so the check is made at each round.
+    const round = async () => {
+      if (await this.retention.hasPolicies()) await this.run({ trigger: 'schedule' });
+    };
+    this.rounds = new Rounds(retention.settings.intervalMs, round, log, 'retention');
+  }
 
   start(): void {
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    // A little jitter so replicas started together do not all ask for the lease at once.
-    const wait = this.retention.settings.intervalMs * (0.9 + Math.random() * 0.2);
-    this.timer = setTimeout(() => void this.tick(), Math.max(1000, wait));
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      // Policies set through the API count too, so the check is made at each round.
-      if (await this.retention.hasPolicies()) await this.run({ trigger: 'schedule' });
-    } catch (e) {
-      if (e instanceof RetentionBusyError) this.log.debug('retention: another run is in progress; skipping this round');
-      else this.log.error({ err: e }, 'retention: scheduled run failed');
-    } finally {
-      this.schedule();
-    }
+    this.rounds.start();
   }
 
   /** Runs now (one at a time in this process; RetentionBusyError when another process holds the lease). */
@@ -62,8 +48,7 @@ export class RetentionRunner {
 
   /** Stops scheduling, and stops a run in progress between two deletions (shutdown). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.rounds.stop();
     this.abort.abort();
     await this.current?.catch(() => undefined);
   }

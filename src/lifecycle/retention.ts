@@ -13,6 +13,7 @@
 // Untagged manifests pushed within the GC grace period (berth.gc.delay, default 1h) are never
 // deleted: a multi-arch push uploads its platform manifests, untagged, before the index that
 // lists them. At most one run at a time across replicas and processes (the 'retention' lease).
+import { LeaseBusyError } from './rounds.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -84,7 +85,7 @@ export interface RetentionReport {
 }
 
 /** Another run holds the lease. */
-export class RetentionBusyError extends Error {
+export class RetentionBusyError extends LeaseBusyError {
   constructor() {
     super('another retention run is in progress (on this or another replica); try again when it has finished');
   }

@@ -12,6 +12,7 @@ import { retentionRoutes } from './retention-routes.ts';
 import { immutableTagRoutes } from './immutable-routes.ts';
 import { quotaRoutes } from './quota-routes.ts';
 import type { LifecycleRoute } from './route.ts';
+import { LeaseBusyError } from '../rounds.ts';
 
 const ROUTES: LifecycleRoute[] = [...gcRoutes, ...retentionRoutes, ...immutableTagRoutes, ...quotaRoutes];
 const BASE = '/api/v1';
@@ -52,6 +53,8 @@ export async function handleLifecycleApi(req: IncomingMessage, res: ServerRespon
     await hit.r.handler(new LifecycleContext(req, res, url, hit.params, caller, deps));
   } catch (e) {
     if (e instanceof ApiError) sendApiError(res, e);
+    // Another run holds a job's lease (gc, retention).
+    else if (e instanceof LeaseBusyError) sendApiError(res, new ApiError('CONFLICT', e.message));
     else {
       deps.services.log.error({ err: e, method: req.method, path: url.pathname }, 'lifecycle API request failed');
       sendApiError(res, new ApiError('INTERNAL', 'internal error'));

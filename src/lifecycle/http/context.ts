@@ -4,10 +4,9 @@
 //  - authentication without berth.auth.accesscontrol: any signed-in user may do everything (registry:2);
 //  - with access control: site administrators everywhere, namespace admins on their namespace.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
 import type { Principal } from '../../auth/types.ts';
 import type { RegistryServices } from '../../registry/services.ts';
-import { ApiError, denied, readJson, sendJson, validate } from '../../auth/access/admin/http.ts';
+import { ApiError, denied, JsonApiRequest } from '../../auth/access/admin/http.ts';
 
 export interface LifecycleCaller {
   /** Undefined when the registry has no authentication. */
@@ -31,15 +30,17 @@ export interface LifecycleJobs {
   [name: string]: unknown;
 }
 
-export class LifecycleContext {
+export class LifecycleContext extends JsonApiRequest {
   constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    readonly url: URL,
-    readonly params: Record<string, string>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    params: Record<string, string>,
     readonly caller: LifecycleCaller,
     readonly deps: LifecycleApiDeps,
-  ) {}
+  ) {
+    super(req, res, url, params);
+  }
 
   get services(): RegistryServices {
     return this.deps.services;
@@ -48,18 +49,6 @@ export class LifecycleContext {
   /** The name to record as the author of a change. */
   get actorName(): string | null {
     return this.caller.principal?.name ?? null;
-  }
-
-  async body<S extends z.ZodType>(schema: S): Promise<z.output<S>> {
-    return validate(schema, await readJson(this.req));
-  }
-
-  query<S extends z.ZodType>(schema: S): z.output<S> {
-    return validate(schema, Object.fromEntries(this.url.searchParams));
-  }
-
-  send(status: number, value: unknown): void {
-    sendJson(this.res, status, value);
   }
 
   async requireSiteAdmin(): Promise<void> {

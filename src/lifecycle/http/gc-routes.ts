@@ -5,7 +5,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../config/durations.ts';
 import { ApiError } from '../../auth/access/admin/http.ts';
-import { GcBusyError } from '../gc.ts';
 import type { GcScheduler } from '../gc-scheduler.ts';
 import type { LifecycleContext } from './context.ts';
 import type { LifecycleRoute } from './route.ts';
@@ -43,19 +42,15 @@ export const gcRoutes: LifecycleRoute[] = [
       let started: (id: string) => void = () => undefined;
       const startedId = new Promise<string>((resolve) => (started = resolve));
       const run = scheduler(ctx).run({ trigger: 'api', dryRun: body.dryRun, deleteUntagged: body.deleteUntagged, delayMs, onStarted: started });
-      try {
-        if (ctx.url.searchParams.get('wait') === 'false') {
-          run.catch(() => undefined); // its outcome is recorded in gc_runs
-          // Answer once the run holds the lease (or could not get it).
-          const id = await Promise.race([startedId, run.then((r) => r.id)]);
-          ctx.send(202, { id, status: 'running' });
-          return;
-        }
-        ctx.send(200, await run);
-      } catch (e) {
-        if (e instanceof GcBusyError) throw new ApiError('CONFLICT', e.message);
-        throw e;
+      // A busy lease rejects `run` with GcBusyError: 409 (api.ts).
+      if (ctx.url.searchParams.get('wait') === 'false') {
+        run.catch(() => undefined); // its outcome is recorded in gc_runs
+        // Answer once the run holds the lease (or could not get it).
+        const id = await Promise.race([startedId, run.then((r) => r.id)]);
+        ctx.send(202, { id, status: 'running' });
+        return;
       }
+      ctx.send(200, await run);
     },
   },
   {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ApiError } from '../../auth/access/admin/http.ts';
 import { compileTagPattern, describeImmutableRule, type ImmutableRule } from '../immutable-tags.ts';
 import type { LifecycleContext } from './context.ts';
-import { immutableTagsOf, namespaceParam } from './rule-helpers.ts';
+import { immutableTagsOf, administeredNamespace } from './rule-helpers.ts';
 import type { LifecycleRoute } from './route.ts';
 
 const tagPattern = z
@@ -53,8 +53,7 @@ export const immutableTagRoutes: LifecycleRoute[] = [
     method: 'GET',
     path: '/immutabletags/*namespace',
     async handler(ctx) {
-      const namespace = namespaceParam(ctx);
-      await ctx.requireAdminOf(namespace);
+      const namespace = await administeredNamespace(ctx);
       const rule = await namespaceRule(ctx, namespace);
       if (!rule) throw new ApiError('NOT_FOUND', `no immutable tag rule for namespace ${namespace}`);
       ctx.send(200, show(rule));
@@ -64,8 +63,7 @@ export const immutableTagRoutes: LifecycleRoute[] = [
     method: 'PUT',
     path: '/immutabletags/*namespace',
     async handler(ctx) {
-      const namespace = namespaceParam(ctx);
-      await ctx.requireAdminOf(namespace);
+      const namespace = await administeredNamespace(ctx);
       const body = await ctx.body(ruleBody);
       const rules = immutableTagsOf(ctx);
       await rules.namespaceRules.put(namespace, { tags: body.tags }, ctx.actorName);
@@ -76,8 +74,7 @@ export const immutableTagRoutes: LifecycleRoute[] = [
     method: 'DELETE',
     path: '/immutabletags/*namespace',
     async handler(ctx) {
-      const namespace = namespaceParam(ctx);
-      await ctx.requireAdminOf(namespace);
+      const namespace = await administeredNamespace(ctx);
       if (!(await immutableTagsOf(ctx).namespaceRules.delete(namespace))) throw new ApiError('NOT_FOUND', `no immutable tag rule for namespace ${namespace}`);
       ctx.send(204, null);
     },

@@ -10,7 +10,7 @@ import { isValidName } from '../../oci/reference.ts';
 import { formatBytes, type QuotaScope } from '../quotas.ts';
 import { quotaEntry, usageReport } from '../usage-report.ts';
 import type { LifecycleContext } from './context.ts';
-import { namespaceParam, quotasOf } from './rule-helpers.ts';
+import { administeredNamespace, quotasOf } from './rule-helpers.ts';
 import type { LifecycleRoute } from './route.ts';
 
 const quotaBody = z.strictObject({ limit: z.union([z.string().max(100), z.number()]) });
@@ -40,8 +40,7 @@ export const quotaRoutes: LifecycleRoute[] = [
     method: 'GET',
     path: '/quotas/*namespace',
     async handler(ctx) {
-      const namespace = namespaceParam(ctx);
-      await ctx.requireAdminOf(namespace);
+      const namespace = await administeredNamespace(ctx);
       ctx.send(200, await show(ctx, await namespaceScope(ctx, namespace)));
     },
   },
@@ -49,8 +48,7 @@ export const quotaRoutes: LifecycleRoute[] = [
     method: 'PUT',
     path: '/quotas/*namespace',
     async handler(ctx) {
-      const namespace = namespaceParam(ctx);
-      await ctx.requireAdminOf(namespace);
+      const namespace = await administeredNamespace(ctx);
       const body = await ctx.body(quotaBody);
       let limitBytes: number;
       try {
@@ -67,8 +65,7 @@ export const quotaRoutes: LifecycleRoute[] = [
     method: 'DELETE',
     path: '/quotas/*namespace',
     async handler(ctx) {
-      const namespace = namespaceParam(ctx);
-      await ctx.requireAdminOf(namespace);
+      const namespace = await administeredNamespace(ctx);
       if (!(await quotasOf(ctx).namespaceRules.delete(namespace))) throw new ApiError('NOT_FOUND', `no quota for namespace ${namespace}`);
       ctx.send(204, null);
     },

@@ -11,11 +11,11 @@ import { z } from 'zod';
 import { isValidName } from '../../oci/reference.ts';
 import { ApiError } from '../../auth/access/admin/http.ts';
 import type { RetentionRunner } from '../retention-runner.ts';
-import { RetentionBusyError } from '../retention.ts';
 import { formatDuration } from '../retention-policy.ts';
 import { namespacePolicyBody, policyToJson } from '../retention-rules.ts';
 import type { LifecycleContext } from './context.ts';
 import type { LifecycleRoute } from './route.ts';
+import { administeredNamespace } from './rule-helpers.ts';
 
 const KIND = 'retention';
 
@@ -23,12 +23,6 @@ function runner(ctx: LifecycleContext): RetentionRunner {
   const retention = ctx.deps.jobs.retention as RetentionRunner | undefined;
   if (!retention) throw new ApiError('UNAVAILABLE', 'retention is not available in this process');
   return retention;
-}
-
-function namespaceParam(ctx: LifecycleContext): string {
-  const namespace = (ctx.params.namespace ?? '').replace(/\/+$/, '');
-  if (!isValidName(namespace)) throw new ApiError('INVALID', 'not a valid namespace (a repository name prefix such as team-a or team-a/ci)');
-  return namespace;
 }
 
 const scopeBody = z
@@ -85,20 +79,15 @@ export const retentionRoutes: LifecycleRoute[] = [
     async handler(ctx) {
       const body = await ctx.body(runBody);
       const namespace = await authorizeScope(ctx, body.namespace);
-      try {
-        ctx.send(200, await runner(ctx).run({ trigger: 'api', ...(namespace !== undefined && { namespace }), ...(body.dryRun !== undefined && { dryRun: body.dryRun }) }));
-      } catch (e) {
-        if (e instanceof RetentionBusyError) throw new ApiError('CONFLICT', e.message);
-        throw e;
-      }
+      // A busy lease rejects with RetentionBusyError: 409 (api.ts).
+      ctx.send(200, await runner(ctx).run({ trigger: 'api', ...(namespace !== undefined && { namespace }), ...(body.dryRun !== undefined && { dryRun: body.dryRun }) }));
     },
   },
   {
     method: 'GET',
     path: '/retention/*namespace',
     async handler(ctx) {
-      const namespace = namespaceParam(ctx);
-      await ctx.requireAdminOf(namespace);
+      const namespace = await administeredNamespace(ctx);
       const rule = (await ctx.services.metadata.lifecycle.rules(KIND)).find((r) => r.namespace === namespace);
       if (!rule) throw new ApiError('NOT_FOUND', `no retention policy for namespace ${namespace}`);
       ctx.send(200, { namespace, policy: rule.body, updatedAt: new Date(rule.updatedAt).toISOString(), updatedBy: rule.updatedBy });
@@ -108,8 +97,7 @@ export const retentionRoutes: LifecycleRoute[] = [
     method: 'PUT',
     path: '/retention/*namespace',
     async handler(ctx) {
-      const namespace = namespaceParam(ctx);
-      await ctx.requireAdminOf(namespace);
+      const namespace = await administeredNamespace(ctx);
       const policy = policyToJson(await ctx.body(namespacePolicyBody));
       await ctx.services.metadata.lifecycle.putRule(KIND, namespace, policy, ctx.actorName);
       ctx.send(200, { namespace, policy });
@@ -119,8 +107,7 @@ export const retentionRoutes: LifecycleRoute[] = [
     method: 'DELETE',
     path: '/retention/*namespace',
     async handler(ctx) {
-      const namespace = namespaceParam(ctx);
-      await ctx.requireAdminOf(namespace);
+      const namespace = await administeredNamespace(ctx);
       if (!(await ctx.services.metadata.lifecycle.deleteRule(KIND, namespace))) throw new ApiError('NOT_FOUND', `no retention policy for namespace ${namespace}`);
       ctx.send(204, null);
     },

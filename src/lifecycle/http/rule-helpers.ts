@@ -12,6 +12,13 @@ export function namespaceParam(ctx: LifecycleContext): string {
   return namespace;
 }
 
+/** The namespace in the path, once the caller is known to administer it (or the site). */
+export async function administeredNamespace(ctx: LifecycleContext): Promise<string> {
+  const namespace = namespaceParam(ctx);
+  await ctx.requireAdminOf(namespace);
+  return namespace;
+}
+
 export function immutableTagsOf(ctx: LifecycleContext): ImmutableTags {
   const s = ctx.services;
   return (s.immutableTags ??= new ImmutableTags(s.config.berth.lifecycle.immutableTags, s.metadata.lifecycle));

@@ -6,12 +6,11 @@
 //  - every signed-in user manages their own tokens and profile;
 //  - robots and anonymous callers get nothing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
 import type { AuditEventInput, Scope } from '../../../metadata/access/store.ts';
 import type { Principal } from '../../types.ts';
 import type { AccessServices } from '../index.ts';
 import type { LoggerLike } from '../token-verifier.ts';
-import { ApiError, denied, readJson, sendJson, validate } from './http.ts';
+import { ApiError, denied, JsonApiRequest } from './http.ts';
 
 export interface AdminApiDeps {
   services: AccessServices;
@@ -29,17 +28,19 @@ export interface AdminApiDeps {
   log?: LoggerLike;
 }
 
-export class AdminContext {
+export class AdminContext extends JsonApiRequest {
   private siteAdminAnswer: Promise<boolean> | undefined;
 
   constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    readonly url: URL,
-    readonly params: Record<string, string>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    params: Record<string, string>,
     readonly principal: Principal,
     readonly deps: AdminApiDeps,
-  ) {}
+  ) {
+    super(req, res, url, params);
+  }
 
   get services(): AccessServices {
     return this.deps.services;
@@ -47,18 +48,6 @@ export class AdminContext {
 
   get store() {
     return this.deps.services.store;
-  }
-
-  async body<S extends z.ZodType>(schema: S): Promise<z.output<S>> {
-    return validate(schema, await readJson(this.req));
-  }
-
-  query<S extends z.ZodType>(schema: S): z.output<S> {
-    return validate(schema, Object.fromEntries(this.url.searchParams));
-  }
-
-  send(status: number, value: unknown): void {
-    sendJson(this.res, status, value);
   }
 
   isSiteAdmin(): Promise<boolean> {

@@ -89,3 +89,29 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
   const issues = parsed.error.issues.slice(0, 10).map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`);
   throw new ApiError('INVALID', issues.join('; '));
 }
+
+/**
+ * One JSON API request: its body and query validated with zod, and the answer. The admin API's
+ * contexts (access control here, the lifecycle's in src/lifecycle/http) add who asks and what
+ * they may do.
+ */
+export class JsonApiRequest {
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly url: URL,
+    readonly params: Record<string, string>,
+  ) {}
+
+  async body<S extends z.ZodType>(schema: S): Promise<z.output<S>> {
+    return validate(schema, await readJson(this.req));
+  }
+
+  query<S extends z.ZodType>(schema: S): z.output<S> {
+    return validate(schema, Object.fromEntries(this.url.searchParams));
+  }
+
+  send(status: number, value: unknown): void {
+    sendJson(this.res, status, value);
+  }
+}
