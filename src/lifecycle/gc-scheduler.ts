@@ -1,4 +1,4 @@
-// The server's background collector (berth.gc): one run every `interval` (rounds.ts), removing
+// The server's background collector (berth.gc): one run every `interval` (jobs.ts), removing
 // unreferenced blobs older than `delay` (never untagged manifests: those go only with
 // --delete-untagged or a retention policy). Replicas all schedule runs; the lease lets one of
 // them work at a time and the others skip that round. The admin API starts runs through the same
@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { GcSettings } from './config-types.ts';
 import { GcBusyError, type GarbageCollector, type GcOptions, type GcReport } from './gc.ts';
-import { Rounds } from './rounds.ts';
+import { Rounds } from './jobs.ts';
 
 const ORPHAN_SWEEP_MS = 24 * 3_600_000;
 

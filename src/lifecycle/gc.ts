@@ -26,7 +26,7 @@ import type { BlobInfo, BlobStore } from '../storage/blob-store.ts';
 import { mapLimit } from '../util/map-limit.ts';
 import { collectableUntagged } from './untagged.ts';
 import { GC_LEASE } from './blob-writes.ts';
-import { LeaseBusyError } from './rounds.ts';
+import { HeldLease, LeaseBusyError } from './jobs.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -79,12 +79,6 @@ export class GcBusyError extends LeaseBusyError {
   }
 }
 
-class LeaseLostError extends Error {
-  constructor() {
-    super('the garbage collection lease was lost (the run stalled longer than the lease); stopped before deleting more');
-  }
-}
-
 export interface UploadPurge {
   /** Purges (or in dry-run lists) abandoned uploads; returns their ids. */
   purge(dryRun: boolean): Promise<string[]>;
@@ -97,7 +91,6 @@ export interface GcDeps {
   uploads?: UploadPurge;
 }
 
-const LEASE = GC_LEASE;
 const LEASE_TTL_MS = 60_000;
 const BATCH = 500;
 /** Tombstones outlive any writer that reserved a blob before it was collected. */
@@ -122,17 +115,7 @@ export class GarbageCollector {
   async run(options: GcOptions): Promise<GcReport> {
     const { metadata, log } = this.deps;
     const lifecycle = metadata.lifecycle;
-    if (!(await lifecycle.acquireLease(LEASE, this.holder, LEASE_TTL_MS))) throw new GcBusyError();
-    let lost = false;
-    const renew = setInterval(() => {
-      lifecycle.renewLease(LEASE, this.holder, LEASE_TTL_MS).then(
-        (held) => {
-          if (!held) lost = true;
-        },
-        (err) => log.warn({ err }, 'gc: could not renew the lease'),
-      );
-    }, LEASE_TTL_MS / 4);
-    renew.unref();
+    const lease = await HeldLease.take(lifecycle, { name: GC_LEASE, holder: this.holder, ttlMs: LEASE_TTL_MS, what: 'garbage collection', log, busy: () => new GcBusyError() });
     const started = Date.now();
     const report: GcReport = {
       id: randomUUID(),
@@ -170,9 +153,7 @@ export class GarbageCollector {
         .catch((err) => log.warn({ err }, 'gc: could not record the run'));
     await record('running');
     options.onStarted?.(report.id);
-    const checkLease = () => {
-      if (lost) throw new LeaseLostError();
-    };
+    const checkLease = () => lease.check();
     try {
       const cutoff = started - options.delayMs;
       if (options.dryRun) await this.simulate(cutoff, options, report);
@@ -183,10 +164,9 @@ export class GarbageCollector {
       report.errors.push((e as Error).message);
       log.error({ err: e, gcRun: report.id }, 'gc: run failed');
     } finally {
-      clearInterval(renew);
       report.finishedAt = new Date().toISOString();
       await record(report.status);
-      await lifecycle.releaseLease(LEASE, this.holder).catch(() => undefined);
+      await lease.release();
     }
     log.info(
       {

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { RegistryServices } from '../registry/services.ts';
 import { Retention, RetentionBusyError, type ImmutableTagsCheck, type RetentionOptions, type RetentionReport } from './retention.ts';
-import { Rounds } from './rounds.ts';
+import { Rounds } from './jobs.ts';
 
 export class RetentionRunner {
   private current?: Promise<RetentionReport>;

@@ -13,7 +13,7 @@
 // Untagged manifests pushed within the GC grace period (berth.gc.delay, default 1h) are never
 // deleted: a multi-arch push uploads its platform manifests, untagged, before the index that
 // lists them. At most one run at a time across replicas and processes (the 'retention' lease).
-import { LeaseBusyError } from './rounds.ts';
+import { HeldLease, LeaseBusyError } from './jobs.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -88,12 +88,6 @@ export interface RetentionReport {
 export class RetentionBusyError extends LeaseBusyError {
   constructor() {
     super('another retention run is in progress (on this or another replica); try again when it has finished');
-  }
-}
-
-class LeaseLostError extends Error {
-  constructor() {
-    super('the retention lease was lost (the run stalled longer than the lease); stopped before deleting more');
   }
 }
 
@@ -221,17 +215,7 @@ export class Retention {
     const { metadata, log } = this.deps;
     const lifecycle = metadata.lifecycle;
     const dryRun = options.dryRun ?? this.deps.settings.dryrun;
-    if (!(await lifecycle.acquireLease(RETENTION_LEASE, this.holder, LEASE_TTL_MS))) throw new RetentionBusyError();
-    let lost = false;
-    const renew = setInterval(() => {
-      lifecycle.renewLease(RETENTION_LEASE, this.holder, LEASE_TTL_MS).then(
-        (held) => {
-          if (!held) lost = true;
-        },
-        (err) => log.warn({ err }, 'retention: could not renew the lease'),
-      );
-    }, LEASE_TTL_MS / 4);
-    renew.unref();
+    const lease = await HeldLease.take(lifecycle, { name: RETENTION_LEASE, holder: this.holder, ttlMs: LEASE_TTL_MS, what: 'retention', log, busy: () => new RetentionBusyError() });
     const report = this.newReport(options.trigger, dryRun, options.namespace);
     const started = Date.now();
     try {
@@ -247,7 +231,7 @@ export class Retention {
           continue;
         }
         const check = () => {
-          if (lost) throw new LeaseLostError();
+          lease.check();
           if (options.signal?.aborted) throw new StoppedError();
         };
         check();
@@ -259,9 +243,8 @@ export class Retention {
       report.errors.push((e as Error).message);
       log.error({ err: e, retentionRun: report.id }, 'retention: run failed');
     } finally {
-      clearInterval(renew);
       report.finishedAt = new Date().toISOString();
-      await lifecycle.releaseLease(RETENTION_LEASE, this.holder).catch(() => undefined);
+      await lease.release();
     }
     log.info(
       {

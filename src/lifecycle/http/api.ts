@@ -12,7 +12,7 @@ import { retentionRoutes } from './retention-routes.ts';
 import { immutableTagRoutes } from './immutable-routes.ts';
 import { quotaRoutes } from './quota-routes.ts';
 import type { LifecycleRoute } from './route.ts';
-import { LeaseBusyError } from '../rounds.ts';
+import { LeaseBusyError } from '../jobs.ts';
 
 const ROUTES: LifecycleRoute[] = [...gcRoutes, ...retentionRoutes, ...immutableTagRoutes, ...quotaRoutes];
 const BASE = '/api/v1';
