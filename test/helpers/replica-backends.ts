@@ -1,7 +1,7 @@
 // The backends of a replicated berth, started together on loopback: Ceph's RADOS Gateway (S3) with
 // a bucket, PostgreSQL with a database, Redis; plus the config.yml lines that point berth at them.
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { startCeph, type CephCluster } from './ceph.ts';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { cephS3Client, startCeph, type CephCluster } from './ceph.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
 import { startRedis, type RedisServer } from '../cache/redis-server.ts';
 
@@ -9,7 +9,7 @@ export interface ReplicaBackends {
   ceph: CephCluster;
   postgres: PostgresServer;
   redis: RedisServer;
-  /** An S3 client on the gateway (checksums only when required: the gateway refuses aws-chunked bodies). */
+  /** An S3 client on the gateway (cephS3Client). */
   s3: S3Client;
   /** storage.s3 + storage.cache + redis + http.secret + berth.metadata, without `version:`. */
   configYaml: string;
@@ -18,14 +18,7 @@ export interface ReplicaBackends {
 
 export async function startReplicaBackends(bucket: string, database: string): Promise<ReplicaBackends> {
   const [ceph, postgres, redis] = await Promise.all([startCeph(), startPostgres(), startRedis()]);
-  const s3 = new S3Client({
-    endpoint: ceph.endpoint,
-    region: ceph.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: ceph.accessKey, secretAccessKey: ceph.secretKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const s3 = cephS3Client(ceph);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const url = await postgres.createDatabase(database);
   const configYaml = [

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { startCeph, type CephCluster } from '../helpers/ceph.ts';
+import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { cephS3Client, startCeph, type CephCluster } from '../helpers/ceph.ts';
 import { clientSandbox, hasCommand, startBerth, startDistribution, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { berthConfig, cli, EXPECTED, parseReport, skopeoClient, type Fixture } from './registry-fixture.ts';
 
@@ -67,14 +67,7 @@ describe('berth import of a docker-registry storage in S3 (Ceph RGW)', { skip, t
   before(async () => {
     [ceph, work, sb] = await Promise.all([startCeph(), tempDir('import-s3'), clientSandbox('import-s3')]);
     client = skopeoClient(sb, work.path);
-    const admin = new S3Client({
-      endpoint: ceph.endpoint,
-      region: ceph.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: ceph.accessKey, secretAccessKey: ceph.secretKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const admin = cephS3Client(ceph);
     try {
       await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
       // aws-sdk-go v1 cannot apply AWS_CA_BUNDLE to distribution's wrapped HTTP transport and panics

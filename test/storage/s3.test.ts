@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
-import { CreateBucketCommand, CreateMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, CreateMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { S3BlobStore, S3StorageError, type S3StorageOptions } from '../../src/storage/drivers/s3.ts';
-import { startCeph, type CephCluster } from '../helpers/ceph.ts';
+import { cephS3Client, startCeph, type CephCluster } from '../helpers/ceph.ts';
 import { blobStoreContract } from './blob-store.contract.ts';
 
 const MiB = 1024 * 1024;
@@ -22,16 +22,7 @@ after(async () => {
   await c?.stop();
 });
 
-function adminClient(c: CephCluster): S3Client {
-  return new S3Client({
-    region: c.region,
-    endpoint: c.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: c.accessKey, secretAccessKey: c.secretKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
+const adminClient = cephS3Client;
 
 interface Fixture {
   c: CephCluster;
