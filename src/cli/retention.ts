@@ -63,7 +63,7 @@ export async function retentionCommand(action: 'preview' | 'run', configPath: st
     }
     throw e;
   } finally {
-    await services.pulls?.close();
+    await services.pulls.close();
     await services.metadata.close();
     log.flush();
   }

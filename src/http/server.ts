@@ -27,6 +27,7 @@ import { handleLifecycleApi } from '../lifecycle/http/api.ts';
 import { GcScheduler } from '../lifecycle/gc-scheduler.ts';
 import { createRetention, RetentionRunner } from '../lifecycle/retention-runner.ts';
 import { createCollector } from '../lifecycle/wiring.ts';
+import { BlobBusyError } from '../lifecycle/blob-writes.ts';
 import type { LifecycleApiDeps, LifecycleCaller } from '../lifecycle/http/context.ts';
 import { ApiError } from '../auth/access/admin/http.ts';
 
@@ -131,7 +132,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
       await closed;
       await extras.close();
       await retention.stop();
-      await services.pulls?.close();
+      await services.pulls.close();
       await services.metadata.close();
     })());
   return { server, services, url, close, lifecycleApi };
@@ -236,6 +237,9 @@ async function handle(
     if (e instanceof RegistryError) {
       if (admin) auditRefusal(admin.access, req, e, pathname);
       sendError(res, e);
+    } else if (e instanceof BlobBusyError) {
+      // A write that waited out a garbage collection's claim for too long: retry shortly.
+      sendError(res, new RegistryError('UNAVAILABLE', { message: e.message, headers: { 'Retry-After': '1' } }));
     } else if (e instanceof URIError) {
       sendError(res, new RegistryError('NAME_INVALID', { message: 'malformed percent-encoding in path' }));
     } else if (isClientGone(e, req)) {

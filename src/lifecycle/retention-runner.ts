@@ -58,15 +58,15 @@ export class RetentionRunner {
 export function createRetention(services: RegistryServices, log: Logger): Retention {
   const { config, immutableTags } = services;
   // Retention never deletes an immutable tag (config and namespace rules).
-  const immutable: ImmutableTagsCheck | undefined = immutableTags && ((repository, tag) => immutableTags.isImmutable(repository, tag));
+  const immutable: ImmutableTagsCheck = (repository, tag) => immutableTags.isImmutable(repository, tag);
   return new Retention({
     metadata: services.metadata,
     settings: config.berth.lifecycle.retention,
     // The collector's grace period: an untagged manifest that young may belong to a push in flight.
     graceMs: config.berth.lifecycle.gc.delayMs,
     log,
-    ...(services.pulls && { pulls: services.pulls }),
+    pulls: services.pulls,
     ...(config.berth.auth.accessControl.enabled && services.accessStore && { audit: services.accessStore.audit }),
-    ...(immutable && { immutable }),
+    immutable,
   });
 }

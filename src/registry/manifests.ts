@@ -3,7 +3,7 @@
 import { digestOf, parseDigest } from '../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest.ts';
 import { newManifest, type PutManifestResult } from '../metadata/store.ts';
-import { BlobBusyError, reserveForWrite } from '../lifecycle/blob-writes.ts';
+import { reserveForWrite } from '../lifecycle/blob-writes.ts';
 import { parseReference } from '../oci/reference.ts';
 import { send } from '../http/respond.ts';
 import { RegistryError } from './errors.ts';
@@ -43,7 +43,7 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   }
   manifestCache.set(digest, bytes);
   send(ctx.res, 200, headers, bytes);
-  ctx.services.pulls?.record(name, digest, ref.kind === 'tag' ? ref.tag : undefined);
+  ctx.services.pulls.record(name, digest, ref.kind === 'tag' ? ref.tag : undefined);
 }
 
 async function readBody(ctx: RequestContext): Promise<Buffer> {
@@ -75,22 +75,16 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
     throw new RegistryError('DIGEST_INVALID', { message: 'manifest digest does not match the reference', detail: { reference: ref.digest, computed: digest } });
   }
   // Lifecycle rules (src/lifecycle/): an existing immutable tag keeps its manifest; quotas cap the bytes added.
-  await ctx.services.immutableTags?.checkPut(ctx.services.metadata, name, ref.kind === 'tag' ? ref.tag : undefined, digest);
-  await ctx.services.quotas?.checkAdd(name, digest, bytes.length, 'manifest', { until: ctx.res });
+  await ctx.services.immutableTags.checkPut(ctx.services.metadata, name, ref.kind === 'tag' ? ref.tag : undefined, digest);
+  await ctx.services.quotas.checkAdd(name, digest, bytes.length, 'manifest', { until: ctx.res });
   const { blobs, metadata, manifestCache, contentCache } = ctx.services;
   // Reserve, bytes, then the metadata transaction: a crash in between leaves an unreferenced blob
   // for GC, never a tag pointing at a manifest that cannot be read; the reservation keeps a
   // running collection off the bytes (src/lifecycle/blob-writes.ts).
   let result: PutManifestResult | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
-    let state: 'live' | 'pending';
-    try {
-      state = await reserveForWrite(metadata, digest, bytes.length);
-    } catch (e) {
-      if (e instanceof BlobBusyError) throw new RegistryError('UNAVAILABLE', { message: e.message, headers: { 'Retry-After': '1' } });
-      throw e;
-    }
-    if (state !== 'live') await blobs.put(digest, bytes);
+    // A blob held by a collection for too long: BlobBusyError, answered 503 (src/http/server.ts).
+    if ((await reserveForWrite(metadata, digest, bytes.length)) !== 'live') await blobs.put(digest, bytes);
     result = await metadata.putManifest(name, newManifest(parsed, digest, bytes.length), ref.kind === 'tag' ? ref.tag : undefined);
     if (!result.bytesCollected) break;
   }
@@ -110,7 +104,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
 export async function deleteManifest(ctx: RequestContext, name: string, reference: string): Promise<void> {
   if (!ctx.services.config.storage.delete.enabled) throw new RegistryError('UNSUPPORTED', { message: 'The operation is unsupported: deletes are disabled (storage.delete.enabled)' });
   const ref = parseReference(reference);
-  await ctx.services.immutableTags?.checkDelete(name, ref);
+  await ctx.services.immutableTags.checkDelete(name, ref);
   const { metadata } = ctx.services;
   const deleted = ref.kind === 'digest' ? await metadata.deleteManifest(name, ref.digest) : await metadata.deleteTag(name, ref.tag);
   if (!deleted) throw unknown(ref.kind === 'digest' ? { digest: ref.digest } : { tag: ref.tag });

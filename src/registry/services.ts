@@ -27,11 +27,11 @@ export interface RegistryServices {
   /** Signs the `_state` token of upload Locations with http.secret. */
   uploadState: UploadStateSigner;
   /** Immutable tag rules (config and admin API), checked on manifest PUT and DELETE (src/lifecycle/immutable-tags.ts). */
-  immutableTags?: ImmutableTags;
+  immutableTags: ImmutableTags;
   /** Storage quotas (config and admin API), checked before bytes are added (src/lifecycle/quotas.ts). */
-  quotas?: Quotas;
+  quotas: Quotas;
   /** Last-pull times for retention, written in batches (src/lifecycle/pull-recorder.ts). */
-  pulls?: PullRecorder;
+  pulls: PullRecorder;
   log: Logger;
 }
 

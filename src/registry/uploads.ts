@@ -11,7 +11,7 @@ import { hasRequestBody } from '../http/request-body.ts';
 import { send } from '../http/respond.ts';
 import { UploadNotFoundError } from '../storage/blob-store.ts';
 import { BlobCollectedError, type LinkedBlob } from '../metadata/store.ts';
-import { BlobBusyError, reserveForWrite } from '../lifecycle/blob-writes.ts';
+import { reserveForWrite } from '../lifecycle/blob-writes.ts';
 import { RegistryError } from './errors.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
@@ -80,7 +80,7 @@ async function tryMount(ctx: RequestContext, name: string, mountParam: string, f
   }
   // Without a usable source the spec says: fall back to an ordinary upload session (202).
   if (!source || !(await blobs.stat(digest))) return false;
-  await ctx.services.quotas?.checkAdd(name, digest, source.size, 'mount', { until: ctx.res });
+  await ctx.services.quotas.checkAdd(name, digest, source.size, 'mount', { until: ctx.res });
   try {
     // Also touches the blob: a mount rescues a blob the collector was about to take.
     await metadata.linkBlob(name, digest, source.size);
@@ -167,9 +167,9 @@ export async function patchUpload(ctx: RequestContext, name: string, id: string)
     const size = await sessionSize(ctx, name, id);
     checkContentRange(ctx, name, id, size);
     // An upload bigger than a whole quota over the repository is refused as soon as that shows (src/lifecycle/quotas.ts).
-    await ctx.services.quotas?.checkUploadSize(name, size + Number(ctx.req.headers['content-length'] ?? 0), () => cancel(ctx, id));
+    await ctx.services.quotas.checkUploadSize(name, size + Number(ctx.req.headers['content-length'] ?? 0), () => cancel(ctx, id));
     const newSize = await appendBody(ctx, id, size);
-    await ctx.services.quotas?.checkUploadSize(name, newSize, () => cancel(ctx, id));
+    await ctx.services.quotas.checkUploadSize(name, newSize, () => cancel(ctx, id));
     send(ctx.res, 202, progressHeaders(ctx, name, id, newSize));
   });
 }
@@ -221,16 +221,11 @@ async function finish(ctx: RequestContext, name: string, id: string, digestParam
  */
 async function storeBlob(ctx: RequestContext, name: string, id: string, digest: string, size: number): Promise<void> {
   // Quotas (src/lifecycle/quotas.ts): refused before anything is stored, and the upload's bytes go.
-  await ctx.services.quotas?.checkAdd(name, digest, size, 'upload', { onRefused: () => cancel(ctx, id), until: ctx.res });
+  await ctx.services.quotas.checkAdd(name, digest, size, 'upload', { onRefused: () => cancel(ctx, id), until: ctx.res });
   const { blobs, metadata } = ctx.services;
   for (let attempt = 0; attempt < 3; attempt++) {
-    let state: 'live' | 'pending';
-    try {
-      state = await reserveForWrite(metadata, digest, size);
-    } catch (e) {
-      if (e instanceof BlobBusyError) throw new RegistryError('UNAVAILABLE', { message: e.message, headers: { 'Retry-After': '1' } });
-      throw e;
-    }
+    // A blob held by a collection for too long: BlobBusyError, answered 503 (src/http/server.ts).
+    const state = await reserveForWrite(metadata, digest, size);
     if (state === 'live') {
       // Identical bytes already stored (an earlier or concurrent push): keep one copy.
       try {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ApiError } from '../../auth/access/admin/http.ts';
 import { compileTagPattern, describeImmutableRule, type ImmutableRule } from '../immutable-tags.ts';
 import type { LifecycleContext } from './context.ts';
-import { immutableTagsOf, administeredNamespace } from './rule-helpers.ts';
+import { administeredNamespace } from './rule-helpers.ts';
 import type { LifecycleRoute } from './route.ts';
 
 const tagPattern = z
@@ -37,7 +37,7 @@ function show(rule: ImmutableRule): Record<string, unknown> {
 }
 
 async function namespaceRule(ctx: LifecycleContext, namespace: string): Promise<ImmutableRule | undefined> {
-  return (await immutableTagsOf(ctx).rules()).find((r) => r.source === 'api' && r.namespace === namespace);
+  return (await ctx.services.immutableTags.rules()).find((r) => r.source === 'api' && r.namespace === namespace);
 }
 
 export const immutableTagRoutes: LifecycleRoute[] = [
@@ -46,7 +46,7 @@ export const immutableTagRoutes: LifecycleRoute[] = [
     path: '/immutabletags',
     async handler(ctx) {
       await ctx.requireSiteAdmin();
-      ctx.send(200, { rules: (await immutableTagsOf(ctx).rules()).map(show) });
+      ctx.send(200, { rules: (await ctx.services.immutableTags.rules()).map(show) });
     },
   },
   {
@@ -65,7 +65,7 @@ export const immutableTagRoutes: LifecycleRoute[] = [
     async handler(ctx) {
       const namespace = await administeredNamespace(ctx);
       const body = await ctx.body(ruleBody);
-      const rules = immutableTagsOf(ctx);
+      const rules = ctx.services.immutableTags;
       await rules.namespaceRules.put(namespace, { tags: body.tags }, ctx.actorName);
       ctx.send(200, show((await namespaceRule(ctx, namespace))!));
     },
@@ -75,7 +75,7 @@ export const immutableTagRoutes: LifecycleRoute[] = [
     path: '/immutabletags/*namespace',
     async handler(ctx) {
       const namespace = await administeredNamespace(ctx);
-      if (!(await immutableTagsOf(ctx).namespaceRules.delete(namespace))) throw new ApiError('NOT_FOUND', `no immutable tag rule for namespace ${namespace}`);
+      if (!(await ctx.services.immutableTags.namespaceRules.delete(namespace))) throw new ApiError('NOT_FOUND', `no immutable tag rule for namespace ${namespace}`);
       ctx.send(204, null);
     },
   },

@@ -10,19 +10,19 @@ import { isValidName } from '../../oci/reference.ts';
 import { formatBytes, type QuotaScope } from '../quotas.ts';
 import { quotaEntry, usageReport } from '../usage-report.ts';
 import type { LifecycleContext } from './context.ts';
-import { administeredNamespace, quotasOf } from './rule-helpers.ts';
+import { administeredNamespace } from './rule-helpers.ts';
 import type { LifecycleRoute } from './route.ts';
 
 const quotaBody = z.strictObject({ limit: z.union([z.string().max(100), z.number()]) });
 
 async function namespaceScope(ctx: LifecycleContext, namespace: string): Promise<QuotaScope> {
-  const scope = (await quotasOf(ctx).scopes()).find((s) => s.source === 'api' && s.namespace === namespace);
+  const scope = (await ctx.services.quotas.scopes()).find((s) => s.source === 'api' && s.namespace === namespace);
   if (!scope) throw new ApiError('NOT_FOUND', `no quota for namespace ${namespace}`);
   return scope;
 }
 
 async function show(ctx: LifecycleContext, scope: QuotaScope): Promise<Record<string, unknown>> {
-  const entry = await quotaEntry(quotasOf(ctx), scope);
+  const entry = await quotaEntry(ctx.services.quotas, scope);
   return { ...entry, limit: formatBytes(entry.limitBytes), used: formatBytes(entry.usedBytes) };
 }
 
@@ -32,7 +32,7 @@ export const quotaRoutes: LifecycleRoute[] = [
     path: '/quotas',
     async handler(ctx) {
       await ctx.requireSiteAdmin();
-      const quotas = quotasOf(ctx);
+      const quotas = ctx.services.quotas;
       ctx.send(200, { quotas: await Promise.all((await quotas.scopes()).map((s) => show(ctx, s))) });
     },
   },
@@ -57,7 +57,7 @@ export const quotaRoutes: LifecycleRoute[] = [
         throw new ApiError('INVALID', `limit: ${(e as Error).message}`);
       }
       if (!Number.isSafeInteger(limitBytes)) throw new ApiError('INVALID', 'limit: too large');
-      await quotasOf(ctx).namespaceRules.put(namespace, { limitBytes }, ctx.actorName);
+      await ctx.services.quotas.namespaceRules.put(namespace, { limitBytes }, ctx.actorName);
       ctx.send(200, await show(ctx, await namespaceScope(ctx, namespace)));
     },
   },
@@ -66,7 +66,7 @@ export const quotaRoutes: LifecycleRoute[] = [
     path: '/quotas/*namespace',
     async handler(ctx) {
       const namespace = await administeredNamespace(ctx);
-      if (!(await quotasOf(ctx).namespaceRules.delete(namespace))) throw new ApiError('NOT_FOUND', `no quota for namespace ${namespace}`);
+      if (!(await ctx.services.quotas.namespaceRules.delete(namespace))) throw new ApiError('NOT_FOUND', `no quota for namespace ${namespace}`);
       ctx.send(204, null);
     },
   },
@@ -80,7 +80,7 @@ export const quotaRoutes: LifecycleRoute[] = [
         if (!isValidName(namespace)) throw new ApiError('INVALID', 'namespace: not a valid repository namespace');
         await ctx.requireAdminOf(namespace);
       }
-      ctx.send(200, await usageReport(quotasOf(ctx), ctx.services.metadata.lifecycle.usage, namespace));
+      ctx.send(200, await usageReport(ctx.services.quotas, ctx.services.metadata.lifecycle.usage, namespace));
     },
   },
 ];

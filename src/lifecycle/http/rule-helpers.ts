@@ -1,9 +1,6 @@
-// What the immutable-tag and quota routes share: the namespace in the path, and the rule sets of
-// the running registry (built in openServices; built here for services assembled without them).
+// What the namespace routes share: the namespace in the path, checked, and administered by the caller.
 import { ApiError } from '../../auth/access/admin/http.ts';
 import { isValidName } from '../../oci/reference.ts';
-import { ImmutableTags } from '../immutable-tags.ts';
-import { Quotas } from '../quotas.ts';
 import type { LifecycleContext } from './context.ts';
 
 export function namespaceParam(ctx: LifecycleContext): string {
@@ -17,14 +14,4 @@ export async function administeredNamespace(ctx: LifecycleContext): Promise<stri
   const namespace = namespaceParam(ctx);
   await ctx.requireAdminOf(namespace);
   return namespace;
-}
-
-export function immutableTagsOf(ctx: LifecycleContext): ImmutableTags {
-  const s = ctx.services;
-  return (s.immutableTags ??= new ImmutableTags(s.config.berth.lifecycle.immutableTags, s.metadata.lifecycle));
-}
-
-export function quotasOf(ctx: LifecycleContext): Quotas {
-  const s = ctx.services;
-  return (s.quotas ??= new Quotas(s.config.berth.lifecycle.quotas, s.metadata.lifecycle));
 }
