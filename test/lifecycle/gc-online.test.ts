@@ -105,12 +105,13 @@ describe('gc while skopeo pushes', { skip: !hasCommand('skopeo') && 'skopeo is n
     })();
     // The same collector in this process, back to back: many more runs than process starts allow.
     // Its grace period is short but not zero, so that a push can finish between two runs (at 0s
-    // back-to-back runs would take every fresh layer before its manifest arrives, every time).
+    // back-to-back runs would take every fresh layer before its manifest arrives, every time; on
+    // a loaded CI machine a push can take over a second).
     let inProcess = 0;
     const fastLoop = (async () => {
       while (collecting) {
         try {
-          await r.gc({ deleteUntagged: true, delayMs: 300 });
+          await r.gc({ deleteUntagged: true, delayMs: 1500 });
           inProcess++;
         } catch (e) {
           if (!(e instanceof GcBusyError)) throw e;
@@ -126,12 +127,17 @@ describe('gc while skopeo pushes', { skip: !hasCommand('skopeo') && 'skopeo is n
         const digest = await layoutWith(dir, base, 'v1');
         const repo = `online/app${i % 3}`;
         let ok = false;
-        for (let attempt = 0; attempt < 8 && !ok; attempt++) {
+        let lastError = '';
+        for (let attempt = 0; attempt < 10 && !ok; attempt++) {
+          if (attempt) await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
           const res = await run('skopeo', ['--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${dir}:v1`, `docker://${host}/${repo}:t${i}`], { env: sb.env, allowFail: true, timeoutMs: 60_000 });
           ok = res.code === 0;
-          if (!ok) retries++;
+          if (!ok) {
+            retries++;
+            lastError = res.stderr.slice(-500);
+          }
         }
-        assert.ok(ok, `push ${i} kept failing`);
+        assert.ok(ok, `push ${i} kept failing: ${lastError}`);
         pushed.push({ repo, digest });
       }
     } finally {
