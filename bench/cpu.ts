@@ -23,6 +23,11 @@ function procTicks(pid: number | 'self'): number {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
+export function processCpuSeconds(pid: number): number {
+  return procTicks(pid) / HZ;
+}
+
 export interface CpuSnapshot {
   at: number;
   busy: number;

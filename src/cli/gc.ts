@@ -15,6 +15,7 @@ export interface GcCommandOptions {
   dryRun?: boolean;
   deleteUntagged?: boolean;
   delay?: string;
+  pace?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -49,6 +50,11 @@ export async function gcCommand(configPath: string | undefined, opts: GcCommandO
       return 2;
     }
   }
+  const pace = opts.pace === undefined ? 1 : Number(opts.pace);
+  if (!(pace > 0 && pace <= 1)) {
+    process.stderr.write('berth gc: --pace: must be a number more than 0 and at most 1\n');
+    return 2;
+  }
   // A maintenance job: when the CPU is contended, the registries serving beside it come first
   // (nice 19; a lower priority only, so it is allowed for any user).
   try {
@@ -68,6 +74,7 @@ export async function gcCommand(configPath: string | undefined, opts: GcCommandO
       dryRun,
       deleteUntagged: !!opts.deleteUntagged,
       delayMs,
+      pace,
       onRemove: print ? (item) => process.stdout.write(`${line(item, dryRun)}\n`) : undefined,
     });
     if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

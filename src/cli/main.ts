@@ -58,6 +58,7 @@ program
   .option('--dry-run', 'print what would be removed; remove nothing')
   .option('-m, --delete-untagged', 'also remove manifests that no tag, index or kept subject refers to')
   .option('--delay <duration>', 'grace period: keep anything touched more recently (default berth.gc.delay, 1h)')
+  .option('--pace <share>', 'share of wall time to spend working, 0-1 (default 1: as fast as nice 19 allows)')
   .option('--json', 'print the report as JSON on stdout')
   .option('--quiet', 'print nothing but errors')
   .description('remove blobs and manifests nothing references, while the registry keeps serving (registry garbage-collect)')

@@ -7,6 +7,12 @@ import { buildAuth } from './auth.ts';
 import { buildLdap } from './ldap.ts';
 
 const H = 3_600_000;
+/**
+ * The background collector works at most this share of the time (src/lifecycle/pacer.ts): on the
+ * server's own thread every step of a collection is time a request waits, so an hourly collection
+ * may take longer rather than cost the traffic more than a few percent.
+ */
+const DEFAULT_GC_PACE = 0.05;
 
 // logrus has seven levels, berth's logger four.
 const LEVELS: Record<string, LogLevel> = {
@@ -106,7 +112,7 @@ function globsOf(repositories: string[] | undefined, key: string): string[] {
 function lifecycle(b: FileBerth | undefined): BerthConfig['berth']['lifecycle'] {
   const r = b?.retention;
   return {
-    gc: { enabled: b?.gc?.enabled ?? true, intervalMs: b?.gc?.interval ?? H, delayMs: b?.gc?.delay ?? H },
+    gc: { enabled: b?.gc?.enabled ?? true, intervalMs: b?.gc?.interval ?? H, delayMs: b?.gc?.delay ?? H, pace: b?.gc?.pace ?? DEFAULT_GC_PACE },
     retention: {
       dryrun: r?.dryrun ?? false,
       intervalMs: r?.interval ?? 24 * H,

@@ -34,6 +34,8 @@ const asValue = (v: unknown) => (v instanceof GoScalar ? (typeof v.value === 'bi
 
 export const str = (inner: z.ZodType<string> = z.string()) => z.preprocess(asText, inner);
 export const bool = () => z.preprocess(asValue, z.boolean());
+/** A fraction in (0, 1] (a share of time, say). */
+export const fraction = () => z.preprocess(asValue, z.number().gt(0, { error: 'must be more than 0' }).lte(1, { error: 'must be at most 1' }));
 export const int = (min = 0) => z.preprocess(asValue, z.number().int().min(min, { error: `must be at least ${min}` }));
 /** A string-valued enum; `lower` mirrors Go code that lower-cases before comparing. */
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T, lower = false) =>

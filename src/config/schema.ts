@@ -4,7 +4,7 @@
 // listed, even the ones berth ignores, so that nothing is ever ignored silently and the
 // environment overlay can map REGISTRY_* names onto this tree.
 import { z } from 'zod';
-import { bool, deprecated, duration, freeMap, int, oneOf, regex, section, size, str, unsupported } from './leaves.ts';
+import { bool, deprecated, duration, fraction, freeMap, int, oneOf, regex, section, size, str, unsupported } from './leaves.ts';
 import { GoScalar } from './yaml.ts';
 
 // ':5000', '0.0.0.0:5000', 'localhost:5000', '[::1]:5000' (what Go's net.Listen takes).
@@ -193,7 +193,7 @@ export const fileSchema = section({
     }),
     upload: section({ chunkminlength: int(0) }),
     // Lifecycle (src/lifecycle/): online garbage collection, retention, immutable tags, quotas.
-    gc: section({ enabled: bool(), interval: duration({ positive: true }), delay: duration() }),
+    gc: section({ enabled: bool(), interval: duration({ positive: true }), delay: duration(), pace: fraction() }),
     retention: section({
       dryrun: bool(),
       interval: duration({ positive: true }),

@@ -7,6 +7,8 @@ export interface GcSettings {
   intervalMs: number;
   /** Grace period: nothing touched (uploaded, mounted, HEAD-checked, referenced) more recently is collected. */
   delayMs: number;
+  /** Share of wall time a background or API-started run may work (src/lifecycle/pacer.ts). */
+  pace: number;
 }
 
 /** One entry of a retention policy's keeptags: a tag matching `patterns` is kept when ANY rule holds (no rule = kept). */

@@ -30,7 +30,7 @@ export class GcScheduler {
   private async round(): Promise<void> {
     // The orphan sweep lists the whole store for what only crashes leave behind: once a day.
     const orphans = Date.now() - this.lastOrphanSweep >= ORPHAN_SWEEP_MS;
-    const report = await this.run({ trigger: 'schedule', delayMs: this.settings.delayMs, orphans });
+    const report = await this.run({ trigger: 'schedule', delayMs: this.settings.delayMs, pace: this.settings.pace, orphans });
     if (orphans && report.status === 'succeeded') this.lastOrphanSweep = Date.now();
   }
 
@@ -46,6 +46,10 @@ export class GcScheduler {
 
   get delayMs(): number {
     return this.settings.delayMs;
+  }
+
+  get pace(): number {
+    return this.settings.pace;
   }
 
   stop(): void {

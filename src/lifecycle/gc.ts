@@ -27,6 +27,7 @@ import { mapLimit } from '../util/map-limit.ts';
 import { collectableUntagged } from './untagged.ts';
 import { GC_LEASE } from './blob-writes.ts';
 import { HeldLease, LeaseBusyError } from './jobs.ts';
+import { Pacer } from './pacer.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -41,6 +42,12 @@ export interface GcOptions {
    * such files only come from crashes, so the scheduler does it once a day rather than hourly.
    */
   orphans?: boolean;
+  /**
+   * Fraction of wall time the run may spend working, in (0, 1] (default 1: it only yields between
+   * steps). The server's background collector runs at berth.gc.pace so that a collection costs
+   * the requests it serves meanwhile at most about that share of one core.
+   */
+  pace?: number;
   /** Called once the run holds the lease and has recorded itself (GET /api/v1/gc/runs/:id finds it). */
   onStarted?: (id: string) => void;
 }
@@ -103,11 +110,11 @@ const DELETE_PARALLEL = 8;
  */
 const WINDOW = 2000;
 
-/** Lets queued requests run before the collector's next query (setImmediate: after pending I/O). */
-const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class GarbageCollector {
   private readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** The current run's pacing (one run at a time: the lease is taken before this is set). */
+  private pacer = new Pacer(1);
 
   constructor(private readonly deps: GcDeps) {}
 
@@ -116,6 +123,7 @@ export class GarbageCollector {
     const { metadata, log } = this.deps;
     const lifecycle = metadata.lifecycle;
     const lease = await HeldLease.take(lifecycle, { name: GC_LEASE, holder: this.holder, ttlMs: LEASE_TTL_MS, what: 'garbage collection', log, busy: () => new GcBusyError() });
+    this.pacer = new Pacer(options.pace ?? 1);
     const started = Date.now();
     const report: GcReport = {
       id: randomUUID(),
@@ -222,11 +230,11 @@ export class GarbageCollector {
     if (options.deleteUntagged) {
       for await (const repository of this.repositories()) {
         const doomed = collectableUntagged(await lifecycle.manifestGraph(repository), cutoff);
-        await yieldToRequests();
+        await this.pacer.pause();
         let removed = 0;
         for (const m of doomed) {
           const deleted = await lifecycle.deleteUnreferencedManifest(repository, m.digest, cutoff);
-          await yieldToRequests();
+          await this.pacer.pause();
           if (!deleted) continue;
           removed++;
           report.manifests.push({ repository, digest: m.digest, size: m.size });
@@ -241,13 +249,13 @@ export class GarbageCollector {
     for (let after: LinkCursor | undefined, first = true; first || after; first = false) {
       const { links: stale, next } = await lifecycle.staleLinks(cutoff, after, WINDOW);
       after = next;
-      await yieldToRequests();
+      await this.pacer.pause();
       if (stale.length === 0) continue;
       const removed = await lifecycle.removeStaleLinks(stale, cutoff);
       if (removed.length) await metadata.invalidateRepositories?.([...new Set(removed.map((l) => l.repository))]);
       report.linksRemoved += removed.length;
       for (const l of removed) options.onRemove?.({ kind: 'link', repository: l.repository, digest: l.digest });
-      await yieldToRequests();
+      await this.pacer.pause();
     }
 
     // 4. Unreferenced blobs: claim, invalidate, delete bytes, tombstone.
@@ -255,7 +263,7 @@ export class GarbageCollector {
     for (let after: string | undefined, first = true; first || after; first = false) {
       const { blobs: page, next } = await lifecycle.unreferencedBlobs(cutoff, after, WINDOW);
       after = next;
-      await yieldToRequests();
+      await this.pacer.pause();
       for (let i = 0; i < page.length; i += BATCH) {
         const batch = page.slice(i, i + BATCH);
         const { claimed, repositories } = await lifecycle.claimBlobs(
@@ -269,7 +277,7 @@ export class GarbageCollector {
         await this.deleteBytes(claimed);
         await lifecycle.finishBlobDeletion(claimed.map((b) => b.digest));
         for (const b of claimed) this.removedBlob(report, b, options);
-        await yieldToRequests();
+        await this.pacer.pause();
       }
     }
 
@@ -361,7 +369,7 @@ export class GarbageCollector {
       : map(blobs.walk(), (info) => ({ digest: info.digest, info }));
     for await (const batch of batches(stored, BATCH)) {
       const known = await metadata.lifecycle.knownBlobs(batch.map((b) => b.digest));
-      await yieldToRequests();
+      await this.pacer.pause();
       const out: BlobRef[] = [];
       for (const { digest, info: listed } of batch) {
         if (known.has(digest)) continue;

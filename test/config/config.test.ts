@@ -498,7 +498,7 @@ describe('rule 5: zero configuration and no secrets in messages', () => {
           accessControl: { enabled: false, admins: ['admin'] },
         },
         lifecycle: {
-          gc: { enabled: true, intervalMs: 3_600_000, delayMs: 3_600_000 },
+          gc: { enabled: true, intervalMs: 3_600_000, delayMs: 3_600_000, pace: 0.05 },
           retention: { dryrun: false, intervalMs: 24 * 3_600_000, policies: [] },
           immutableTags: [],
           quotas: [],
@@ -567,12 +567,14 @@ describe('examples/', () => {
 
   it('examples/gc.yml sets the background collector', () => {
     const { config } = loadConfig({ path: example('gc.yml'), env: {} });
-    assert.deepEqual(config.berth.lifecycle.gc, { enabled: true, intervalMs: 3_600_000, delayMs: 3_600_000 });
+    assert.deepEqual(config.berth.lifecycle.gc, { enabled: true, intervalMs: 3_600_000, delayMs: 3_600_000, pace: 0.05 });
     assert.equal(config.storage.delete.enabled, true);
   });
 
   it('rejects a bad lifecycle setting with the key path', () => {
     rejects(`${V}berth:\n  gc:\n    interval: 0s\n`, [/berth\.gc\.interval/]);
+    rejects(`${V}berth:\n  gc:\n    pace: 0\n`, [/berth\.gc\.pace/]);
+    rejects(`${V}berth:\n  gc:\n    pace: 1.5\n`, [/berth\.gc\.pace/]);
     rejects(`${V}berth:\n  quotas:\n    - repositories: ["a/**"]\n      limit: lots\n`, [/berth\.quotas\.0\.limit/]);
     rejects(`${V}berth:\n  immutabletags:\n    - repositories: ["a/**"]\n      tags: ["("]\n`, [/berth\.immutabletags\.0\.tags\.0/]);
     rejects(`${V}berth:\n  retention:\n    policies:\n      - deleteuntagged: true\n`, [/berth\.retention\.policies\.0\.repositories/]);

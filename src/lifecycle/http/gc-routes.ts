@@ -1,6 +1,6 @@
-// POST /api/v1/gc runs a collection (site administrators): body {dryRun, deleteUntagged, delay}
-// ("1h", "0s"; default berth.gc.delay). It answers with the report when the run ends, or at once
-// with 202 and the run's id when ?wait=false. GET /api/v1/gc/runs lists recent runs (newest
+// POST /api/v1/gc runs a collection (site administrators): body {dryRun, deleteUntagged, delay,
+// pace} (delay "1h", "0s": default berth.gc.delay; pace in (0, 1]: default berth.gc.pace). It
+// answers with the report when the run ends, or at once with 202 and the run's id when ?wait=false. GET /api/v1/gc/runs lists recent runs (newest
 // first), GET /api/v1/gc/runs/:id one of them.
 import { z } from 'zod';
 import { parseDuration } from '../../config/durations.ts';
@@ -14,6 +14,7 @@ const runBody = z
     dryRun: z.boolean().optional(),
     deleteUntagged: z.boolean().optional(),
     delay: z.string().optional(),
+    pace: z.number().gt(0).lte(1).optional(),
   })
   .strict();
 
@@ -41,7 +42,8 @@ export const gcRoutes: LifecycleRoute[] = [
       }
       let started: (id: string) => void = () => undefined;
       const startedId = new Promise<string>((resolve) => (started = resolve));
-      const run = scheduler(ctx).run({ trigger: 'api', dryRun: body.dryRun, deleteUntagged: body.deleteUntagged, delayMs, onStarted: started });
+      const pace = body.pace ?? scheduler(ctx).pace;
+      const run = scheduler(ctx).run({ trigger: 'api', dryRun: body.dryRun, deleteUntagged: body.deleteUntagged, delayMs, pace, onStarted: started });
       // A busy lease rejects `run` with GcBusyError: 409 (api.ts).
       if (ctx.url.searchParams.get('wait') === 'false') {
         run.catch(() => undefined); // its outcome is recorded in gc_runs
