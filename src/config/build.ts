@@ -97,6 +97,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
       upload: { chunkMinLength: berth?.upload?.chunkminlength ?? 0 },
       auth: { ...berthAuth, ...buildLdap(berth?.auth?.ldap, warnings) },
       lifecycle: lifecycle(berth),
+      ui: { enabled: berth?.ui?.enabled ?? true, sessionTtlMs: berth?.ui?.sessionttl ?? 12 * H, sessionIdleMs: berth?.ui?.sessionidle ?? 2 * H },
     },
   };
 }

@@ -192,6 +192,8 @@ export const fileSchema = section({
       }),
     }),
     upload: section({ chunkminlength: int(0) }),
+    // The web console (src/console/): served at /ui/ on the registry's own origin.
+    ui: section({ enabled: bool(), sessionttl: duration({ positive: true }), sessionidle: duration({ positive: true }) }),
     // Lifecycle (src/lifecycle/): online garbage collection, retention, immutable tags, quotas.
     gc: section({ enabled: bool(), interval: duration({ positive: true }), delay: duration(), pace: fraction() }),
     retention: section({

@@ -55,6 +55,8 @@ export interface BerthConfig {
     auth: BerthAuthConfig;
     /** berth.gc, berth.retention, berth.immutabletags, berth.quotas (src/lifecycle/). */
     lifecycle: LifecycleConfig;
+    /** The web console (src/console/). */
+    ui: { enabled: boolean; sessionTtlMs: number; sessionIdleMs: number };
   };
 }
 

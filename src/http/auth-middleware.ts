@@ -48,6 +48,11 @@ export interface AuthMiddleware {
   authenticate(req: IncomingMessage): Promise<Principal | undefined>;
   /** WWW-Authenticate for requests outside /v2. */
   challenge: string;
+  /**
+   * Checks a user name and password as Basic auth on /v2 does (throttle, verifier chain), for the
+   * console's login form; absent when berth cannot check passwords (an external token issuer only).
+   */
+  login?(username: string, password: string, address: string): Promise<Principal>;
 }
 
 /** Default names when berth's token service runs without an auth.token section. */
@@ -87,6 +92,7 @@ export async function createAuthMiddleware(config: BerthConfig, log: Logger, ove
       authorize: (ctx, route) => authorizer.authorize(ctx, route),
       authenticate: (req) => authorizer.authenticate(req),
       challenge: `Basic realm="${basicRealm}"`,
+      login: async (u, p, address) => (await login.login(u, p, address)).principal,
     };
   }
 
@@ -119,6 +125,7 @@ export async function createAuthMiddleware(config: BerthConfig, log: Logger, ove
     authorize: (ctx, route) => authorizer.authorize(ctx, route),
     authenticate: (req) => authorizer.authenticate(req),
     challenge: `Basic realm="${basicRealm}"`,
+    ...(ts.enabled && { login: async (u: string, p: string, address: string) => (await login.login(u, p, address)).principal }),
   };
 }
 

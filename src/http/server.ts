@@ -30,6 +30,9 @@ import { createCollector } from '../lifecycle/wiring.ts';
 import { BlobBusyError } from '../lifecycle/blob-writes.ts';
 import type { LifecycleApiDeps, LifecycleCaller } from '../lifecycle/http/context.ts';
 import { ApiError } from '../auth/access/admin/http.ts';
+import { createConsole } from '../console/wiring.ts';
+import { handleConsole } from '../console/http/router.ts';
+import type { ConsoleDeps } from '../console/deps.ts';
 
 export interface RunningRegistry {
   server: ListenerServer;
@@ -77,6 +80,16 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
     jobs: { gc, retention },
     caller: (req) => lifecycleCaller(req, auth, extras),
   };
+  let consoleDeps: ConsoleDeps | undefined;
+  try {
+    consoleDeps = await createConsole(config, services, auth, extras, { gc, retention }, log);
+  } catch (e) {
+    gc.stop();
+    await retention.stop();
+    await extras.close();
+    await services.metadata.close();
+    throw e;
+  }
   const health = new HealthMonitor(
     [
       { name: 'storagedriver', check: () => services.blobs.check() },
@@ -102,7 +115,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
         if (shuttingDown) setImmediate(() => listener.closeIdle());
       });
     }
-    void handle(req, res, services, health, auth, admin, lifecycleApi);
+    void handle(req, res, services, health, auth, admin, lifecycleApi, consoleDeps);
   }, log);
   const server = listener.server;
   const { host, port } = parseListenAddress(config.http.addr);
@@ -176,6 +189,7 @@ async function handle(
   auth: AuthMiddleware | undefined,
   admin: AdminApi | undefined,
   lifecycleApi: LifecycleApiDeps,
+  consoleDeps: ConsoleDeps | undefined,
 ): Promise<void> {
   const started = process.hrtime.bigint();
   const { config, log } = services;
@@ -213,6 +227,7 @@ async function handle(
       const failing = health.unhealthy();
       return Object.keys(failing).length ? sendJSON(res, 503, { status: 'unavailable', failing }) : sendJSON(res, 200, { status: 'ok' });
     }
+    if (consoleDeps && (await handleConsole(req, res, url, pathname, consoleDeps))) return;
     if (auth && (await auth.serve(req, res, url, pathname))) return;
     if (pathname.startsWith('/api/') && (await handleLifecycleApi(req, res, lifecycleApi))) return;
     if (admin && pathname.startsWith('/api/')) {

@@ -1,0 +1,2 @@
+export const adminAccess = {
+} as const;

@@ -1,0 +1,2 @@
+export const adminLifecycle = {
+} as const;

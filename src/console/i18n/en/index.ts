@@ -1,0 +1,12 @@
+// The reference catalogue: one file per area of the console, so that pages can be added without
+// touching each other's strings.
+import { admin } from './admin.ts';
+import { adminAccess } from './admin-access.ts';
+import { adminLifecycle } from './admin-lifecycle.ts';
+import { common } from './common.ts';
+import { image } from './image.ts';
+import { repositories } from './repositories.ts';
+import { settings } from './settings.ts';
+
+export const en = { ...common, ...repositories, ...image, ...admin, ...adminAccess, ...adminLifecycle, ...settings };
+export type MessageKey = keyof typeof en;

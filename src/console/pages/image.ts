@@ -1,0 +1,88 @@
+// An image's page (/ui/repo/<name>/-/manifest/<digest>): the manifest (pretty-printed, and its
+// exact bytes for download), the config (env, entrypoint, labels, created), layers with sizes and
+// the history that made them, an index's platforms, and the referrers tree (signatures, SBOMs,
+// attestations by artifact type).
+import { html, type Html } from '../html.ts';
+import { layout, type PageContext } from '../page.ts';
+import { loadImageView } from '../data/image-view.ts';
+import { copyRow, manifestHref, repoHref, shortDigest, timeText } from './fragments.ts';
+import { pullCommands, registryHost } from '../pull-commands.ts';
+import { NotFound } from '../errors.ts';
+
+export async function imagePage(ctx: PageContext, name: string, digest: string): Promise<Html> {
+  const { t } = ctx;
+  if (!(await ctx.viewer.can(name, 'pull'))) throw new NotFound();
+  const view = await loadImageView(ctx.deps.services, name, digest);
+  if (!view) throw new NotFound();
+  const d = view.detail;
+  const host = registryHost(ctx);
+  const pretty = view.manifest ? JSON.stringify(view.manifest, null, 2) : view.raw;
+  const c = view.config;
+  const annotations = Object.entries(d.annotations ?? {});
+  const body = html`
+<div class="page-head"><h1><span class="mono">${name}</span> <span class="muted mono">@${shortDigest(d.digest)}</span></h1>
+<div class="actions"><a class="btn" href="${manifestHref(ctx, name, d.digest)}/raw" download="${d.digest.replace(':', '_')}.json">${t.t('image.download')}</a></div></div>
+<div class="grid">
+<section class="card"><h2>${t.t('image.summary')}</h2><dl class="props">
+<dt>${t.t('image.digest')}</dt><dd class="mono">${d.digest}</dd>
+<dt>${t.t('image.mediaType')}</dt><dd class="mono">${d.mediaType}</dd>
+${d.artifactType ? html`<dt>${t.t('image.artifactType')}</dt><dd class="mono">${d.artifactType}</dd>` : ''}
+<dt>${t.t('repos.col.size')}</dt><dd>${t.bytes(d.size)} <span class="muted">(${t.t('image.manifestOnly')})</span></dd>
+<dt>${t.t('repo.tags')}</dt><dd>${d.tags.length ? d.tags.map((tag) => html`<span class="badge badge-muted mono">${tag}</span> `) : html`<span class="muted">${t.t('image.untagged')}</span>`}</dd>
+${d.subject ? html`<dt>${t.t('image.subject')}</dt><dd><a class="mono" href="${manifestHref(ctx, name, d.subject)}">${d.subject}</a></dd>` : ''}
+<dt>${t.t('repo.col.pushed')}</dt><dd>${timeText(ctx, d.pushedAt)}</dd>
+<dt>${t.t('repo.col.pulled')}</dt><dd>${timeText(ctx, d.pulledAt)}</dd>
+</dl></section>
+<section class="card"><h2>${t.t('repo.pull')}</h2>${pullCommands(host, name, `@${d.digest}`).map((p) => copyRow(ctx, p.client, p.command))}</section>
+</div>
+${
+  view.platforms.length
+    ? html`<section class="card" aria-labelledby="platforms-title"><h2 id="platforms-title">${t.t('image.platforms')}</h2>
+<table class="data"><thead><tr><th scope="col">${t.t('image.platform')}</th><th scope="col">${t.t('image.digest')}</th><th scope="col" class="num">${t.t('image.manifestSize')}</th></tr></thead><tbody>
+${view.platforms.map((p) => html`<tr><th scope="row">${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}</th><td class="mono"><a href="${manifestHref(ctx, name, p.digest)}">${p.digest}</a></td><td class="num">${t.bytes(p.size)}</td></tr>`)}
+</tbody></table></section>`
+    : ''
+}
+${
+  c
+    ? html`<section class="card" aria-labelledby="config-title"><h2 id="config-title">${t.t('image.config')}</h2><dl class="props">
+${c.created ? html`<dt>${t.t('image.created')}</dt><dd><time datetime="${c.created}">${c.created}</time></dd>` : ''}
+${c.os ? html`<dt>${t.t('image.platform')}</dt><dd>${c.os}/${c.architecture ?? '?'}</dd>` : ''}
+${c.entrypoint.length ? html`<dt>${t.t('image.entrypoint')}</dt><dd class="mono">${JSON.stringify(c.entrypoint)}</dd>` : ''}
+${c.cmd.length ? html`<dt>${t.t('image.cmd')}</dt><dd class="mono">${JSON.stringify(c.cmd)}</dd>` : ''}
+${c.workingDir ? html`<dt>${t.t('image.workingDir')}</dt><dd class="mono">${c.workingDir}</dd>` : ''}
+${c.user ? html`<dt>${t.t('image.user')}</dt><dd class="mono">${c.user}</dd>` : ''}
+${c.exposedPorts.length ? html`<dt>${t.t('image.ports')}</dt><dd class="mono">${c.exposedPorts.join(', ')}</dd>` : ''}
+${c.env.length ? html`<dt>${t.t('image.env')}</dt><dd><ul class="plain mono">${c.env.map((e) => html`<li>${e}</li>`)}</ul></dd>` : ''}
+${c.labels.length ? html`<dt>${t.t('image.labels')}</dt><dd><ul class="plain mono">${c.labels.map(([k, v]) => html`<li>${k}=${v}</li>`)}</ul></dd>` : ''}
+</dl></section>`
+    : ''
+}
+${
+  view.layers.length
+    ? html`<section class="card" aria-labelledby="layers-title"><h2 id="layers-title">${t.t('image.layers', { n: view.layers.length })}</h2>
+<table class="data" id="layers" data-sortable><thead><tr><th scope="col" class="num">#</th><th scope="col">${t.t('image.digest')}</th><th scope="col" class="num" data-sort="number" aria-sort="none">${t.t('repos.col.size')}</th><th scope="col">${t.t('image.createdBy')}</th></tr></thead><tbody>
+${view.layers.map((l, i) => html`<tr><td class="num">${i + 1}</td><td class="mono" title="${l.mediaType}">${shortDigest(l.digest)}</td><td class="num" data-value="${l.size}">${t.bytes(l.size)}</td><td class="mono truncate">${l.createdBy ?? ''}</td></tr>`)}
+</tbody><tfoot><tr><th scope="row" colspan="2">${t.t('image.total')}</th><td class="num">${t.bytes(view.layers.reduce((a, l) => a + l.size, 0))}</td><td></td></tr></tfoot></table></section>`
+    : ''
+}
+${
+  c?.history.length
+    ? html`<details class="card"><summary>${t.t('image.history', { n: c.history.length })}</summary><ol class="plain mono">${c.history.map((h) => html`<li>${h.emptyLayer ? html`<span class="badge badge-muted">${t.t('image.emptyLayer')}</span> ` : ''}${h.createdBy ?? h.comment ?? ''}</li>`)}</ol></details>`
+    : ''
+}
+${annotations.length ? html`<section class="card"><h2>${t.t('image.annotations')}</h2><dl class="props">${annotations.map(([k, v]) => html`<dt class="mono">${k}</dt><dd class="mono">${v}</dd>`)}</dl></section>` : ''}
+<section class="card" aria-labelledby="referrers-title"><h2 id="referrers-title">${t.t('image.referrers')}</h2>${
+    d.referrers.length
+      ? html`<ul class="tree">${d.referrers.map(
+          (r) => html`<li><a class="mono" href="${manifestHref(ctx, name, r.digest)}">${shortDigest(r.digest)}</a> <span class="badge badge-muted">${r.artifactType ?? r.mediaType}</span>${r.tags.length ? html` <span class="muted mono">${r.tags.join(', ')}</span>` : ''}${
+            r.referrers.length ? html`<ul>${r.referrers.map((rr) => html`<li><a class="mono" href="${manifestHref(ctx, name, rr.digest)}">${shortDigest(rr.digest)}</a> <span class="badge badge-muted">${rr.artifactType ?? ''}</span></li>`)}</ul>` : ''
+          }</li>`,
+        )}</ul>`
+      : html`<p class="muted">${t.t('image.noReferrers')}</p>`
+  }</section>
+<section class="card" aria-labelledby="manifest-title"><h2 id="manifest-title">${t.t('image.manifest')}</h2>
+${copyRow(ctx, t.t('image.digest'), d.digest)}
+<pre class="code" tabindex="0" aria-label="${t.t('image.manifest')}"><code>${pretty ?? ''}</code></pre></section>`;
+  return layout(ctx, { title: `${name}@${shortDigest(d.digest)}`, nav: 'repositories', crumbs: [[t.t('repos.title'), ctx.href('/ui/')], [name, repoHref(ctx, name)]] }, body);
+}
