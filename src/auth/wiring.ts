@@ -47,7 +47,12 @@ class ConfiguredAdmins implements AccessController {
   }
 }
 
-export async function buildAuthExtras(config: BerthConfig, accessStore: AccessStore | undefined, log: Logger): Promise<AuthExtras> {
+export async function buildAuthExtras(
+  config: BerthConfig,
+  accessStore: AccessStore | undefined,
+  log: Logger,
+  repositoryVisibilities?: () => Promise<{ repository: string; visibility: 'public' | 'private' }[]>,
+): Promise<AuthExtras> {
   const { accessControl, ldap } = config.berth.auth;
   const verifiers: PasswordVerifier[] = [];
   let access: AccessServices | undefined;
@@ -56,7 +61,7 @@ export async function buildAuthExtras(config: BerthConfig, accessStore: AccessSt
   if (accessControl.enabled) {
     if (!accessStore) throw new ConfigError('config: berth.auth.accesscontrol needs the SQLite or PostgreSQL metadata store', 'berth.auth.accesscontrol');
     const { createAccessServices } = await import('./access/index.ts');
-    access = createAccessServices(accessStore, { log });
+    access = createAccessServices(accessStore, { log, repositoryVisibilities });
     // Tokens first: a berth_pat_/robot$ credential is never offered to LDAP or htpasswd.
     verifiers.push(access.tokenVerifier, access.localVerifier);
     accessController = new ConfiguredAdmins(access.controller, new Set(accessControl.admins));

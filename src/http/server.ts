@@ -52,7 +52,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
   let auth: AuthMiddleware | undefined;
   try {
     // The access model and LDAP need the metadata store; a bad htpasswd file or key still stops the start.
-    extras = await buildAuthExtras(config, services.accessStore, log);
+    extras = await buildAuthExtras(config, services.accessStore, log, () => services.metadata.console.settings.visibilities());
     auth = await createAuthMiddleware(config, log, { ...extras.overrides, ...authOverrides });
   } catch (e) {
     await services.metadata.close();

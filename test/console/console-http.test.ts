@@ -121,6 +121,24 @@ describe('console over HTTP, with htpasswd and access control', () => {
     assert.match(r.headers.get('location') ?? '', /^\/ui\/login\?next=/);
   });
 
+  it('a repository made public in the console is pullable anonymously, and private again is not', async () => {
+    const b = new Browser(registry.url);
+    await b.login('admin', 'admin-pw');
+    let csrf = await b.csrf('/ui/new');
+    assert.equal((await b.post('/ui/new', { _csrf: csrf, name: 'vis/app', visibility: 'private' })).status, 303);
+    // Anonymous: refused (401) while private.
+    assert.equal((await fetch(`${registry.url}/v2/vis/app/tags/list`)).status, 401);
+    csrf = await b.csrf('/ui/repo/vis/app');
+    assert.equal((await b.post('/ui/repo/vis/app/-/settings', { _csrf: csrf, visibility: 'public', description: '' })).status, 303);
+    // Public: anonymous pull is allowed (an empty repository answers as /v2 does for one).
+    assert.notEqual((await fetch(`${registry.url}/v2/vis/app/tags/list`)).status, 401);
+    // A sibling in the same namespace stays private: the setting is the repository's own.
+    assert.equal((await fetch(`${registry.url}/v2/vis/other/tags/list`)).status, 401);
+    csrf = await b.csrf('/ui/repo/vis/app');
+    await b.post('/ui/repo/vis/app/-/settings', { _csrf: csrf, visibility: 'private', description: '' });
+    assert.equal((await fetch(`${registry.url}/v2/vis/app/tags/list`)).status, 401);
+  });
+
   it('rejects a wrong password with 401 and says nothing about which part was wrong', async () => {
     const b = new Browser(registry.url);
     const r = await b.login('admin', 'nope');

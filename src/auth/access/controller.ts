@@ -21,6 +21,11 @@ export interface AccessControllerOptions {
   /** How long a lookup is reused; default 5 s. 0 disables caching (tests). */
   cacheTtlMs?: number;
   now?: () => number;
+  /**
+   * Repositories with their own visibility (set in the console), which overrides their
+   * namespaces'. Absent: only namespaces have a visibility.
+   */
+  repositoryVisibilities?: () => Promise<{ repository: string; visibility: 'public' | 'private' }[]>;
 }
 
 export const ROBOT_PREFIX = 'robot$';
@@ -29,6 +34,8 @@ export class StoreAccessController implements AccessController {
   private readonly facts: TtlCache<SubjectFacts>;
   private readonly roles: TtlCache<Role | undefined>;
   private readonly visibility: TtlCache<NamespaceRecord[]>;
+  private readonly repoVisibility: TtlCache<Map<string, boolean>>;
+  private readonly repositoryVisibilities?: AccessControllerOptions['repositoryVisibilities'];
 
   constructor(
     private readonly store: AccessStore,
@@ -38,6 +45,8 @@ export class StoreAccessController implements AccessController {
     this.facts = new TtlCache(ttl, 10_000, options.now);
     this.roles = new TtlCache(ttl, 50_000, options.now);
     this.visibility = new TtlCache(ttl, 1, options.now);
+    this.repoVisibility = new TtlCache(ttl, 1, options.now);
+    this.repositoryVisibilities = options.repositoryVisibilities;
   }
 
   async allowedActions(principal: Principal, repository: string, wanted: Action[]): Promise<Action[]> {
@@ -81,6 +90,7 @@ export class StoreAccessController implements AccessController {
     this.facts.clear();
     this.roles.clear();
     this.visibility.clear();
+    this.repoVisibility.clear();
   }
 
   private async possibleActions(principal: Principal, target: Scope): Promise<readonly Action[]> {
@@ -110,9 +120,16 @@ export class StoreAccessController implements AccessController {
   /**
    * The visibility of the longest namespace with a setting decides (`library` public,
    * `library/internal` private). A repository is never its own namespace: the setting of
-   * namespace `library` covers `library/alpine`, not a repository named `library`.
+   * namespace `library` covers `library/alpine`, not a repository named `library`. A repository's
+   * own setting (the console's public/private) comes before any namespace's.
    */
   private async isPublic(target: Scope): Promise<boolean> {
+    if (target.kind === 'repository' && this.repositoryVisibilities) {
+      const load = this.repositoryVisibilities;
+      const own = await this.repoVisibility.get('all', async () => new Map((await load()).map((r) => [r.repository, r.visibility === 'public'])));
+      const v = own.get(target.name);
+      if (v !== undefined) return v;
+    }
     const all = await this.visibility.get('all', () => this.store.namespaces.list());
     if (all.length === 0) return false;
     const byName = new Map(all.map((n) => [n.name, n.public]));

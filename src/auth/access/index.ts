@@ -7,7 +7,7 @@
 //   invalidate()   drops the short-lived caches after a change (the admin API calls it)
 import type { AccessStore } from '../../metadata/access/store.ts';
 import { AuditLog, type AuditLogOptions } from './audit-log.ts';
-import { StoreAccessController } from './controller.ts';
+import { StoreAccessController, type AccessControllerOptions } from './controller.ts';
 import { LocalPasswordVerifier } from './local-verifier.ts';
 import { AccessTokenVerifier, type LoggerLike } from './token-verifier.ts';
 
@@ -16,6 +16,8 @@ export interface AccessServicesOptions {
   cacheTtlMs?: number;
   log?: LoggerLike;
   audit?: Omit<AuditLogOptions, 'log'>;
+  /** Repositories' own visibility (the console's setting), see AccessControllerOptions. */
+  repositoryVisibilities?: AccessControllerOptions['repositoryVisibilities'];
 }
 
 export interface AccessServices {
@@ -29,7 +31,7 @@ export interface AccessServices {
 }
 
 export function createAccessServices(store: AccessStore, options: AccessServicesOptions = {}): AccessServices {
-  const controller = new StoreAccessController(store, { cacheTtlMs: options.cacheTtlMs });
+  const controller = new StoreAccessController(store, { cacheTtlMs: options.cacheTtlMs, repositoryVisibilities: options.repositoryVisibilities });
   const tokenVerifier = new AccessTokenVerifier(store, { cacheTtlMs: options.cacheTtlMs, ...(options.log && { log: options.log }) });
   const audit = new AuditLog(store.audit, { ...options.audit, ...(options.log && { log: options.log }) });
   return {
