@@ -59,8 +59,8 @@ export class Viewer {
   }
 
   /**
-   * The namespaces and repositories whose contents this viewer may list, for the repository
-   * query's `within`; undefined = everything. Rows are still checked one by one afterwards (a
+   * The namespaces (ending in '/') and repositories whose contents this viewer may list, for the
+   * repository query's `within`; undefined = everything. Rows are still checked one by one afterwards (a
    * private namespace inside a public one).
    */
   visibleScopes(publicRepositories: () => Promise<string[]>): Promise<string[] | undefined> {
@@ -72,7 +72,7 @@ export class Viewer {
     if (!this.access) return this.mode === 'signed-in' ? undefined : [];
     const store = this.access.store;
     const out = new Set<string>();
-    for (const ns of await store.namespaces.list()) if (ns.public) out.add(ns.name);
+    for (const ns of await store.namespaces.list()) if (ns.public) out.add(`${ns.name}/`);
     for (const r of await publicRepositories()) out.add(r);
     if (this.mode === 'signed-in') {
       const subjects: Subject[] =
@@ -83,7 +83,7 @@ export class Viewer {
       const facts = await store.permissions.facts(this.principal.kind === 'robot' ? 'robot' : 'user', subjects[0].name, this.principal.teams);
       const teams = facts.teamIds.length ? await store.teams.list({ limit: 10_000 }) : [];
       for (const t of teams) if (facts.teamIds.includes(t.id)) subjects.push({ kind: 'team', name: t.name });
-      for (const s of subjects) for (const p of await store.permissions.list({ subject: s })) out.add(p.scope.name);
+      for (const s of subjects) for (const p of await store.permissions.list({ subject: s })) out.add(p.scope.kind === 'namespace' ? `${p.scope.name}/` : p.scope.name);
     }
     return [...out];
   }

@@ -5,7 +5,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startHtpasswdRegistry, type AuthRegistry } from '../auth/harness.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { htpasswdText, startHtpasswdRegistry, type AuthRegistry } from '../auth/harness.ts';
+import { defaultConfig } from '../../src/config/index.ts';
+import { startRegistry } from '../../src/http/server.ts';
 import { pushBlob, putManifest, sha256, startTestRegistry, OCI_MANIFEST, type TestRegistry } from '../http/harness.ts';
 import { en } from '../../src/console/i18n/en/index.ts';
 import { zhCN } from '../../src/console/i18n/zh-CN/index.ts';
@@ -139,6 +145,26 @@ describe('console over HTTP, with htpasswd and access control', () => {
     assert.equal((await fetch(`${registry.url}/v2/vis/app/tags/list`)).status, 401);
   });
 
+  it('an anonymous visitor sees the public namespace and nothing else', async () => {
+    const b = new Browser(registry.url);
+    await b.login('admin', 'admin-pw');
+    for (const name of ['open/one', 'open/two', 'closed/three']) {
+      const csrf = await b.csrf('/ui/new');
+      assert.equal((await b.post('/ui/new', { _csrf: csrf, name })).status, 303, name);
+    }
+    const put = await fetch(`${registry.url}/api/v1/namespaces/open`, {
+      method: 'PUT',
+      headers: { authorization: `Basic ${Buffer.from('admin:admin-pw').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ visibility: 'public' }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    const anon = await (await new Browser(registry.url).get('/ui/')).text();
+    const listed = [...anon.matchAll(/<a href="\/ui\/repo\/([^"]+)" class="mono">/g)].map((m) => m[1]);
+    assert.deepEqual(listed.sort(), ['open/one', 'open/two']);
+    assert.equal((await new Browser(registry.url).get('/ui/repo/closed/three')).status, 404);
+    assert.equal((await new Browser(registry.url).get('/ui/repo/open/one')).status, 200);
+  });
+
   it('rejects a wrong password with 401 and says nothing about which part was wrong', async () => {
     const b = new Browser(registry.url);
     const r = await b.login('admin', 'nope');
@@ -226,6 +252,35 @@ describe('console over HTTP, no authentication (open, as /v2 is)', () => {
     assert.equal(res.status, 200);
     assert.equal(sha256(Buffer.from(await res.arrayBuffer())), digest);
     assert.match(res.headers.get('content-disposition') ?? '', /attachment/);
+  });
+});
+
+describe('console sessions across a restart', () => {
+  it('a session made before a restart still signs the browser in afterwards', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'berth-console-restart-'));
+    try {
+      const path = join(root, 'htpasswd');
+      await writeFile(path, await htpasswdText({ admin: 'admin-pw' }));
+      const config = defaultConfig();
+      config.http.addr = '127.0.0.1:0';
+      config.storage.filesystem.rootdirectory = root;
+      config.auth = { htpasswd: { realm: 'berth-test', path } };
+      const first = await startRegistry(config, pino({ level: 'silent' }));
+      const b = new Browser(first.url);
+      await b.login('admin', 'admin-pw');
+      assert.match(await (await b.get('/ui/')).text(), /Signed in as/);
+      await first.close();
+      const second = await startRegistry(config, pino({ level: 'silent' }));
+      try {
+        const again = new Browser(second.url);
+        again.cookies = b.cookies;
+        assert.match(await (await again.get('/ui/')).text(), /Signed in as/);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 
