@@ -16,6 +16,7 @@
 // - Redis trouble never fails a call: it falls through to the store (redis-link.ts).
 import type { TagCondition, BlobReservation, LinkedBlob, ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from '../metadata/store.ts';
 import type { LifecycleStore } from '../metadata/lifecycle/lifecycle-store.ts';
+import type { ConsoleStore } from '../metadata/console/console-store.ts';
 import { encodeEntry, manifestRecord, plain, validValue, type Codec } from './entries.ts';
 import { newToken, type EntryKind } from './keys.ts';
 import type { RedisLink } from './redis-link.ts';
@@ -72,6 +73,11 @@ export class CachedMetadataStore implements MetadataStore {
   /** The lifecycle queries go straight to the store; whoever removes links calls invalidateRepositories. */
   get lifecycle(): LifecycleStore {
     return this.inner.lifecycle;
+  }
+
+  /** The console's queries go straight to the store; deleteRepository's caller invalidates. */
+  get console(): ConsoleStore {
+    return this.inner.console;
   }
 
   /**

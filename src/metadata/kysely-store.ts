@@ -27,6 +27,7 @@ import type { Database, ManifestsTable } from './schema.ts';
 import { BlobCollectedError, type TagCondition, type BlobReservation, type LinkedBlob, type ManifestRecord, type MetadataStore, type NewManifest, type Page, type PutManifestResult, type Referrer, type UploadSession } from './store.ts';
 import { KyselyLifecycleStore } from './lifecycle/kysely-lifecycle-store.ts';
 import { KyselyAccessStore } from './access/kysely-access-store.ts';
+import { KyselyConsoleStore } from './console/kysely-console-store.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -83,6 +84,8 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly access: KyselyAccessStore;
   /** GC, retention, immutability and quota queries (src/metadata/lifecycle), same connection. */
   readonly lifecycle: KyselyLifecycleStore;
+  /** The web console's pages, sessions and settings (src/metadata/console), same connection. */
+  readonly console: KyselyConsoleStore;
   private readonly sqlite: boolean;
 
   constructor(
@@ -94,6 +97,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.access = new KyselyAccessStore(db);
     this.sqlite = options.dialect !== 'postgres';
     this.lifecycle = new KyselyLifecycleStore(db, { rowLocks: this.rowLocks, dialect: options.dialect ?? 'sqlite', transaction: (work) => this.transaction(work) });
+    this.console = new KyselyConsoleStore(db, { rowLocks: this.rowLocks, dialect: options.dialect ?? 'sqlite', transaction: (work) => this.transaction(work) });
   }
 
   /**
@@ -282,9 +286,14 @@ export class KyselyMetadataStore implements MetadataStore {
 
       const now = Date.now();
       await this.holdManifestRow(tx, id, m, now);
+      // Position and an index child's platform ride along in the same rows (the console shows them).
+      const platform = (child: string) => {
+        const p = m.platforms && Object.hasOwn(m.platforms, child) ? m.platforms[child] : undefined;
+        return p ? JSON.stringify(p.variant ? { os: p.os, architecture: p.architecture, variant: p.variant } : { os: p.os, architecture: p.architecture }) : null;
+      };
       const refs = [
-        ...m.blobs.map((child) => ({ repository_id: id, parent_digest: m.digest, child_digest: child, kind: 'blob' })),
-        ...m.children.map((child) => ({ repository_id: id, parent_digest: m.digest, child_digest: child, kind: 'manifest' })),
+        ...m.blobs.map((child, position) => ({ repository_id: id, parent_digest: m.digest, child_digest: child, kind: 'blob', position, platform: null })),
+        ...m.children.map((child, position) => ({ repository_id: id, parent_digest: m.digest, child_digest: child, kind: 'manifest', position, platform: platform(child) })),
       ];
       for (let i = 0; i < refs.length; i += 200) {
         await tx
@@ -303,6 +312,15 @@ export class KyselyMetadataStore implements MetadataStore {
           .onConflict((oc) => oc.columns(['repository_id', 'name']).doUpdateSet({ digest: m.digest, updated_at: now }))
           .execute();
       }
+      // The repository's last push (the console sorts by it). Last, so that on PostgreSQL the
+      // repository row's lock is held only until the commit right after; never moved backwards
+      // by a concurrent push that started earlier and commits later.
+      await tx
+        .updateTable('repositories')
+        .set({ pushed_at: now })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('pushed_at', 'is', null), eb('pushed_at', '<', now)]))
+        .execute();
       return { missingBlobs: [], missingChildren: [] };
     });
   }

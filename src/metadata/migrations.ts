@@ -4,6 +4,7 @@
 import { Migrator, sql, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { SqlDialect } from './dialect.ts';
 import { accessControlMigration } from './access/migration.ts';
+import { consoleMigration } from './console/migration.ts';
 
 function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   const pg = dialect === 'postgres';
@@ -143,6 +144,9 @@ function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The web console: sessions, repository settings, secrets; repositories.pushed_at and the
+    // platforms of index children (src/metadata/console/migration.ts).
+    '0005_console': consoleMigration(dialect),
   };
 }
 
@@ -150,6 +154,8 @@ export interface MigrateOptions {
   dialect: SqlDialect;
   /** PostgreSQL schema holding berth's tables (and its migration bookkeeping); default search_path. */
   schema?: string;
+  /** Stop after this migration instead of the latest (tests of a later migration over older data). */
+  to?: string;
 }
 
 /**
@@ -170,7 +176,7 @@ export async function migrate(db: Kysely<any>, options: MigrateOptions = { diale
     // schema that happens to hold a table of the same name).
     ...(options.schema ? { migrationTableSchema: options.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = options.to === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(options.to);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     const what = failed ? `metadata migration ${failed.migrationName}` : 'metadata migrations';

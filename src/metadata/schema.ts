@@ -6,6 +6,8 @@ export interface RepositoriesTable {
   id: Generated<number>;
   name: string;
   created_at: number;
+  /** Last manifest PUT into the repository (epoch ms), null = nothing pushed (0005_console). */
+  pushed_at: number | null;
 }
 
 /**
@@ -55,6 +57,10 @@ export interface ManifestReferencesTable {
   child_digest: string;
   /** 'blob' for config/layers, 'manifest' for the children of an index. */
   kind: string;
+  /** An index child's platform, JSON `{"os","architecture","variant"?}` (0005_console); null otherwise or when unknown. */
+  platform: string | null;
+  /** Place of the reference in its manifest (config 0, layers from 1; an index's children from 0), null for rows from before 0005_console. */
+  position: number | null;
 }
 
 export interface TagsTable {
@@ -106,6 +112,34 @@ export interface LifecycleRulesTable {
   updated_by: string | null;
 }
 
+/** A console login (0005_console): the cookie's SHA-256, never the cookie itself. */
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  user_name: string;
+  /** JSON of the principal the console needs again. */
+  principal: string;
+  csrf: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+/** What the console edits per repository (0005_console); keyed by name, so it outlives no row of its own. */
+export interface RepositorySettingsTable {
+  repository: string;
+  description: string | null;
+  /** 'public' | 'private'; null = the namespace's visibility decides. */
+  visibility: string | null;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+/** Named secrets the console creates once and every replica shares (0005_console). */
+export interface ConsoleSecretsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   blobs: BlobsTable;
@@ -117,4 +151,7 @@ export interface Database {
   leases: LeasesTable;
   gc_runs: GcRunsTable;
   lifecycle_rules: LifecycleRulesTable;
+  console_sessions: ConsoleSessionsTable;
+  repository_settings: RepositorySettingsTable;
+  console_secrets: ConsoleSecretsTable;
 }

@@ -1,8 +1,9 @@
 // The metadata contract: everything berth knows about repositories, tags and manifests lives here,
 // so listing and GC are queries, never walks over blob storage. SQLite implements it for one node;
 // the same query layer (kysely-store.ts) serves PostgreSQL for replicas.
-import type { ParsedManifest } from '../oci/manifest.ts';
+import type { ParsedManifest, Platform } from '../oci/manifest.ts';
 import type { LifecycleStore } from './lifecycle/lifecycle-store.ts';
+import type { ConsoleStore } from './console/console-store.ts';
 
 export interface ManifestRecord {
   digest: string;
@@ -28,6 +29,8 @@ export interface NewManifest {
   blobs: string[];
   /** Child manifests (of an index) that must exist in the repository. */
   children: string[];
+  /** An index's children's platforms, by child digest (stored with the references for the console). */
+  platforms?: Record<string, Platform>;
 }
 
 /** The record a manifest PUT (or an import) stores for `parsed`, the manifest's bytes summarised. */
@@ -42,6 +45,7 @@ export function newManifest(parsed: ParsedManifest, digest: string, size: number
     annotations: parsed.annotations,
     blobs: parsed.blobs,
     children: parsed.children,
+    platforms: parsed.platforms,
   };
 }
 
@@ -147,6 +151,8 @@ export interface MetadataStore {
 
   /** Garbage collection, retention, immutability and quota queries (src/metadata/lifecycle). */
   readonly lifecycle: LifecycleStore;
+  /** The web console's pages, sessions and repository settings (src/metadata/console). */
+  readonly console: ConsoleStore;
   /** A cache in front of the store (Redis) drops what it holds for these repositories. */
   invalidateRepositories?(repositories: string[]): Promise<void>;
 

@@ -21,11 +21,26 @@ export interface ParsedManifest {
   blobs: string[];
   /** Child manifests of an index. */
   children: string[];
+  /** An index's children's platforms (os and architecture both strings), by child digest; the first descriptor of a digest wins. */
+  platforms?: Record<string, Platform>;
   configDigest?: string;
   subject?: Descriptor;
   /** artifactType as the referrers API reports it: the manifest's own, else the config media type of an image manifest. */
   artifactType?: string;
   annotations?: Record<string, string>;
+}
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** The platform of an index child, when it has a usable one (never a reason to refuse the index). */
+function platformOf(d: Descriptor): Platform | undefined {
+  const p = d.platform;
+  if (typeof p !== 'object' || p === null || typeof p.os !== 'string' || typeof p.architecture !== 'string') return undefined;
+  return typeof p.variant === 'string' && p.variant !== '' ? { os: p.os, architecture: p.architecture, variant: p.variant } : { os: p.os, architecture: p.architecture };
 }
 
 /** registry:2 refuses manifests over 4 MiB; the OCI spec says registries SHOULD accept at least that. */
@@ -95,8 +110,14 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
 
   if (kind === 'index') {
     if (!Array.isArray(m.manifests)) throw invalid('manifests must be an array');
-    const children = m.manifests.map((d, i) => descriptor(d, `manifests[${i}]`).digest);
-    return { mediaType, kind, blobs: [], children, subject, artifactType: m.artifactType as string | undefined, annotations };
+    const descriptors = m.manifests.map((d, i) => descriptor(d, `manifests[${i}]`));
+    const platforms: Record<string, Platform> = {};
+    for (const d of descriptors) {
+      const p = platformOf(d);
+      if (p && !Object.hasOwn(platforms, d.digest)) platforms[d.digest] = p;
+    }
+    const children = descriptors.map((d) => d.digest);
+    return { mediaType, kind, blobs: [], children, platforms, subject, artifactType: m.artifactType as string | undefined, annotations };
   }
 
   const config = descriptor(m.config, 'config');
