@@ -3,20 +3,11 @@
 // answers with the report when the run ends, or at once with 202 and the run's id when ?wait=false. GET /api/v1/gc/runs lists recent runs (newest
 // first), GET /api/v1/gc/runs/:id one of them.
 import { z } from 'zod';
-import { parseDuration } from '../../config/durations.ts';
 import { ApiError } from '../../auth/access/admin/http.ts';
 import type { GcScheduler } from '../gc-scheduler.ts';
+import { GcRequestError, gcRunBody, startGc, type StartedGc } from '../gc-start.ts';
 import type { LifecycleContext } from './context.ts';
 import type { LifecycleRoute } from './route.ts';
-
-const runBody = z
-  .object({
-    dryRun: z.boolean().optional(),
-    deleteUntagged: z.boolean().optional(),
-    delay: z.string().optional(),
-    pace: z.number().gt(0).lte(1).optional(),
-  })
-  .strict();
 
 function scheduler(ctx: LifecycleContext): GcScheduler {
   const gc = ctx.deps.jobs.gc as GcScheduler | undefined;
@@ -30,29 +21,24 @@ export const gcRoutes: LifecycleRoute[] = [
     path: '/gc',
     async handler(ctx) {
       await ctx.requireSiteAdmin();
-      const body = await ctx.body(runBody);
-      let delayMs = scheduler(ctx).delayMs;
-      if (body.delay !== undefined) {
-        try {
-          delayMs = parseDuration(body.delay);
-        } catch (e) {
-          throw new ApiError('INVALID', `delay: ${(e as Error).message}`);
-        }
-        if (delayMs < 0) throw new ApiError('INVALID', 'delay: must not be negative');
+      const body = await ctx.body(gcRunBody);
+      const gc = scheduler(ctx);
+      let run: StartedGc;
+      try {
+        run = startGc(gc, body);
+      } catch (e) {
+        if (e instanceof GcRequestError) throw new ApiError('INVALID', e.message);
+        throw e;
       }
-      let started: (id: string) => void = () => undefined;
-      const startedId = new Promise<string>((resolve) => (started = resolve));
-      const pace = body.pace ?? scheduler(ctx).pace;
-      const run = scheduler(ctx).run({ trigger: 'api', dryRun: body.dryRun, deleteUntagged: body.deleteUntagged, delayMs, pace, onStarted: started });
-      // A busy lease rejects `run` with GcBusyError: 409 (api.ts).
+      // A busy lease rejects the run with GcBusyError: 409 (api.ts).
       if (ctx.url.searchParams.get('wait') === 'false') {
-        run.catch(() => undefined); // its outcome is recorded in gc_runs
+        run.report.catch(() => undefined); // its outcome is recorded in gc_runs
         // Answer once the run holds the lease (or could not get it).
-        const id = await Promise.race([startedId, run.then((r) => r.id)]);
+        const id = await run.id();
         ctx.send(202, { id, status: 'running' });
         return;
       }
-      ctx.send(200, await run);
+      ctx.send(200, await run.report);
     },
   },
   {

@@ -2,27 +2,12 @@
 // from config.yml and from this API (site administrators). Per namespace (admins of it):
 // GET/PUT/DELETE /api/v1/immutabletags/<namespace>, body {"tags": ["^v[0-9]+\\.", ...]}: regular
 // expressions matched against whole tags, in every repository of the namespace and below.
-import { z } from 'zod';
 import { ApiError } from '../../auth/access/admin/http.ts';
-import { compileTagPattern, describeImmutableRule, type ImmutableRule } from '../immutable-tags.ts';
+import { describeImmutableRule, type ImmutableRule } from '../immutable-tags.ts';
+import { immutableRuleBody as ruleBody } from '../rule-bodies.ts';
 import type { LifecycleContext } from './context.ts';
 import { administeredNamespace } from './rule-helpers.ts';
 import type { LifecycleRoute } from './route.ts';
-
-const tagPattern = z
-  .string()
-  .min(1)
-  .max(1000)
-  .refine((p) => {
-    try {
-      compileTagPattern(p);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'not a valid regular expression');
-
-const ruleBody = z.strictObject({ tags: z.array(tagPattern).min(1, 'name at least one tag pattern').max(100) });
 
 function show(rule: ImmutableRule): Record<string, unknown> {
   return {

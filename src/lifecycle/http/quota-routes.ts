@@ -5,15 +5,13 @@
 // per namespace and repository with the quotas concerned (site administrators; admins of NS).
 import { z } from 'zod';
 import { ApiError } from '../../auth/access/admin/http.ts';
-import { parseSize } from '../../config/sizes.ts';
 import { isValidName } from '../../oci/reference.ts';
 import { formatBytes, type QuotaScope } from '../quotas.ts';
 import { quotaEntry, usageReport } from '../usage-report.ts';
+import { parseQuotaLimit, QuotaLimitError, quotaBody } from '../rule-bodies.ts';
 import type { LifecycleContext } from './context.ts';
 import { administeredNamespace } from './rule-helpers.ts';
 import type { LifecycleRoute } from './route.ts';
-
-const quotaBody = z.strictObject({ limit: z.union([z.string().max(100), z.number()]) });
 
 async function namespaceScope(ctx: LifecycleContext, namespace: string): Promise<QuotaScope> {
   const scope = (await ctx.services.quotas.scopes()).find((s) => s.source === 'api' && s.namespace === namespace);
@@ -52,11 +50,11 @@ export const quotaRoutes: LifecycleRoute[] = [
       const body = await ctx.body(quotaBody);
       let limitBytes: number;
       try {
-        limitBytes = parseSize(body.limit);
+        limitBytes = parseQuotaLimit(body.limit);
       } catch (e) {
-        throw new ApiError('INVALID', `limit: ${(e as Error).message}`);
+        if (e instanceof QuotaLimitError) throw new ApiError('INVALID', e.message);
+        throw e;
       }
-      if (!Number.isSafeInteger(limitBytes)) throw new ApiError('INVALID', 'limit: too large');
       await ctx.services.quotas.namespaceRules.put(namespace, { limitBytes }, ctx.actorName);
       ctx.send(200, await show(ctx, await namespaceScope(ctx, namespace)));
     },
