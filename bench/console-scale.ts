@@ -9,7 +9,7 @@
 //   BERTH_BENCH_BACKENDS=sqlite BERTH_BENCH_REPOS=10000 node --import tsx bench/console-scale.ts
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
@@ -23,6 +23,9 @@ import type { ScaleBackend } from './metadata-scale.ts';
 import { log } from './client.ts';
 import type { Bench } from './context.ts';
 import type { Row } from './report.ts';
+import { existsSync } from 'node:fs';
+import { repoRoot } from '../test/helpers/processes.ts';
+import { staleBuild, startBerth } from './servers.ts';
 
 export interface ConsoleScaleOptions {
   backends?: ScaleBackend[];
@@ -34,6 +37,8 @@ export interface ConsoleScaleOptions {
   /** Timed calls per case (after a warm-up of a fifth as many, at least 3). */
   samples?: number;
   log?: (line: string) => void;
+  /** Called with the SQLite store's directory (a storage root whose default database it is) before it is removed. */
+  onSqliteReady?: (dir: string) => Promise<void>;
 }
 
 export interface ConsoleScaleRow {
@@ -227,6 +232,7 @@ export async function runConsoleScale(options: ConsoleScaleOptions = {}): Promis
   const result: ConsoleScaleResult = { rows: [], fillSeconds: {} };
   for (const backend of options.backends ?? ['postgres', 'sqlite']) {
     const cleanups: (() => Promise<void>)[] = [];
+    let sqlitePath: string | undefined;
     try {
       let store: MetadataStore;
       const t0 = performance.now();
@@ -246,6 +252,7 @@ export async function runConsoleScale(options: ConsoleScaleOptions = {}): Promis
         const dir = await mkdtemp(join(tmpdir(), 'berth-console-scale-'));
         cleanups.push(() => rm(dir, { recursive: true, force: true }));
         const path = join(dir, 'berth.sqlite');
+        sqlitePath = path;
         await (await openSqliteMetadata(path)).close(); // migrate
         log(`sqlite: filling ${n} repositories and one with ${bigTags} tags`);
         fillSqlite(path, n, bigTags);
@@ -255,6 +262,11 @@ export async function runConsoleScale(options: ConsoleScaleOptions = {}): Promis
       result.fillSeconds[backend] = (performance.now() - t0) / 1000;
       log(`${backend}: filled in ${result.fillSeconds[backend]!.toFixed(1)} s; measuring`);
       result.rows.push(...(await measure(backend, store, n, bigTags, samples)));
+      if (backend === 'sqlite' && options.onSqliteReady) {
+        await store.close();
+        cleanups.shift();
+        await options.onSqliteReady(dirname(sqlitePath!));
+      }
     } finally {
       for (const c of cleanups) await c();
     }
@@ -275,22 +287,65 @@ export const consoleScale: Bench = async (ctx) => {
   const repositories = ctx.quick ? 10_000 : 100_000;
   const bigTags = ctx.quick ? 1_000 : 5_000;
   ctx.phase('console');
-  const result = await runConsoleScale({ repositories, bigTags, samples: ctx.quick ? 20 : 50, log });
+  // The pages themselves, through a berth server on the SQLite store: server time of the whole
+  // request (viewer, queries, rendering) from the Server-Timing header the console sends.
+  const pageRows: Row[] = [];
+  const onSqliteReady = async (dir: string) => {
+    const mode = existsSync(join(repoRoot, 'dist', 'cli', 'main.js')) && !staleBuild() ? 'compiled' : 'tsx';
+    const server = await startBerth(dir, mode);
+    try {
+      const pages: [string, string, boolean][] = [
+        ['first page, by name', '/ui/', true],
+        ['first page, by last push', '/ui/?sort=pushed', true],
+        ['search "svc-4242" (11 matches)', '/ui/?q=svc-4242', true],
+        ['search "team-1" (10% match)', '/ui/?q=team-1', true],
+        [`repository page, ${bigTags.toLocaleString('en-US')} tags`, `/ui/repo/${BIG}`, false],
+        ['JSON: GET /api/v1/repositories', '/api/v1/repositories', false],
+      ];
+      for (const [label, path, targeted] of pages) {
+        const times: number[] = [];
+        const n = ctx.quick ? 20 : 50;
+        for (let i = 0; i < n + Math.max(3, n / 5); i++) {
+          const res = await fetch(`${server.url}${path}`);
+          await res.arrayBuffer();
+          if (res.status !== 200) throw new Error(`console: ${path} answered ${res.status}`);
+          const dur = /dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '');
+          if (!dur) throw new Error(`console: ${path} sent no Server-Timing`);
+          if (i >= Math.max(3, n / 5)) times.push(Number(dur[1]));
+        }
+        times.sort((a, b) => a - b);
+        const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
+        pageRows.push({
+          bench: 'console',
+          metric: `page ${label}, server time p99 (sqlite, ${repositories.toLocaleString('en-US')} repos)`,
+          unit: 'ms',
+          better: 'lower',
+          berth: q(0.99),
+          ...(targeted && { target: `< ${CONSOLE_TARGET_MS} ms`, verdict: q(0.99) < CONSOLE_TARGET_MS ? ('PASS' as const) : ('FAIL' as const) }),
+          note: `p50 ${q(0.5).toFixed(2)} ms; GET ${path} on a berth server (${mode}), Server-Timing app;dur`,
+        });
+      }
+    } finally {
+      await server.stop();
+    }
+  };
+  const result = await runConsoleScale({ repositories, bigTags, samples: ctx.quick ? 20 : 50, log, onSqliteReady });
   const rows: Row[] = result.rows.map((r) => ({
     bench: 'console',
     metric: `${r.backend} ${r.case} p99 (${repositories.toLocaleString('en-US')} repos)`,
     unit: 'ms',
     better: 'lower',
     berth: r.p99,
-    target: `< ${CONSOLE_TARGET_MS} ms`,
-    verdict: r.p99 < CONSOLE_TARGET_MS ? 'PASS' : 'FAIL',
+    // The issue's target is the repositories page: its first page and a search. The other cases
+    // (deep pages, one repository's page) are reported beside them.
+    ...(/^(first page|search)/.test(r.case) && { target: `< ${CONSOLE_TARGET_MS} ms`, verdict: r.p99 < CONSOLE_TARGET_MS ? ('PASS' as const) : ('FAIL' as const) }),
     note: `p50 ${r.p50.toFixed(2)} ms, ${r.rows} rows`,
   }));
   ctx.note(
     `console: in-process time of the ConsoleStore call (no HTTP, no rendering), ${PAGE} per page; each of ${repositories.toLocaleString('en-US')} repositories has 3 tags on 2 manifests and 5 blob links (1 in 20 never pushed), and ${BIG} (${bigTags.toLocaleString('en-US')} tags, ${(2 * bigTags + 1).toLocaleString('en-US')} blob links) is on both first pages: a page costs about its repositories' blob links (the size column), not the fleet's size`,
   );
   for (const [backend, s] of Object.entries(result.fillSeconds)) ctx.note(`console: ${backend} filled with bulk SQL in ${s!.toFixed(1)} s (not a berth metric)`);
-  return rows;
+  return [...rows, ...pageRows];
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

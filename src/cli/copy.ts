@@ -97,6 +97,7 @@ export function copyCommand(source: string, destination: string, opts: CopyComma
         blobs: result.blobs,
         bytes: result.bytes,
         referrers: result.referrers,
+        signatures: result.signatures,
       });
     }
     process.stdout.write(`Copied ${refText(src)} -> ${destination_} (${result.digest})\n`);

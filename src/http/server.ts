@@ -33,6 +33,7 @@ import { ApiError } from '../auth/access/admin/http.ts';
 import { createConsole } from '../console/wiring.ts';
 import { handleConsole } from '../console/http/router.ts';
 import type { ConsoleDeps } from '../console/deps.ts';
+import { EXTENSION_PREFIX, serveSignatureExtension, SIGNATURES_HEADER } from '../trust/signatures/http.ts';
 
 export interface RunningRegistry {
   server: ListenerServer;
@@ -227,6 +228,10 @@ async function handle(
       const failing = health.unhealthy();
       return Object.keys(failing).length ? sendJSON(res, 503, { status: 'unavailable', failing }) : sendJSON(res, 200, { status: 'ok' });
     }
+    // Simple (GPG) signatures stored in the registry: containers/image's API extension (src/trust/signatures).
+    if (pathname.startsWith(EXTENSION_PREFIX)) {
+      return await serveSignatureExtension({ req, res, url, services, baseURL: externalBaseURL(req, config.http.host, config.http.relativeurls) }, pathname, auth);
+    }
     if (consoleDeps && (await handleConsole(req, res, url, pathname, consoleDeps))) return;
     if (auth && (await auth.serve(req, res, url, pathname))) return;
     if (pathname.startsWith('/api/') && (await handleLifecycleApi(req, res, lifecycleApi))) return;
@@ -237,6 +242,8 @@ async function handle(
     }
     const route = matchRoute(pathname);
     if (!route) return send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, '404 page not found\n');
+    // containers/image reads this from its unauthenticated ping (a 401 too) to store signatures here.
+    if (route.kind === 'base') res.setHeader(SIGNATURES_HEADER, '1');
     const baseURL = externalBaseURL(req, config.http.host, config.http.relativeurls);
     const ctx: RequestContext = { req, res, url, services, baseURL };
     if (auth) user = (await auth.authorize(ctx, route)).name || undefined;

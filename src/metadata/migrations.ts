@@ -5,6 +5,7 @@ import { Migrator, sql, type ColumnDefinitionBuilder, type Kysely, type Migratio
 import type { SqlDialect } from './dialect.ts';
 import { accessControlMigration } from './access/migration.ts';
 import { consoleMigration } from './console/migration.ts';
+import { signaturesMigration } from './signatures/migration.ts';
 
 function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   const pg = dialect === 'postgres';
@@ -147,6 +148,9 @@ function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
     // The web console: sessions, repository settings, secrets; repositories.pushed_at and the
     // platforms of index children (src/metadata/console/migration.ts).
     '0005_console': consoleMigration(dialect),
+    // Simple (GPG) signatures of the X-Registry-Supports-Signatures extension, deleted with their
+    // manifest (src/metadata/signatures/migration.ts).
+    '0007_signatures': signaturesMigration(dialect),
   };
 }
 

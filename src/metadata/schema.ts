@@ -140,6 +140,22 @@ export interface ConsoleSecretsTable {
   value: string;
 }
 
+/** A simple (GPG "atomic") signature of a manifest (0007_signatures); deleted with the manifest. */
+export interface SimpleSignaturesTable {
+  repository_id: number;
+  manifest_digest: string;
+  /** `<manifest digest>@<32 hex>`, as the client named it. */
+  name: string;
+  /** 'atomic'. */
+  type: string;
+  /** The signature's exact bytes. */
+  content: Buffer;
+  /** sha256 of content: the same bytes are stored once per manifest. */
+  content_digest: string;
+  created_at: number;
+  created_by: string | null;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   blobs: BlobsTable;
@@ -154,4 +170,5 @@ export interface Database {
   console_sessions: ConsoleSessionsTable;
   repository_settings: RepositorySettingsTable;
   console_secrets: ConsoleSecretsTable;
+  simple_signatures: SimpleSignaturesTable;
 }

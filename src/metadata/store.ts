@@ -4,6 +4,7 @@
 import type { ParsedManifest, Platform } from '../oci/manifest.ts';
 import type { LifecycleStore } from './lifecycle/lifecycle-store.ts';
 import type { ConsoleStore } from './console/console-store.ts';
+import type { SignatureStore } from './signatures/store.ts';
 
 export interface ManifestRecord {
   digest: string;
@@ -153,6 +154,8 @@ export interface MetadataStore {
   readonly lifecycle: LifecycleStore;
   /** The web console's pages, sessions and repository settings (src/metadata/console). */
   readonly console: ConsoleStore;
+  /** Simple (GPG) signatures of manifests, for the signatures API extension (src/metadata/signatures). */
+  readonly signatures: SignatureStore;
   /** A cache in front of the store (Redis) drops what it holds for these repositories. */
   invalidateRepositories?(repositories: string[]): Promise<void>;
 

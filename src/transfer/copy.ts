@@ -25,6 +25,7 @@ import { header } from '../client/transport.ts';
 import { choosePlatform, formatPlatform, listPlatforms, platformMatches, type Platform } from './platform.ts';
 import { mapLimit } from '../util/map-limit.ts';
 import type { Progress } from './progress.ts';
+import { listSimpleSignatures, putSimpleSignature, supportsSignatureExtension } from '../trust/signatures/client.ts';
 
 export interface CopyEndpoint {
   client: RegistryClient;
@@ -48,6 +49,8 @@ export interface CopyResult {
   manifests: number;
   /** Referrer manifests copied (with --with-referrers). */
   referrers: number;
+  /** Simple (GPG) signatures copied through the signatures API extension. */
+  signatures: number;
   blobs: { copied: number; exists: number; mounted: number };
   /** Blob bytes that crossed the network. */
   bytes: number;
@@ -98,12 +101,14 @@ export class Copier {
     const tree = await this.copyTree(top, dstRef ?? top.digest);
     let referrers = 0;
     if (opts.withReferrers) referrers = await this.copyReferrers(tree.digests);
+    const signatures = await this.copySimpleSignatures(tree.digests);
     const b = opts.progress.counters.blobs;
     return {
       digest: top.digest,
       mediaType: top.mediaType,
       manifests: tree.digests.length,
       referrers,
+      signatures,
       blobs: { copied: b.copied, exists: b.exists, mounted: b.mounted },
       bytes: opts.progress.counters.moved,
     };
@@ -240,6 +245,36 @@ export class Copier {
     const got = header(res.headers, 'docker-content-digest');
     if (got && got !== m.digest) throw new Error(`${this.dst.host} stored manifest ${m.digest} under digest ${got} (it rewrote the bytes)`);
     return { ociSubject: header(res.headers, 'oci-subject') !== undefined };
+  }
+
+  /**
+   * The simple (GPG) signatures of the copied manifests, when the source stores them through the
+   * X-Registry-Supports-Signatures extension and the destination does too (as skopeo copies them).
+   */
+  private async copySimpleSignatures(digests: string[]): Promise<number> {
+    const { src, dst, opts } = this;
+    if (!(await supportsSignatureExtension(src.client))) return 0;
+    const dstSupports = await supportsSignatureExtension(dst.client);
+    let copied = 0;
+    let left = 0;
+    for (const digest of digests) {
+      const signatures = await listSimpleSignatures(src.client, src.repo, digest);
+      if (!signatures?.length) continue;
+      if (!dstSupports) {
+        left += signatures.length;
+        continue;
+      }
+      const existing = (await listSimpleSignatures(dst.client, dst.repo, digest)) ?? [];
+      for (const s of signatures) {
+        if (await putSimpleSignature(dst.client, dst.repo, digest, s.content, existing)) {
+          existing.push(s);
+          copied++;
+        }
+      }
+    }
+    if (copied) opts.progress.line(`Copied ${copied} simple signature${copied === 1 ? '' : 's'}`);
+    if (left) opts.progress.line(`${left} simple signature${left === 1 ? '' : 's'} not copied: ${dst.host} does not store signatures (no X-Registry-Supports-Signatures)`);
+    return copied;
   }
 
   /** Breadth-first over the referrers of every copied manifest (a signature of an SBOM, ...). */
