@@ -11,6 +11,7 @@ import type { Principal } from '../../types.ts';
 import type { AccessServices } from '../index.ts';
 import type { LoggerLike } from '../token-verifier.ts';
 import { ApiError, denied, JsonApiRequest } from './http.ts';
+import { mayCreateCredentials } from './operations.ts';
 
 export interface AdminApiDeps {
   services: AccessServices;
@@ -77,7 +78,7 @@ export class AdminContext extends JsonApiRequest {
 
   /** Creating credentials needs a full sign-in: a scoped token must not mint a broader one. */
   requireUnrestricted(): void {
-    if (this.principal.restrictedTo !== undefined || this.principal.via === 'pat') {
+    if (!mayCreateCredentials(this.principal)) {
       throw denied('a personal access token or scoped token cannot create credentials; sign in with your password');
     }
   }

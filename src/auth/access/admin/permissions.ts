@@ -3,12 +3,12 @@
 // it; nobody grants on a scope they do not administer, so a user cannot raise their own role and
 // a namespace admin cannot reach into another namespace.
 import type { PermissionFilter, Scope } from '../../../metadata/access/store.ts';
-import { isWithin } from '../roles.ts';
 import type { AdminContext } from './context.ts';
 import { ApiError, denied, notFound, validate } from './http.ts';
 import type { Route } from './router.ts';
 import { grant, namespaceName, permissionQuery, robotName, showNamespace, showPermission, visibility } from './schemas.ts';
 import { ROBOT_PREFIX } from '../controller.ts';
+import { grantRole, revokeGrant, setNamespaceVisibility } from './operations.ts';
 
 async function list(ctx: AdminContext): Promise<void> {
   const q = ctx.query(permissionQuery);
@@ -42,19 +42,7 @@ async function list(ctx: AdminContext): Promise<void> {
 async function create(ctx: AdminContext): Promise<void> {
   const body = await ctx.body(grant);
   await ctx.requireAdminOf(body.scope);
-  if (body.subject.kind === 'robot') {
-    const robot = await ctx.store.robots.get(body.subject.name);
-    if (!robot) throw notFound('robot');
-    if (!isWithin(body.scope.name, robot.namespace)) throw new ApiError('INVALID', `a robot of namespace ${robot.namespace} can only be granted roles inside it`);
-    if (body.role === 'admin') throw new ApiError('INVALID', 'robots cannot hold the admin role');
-  }
-  const p = await ctx.store.permissions.grant(body.subject, body.scope, body.role, ctx.principal.name);
-  if (!p) throw notFound(body.subject.kind);
-  ctx.changed({
-    action: 'permission_change',
-    ...(body.scope.kind === 'repository' && { repository: body.scope.name }),
-    details: { op: 'grant', subject: body.subject, scope: body.scope, role: body.role },
-  });
+  const p = await grantRole(ctx, body);
   ctx.send(201, { permission: showPermission(p) });
 }
 
@@ -64,12 +52,7 @@ async function remove(ctx: AdminContext): Promise<void> {
   const p = await ctx.store.permissions.get(id);
   // Unknown and not-yours look the same to someone who administers nothing there.
   if (!p || !(await ctx.canAdminister(p.scope))) throw p ? denied(`requires the admin role on ${p.scope.kind} ${p.scope.name}`) : notFound('permission');
-  await ctx.store.permissions.revoke(id);
-  ctx.changed({
-    action: 'permission_change',
-    ...(p.scope.kind === 'repository' && { repository: p.scope.name }),
-    details: { op: 'revoke', subject: p.subject, scope: p.scope, role: p.role },
-  });
+  await revokeGrant(ctx, p);
   ctx.send(204, null);
 }
 
@@ -92,8 +75,7 @@ async function setVisibility(ctx: AdminContext): Promise<void> {
   const name = validate(namespaceName, ctx.params.namespace);
   await ctx.requireAdminOf({ kind: 'namespace', name });
   const body = await ctx.body(visibility);
-  const row = await ctx.store.namespaces.setVisibility(name, body.visibility === 'public', ctx.principal.name);
-  ctx.changed({ action: 'visibility_change', details: { namespace: name, visibility: body.visibility } });
+  const row = await setNamespaceVisibility(ctx, name, body.visibility);
   ctx.send(200, { namespace: showNamespace(row) });
 }
 

@@ -2,12 +2,11 @@
 // namespace, is managed by that namespace's admins, and holds explicit grants inside it only
 // (up to the delete role: a robot never manages permissions). The secret is returned on creation
 // and on rotation, once.
-import type { RobotRecord, Scope } from '../../../metadata/access/store.ts';
+import type { RobotRecord } from '../../../metadata/access/store.ts';
 import { ROBOT_PREFIX } from '../controller.ts';
-import { isWithin } from '../roles.ts';
-import { newSecret, ROBOT_SECRET_PREFIX } from '../secrets.ts';
 import type { AdminContext } from './context.ts';
-import { ApiError, denied, notFound, validate } from './http.ts';
+import { denied, notFound, validate } from './http.ts';
+import { createRobotAccount, deleteRobotAccount, rotateRobotSecret, updateRobotAccount } from './operations.ts';
 import type { Route } from './router.ts';
 import { createRobot, namespaceName, robotName, showPermission, showRobot, updateRobot } from './schemas.ts';
 
@@ -36,25 +35,8 @@ async function create(ctx: AdminContext): Promise<void> {
   const body = await ctx.body(createRobot);
   await ctx.requireAdminOf({ kind: 'namespace', name: body.namespace });
   ctx.requireUnrestricted();
-  const permissions = body.permissions.map((p) => {
-    const scope: Scope = p.namespace !== undefined ? { kind: 'namespace', name: p.namespace } : { kind: 'repository', name: p.repository! };
-    if (!isWithin(scope.name, body.namespace)) throw new ApiError('INVALID', `permissions: ${scope.name} is outside namespace ${body.namespace}`);
-    return { scope, role: p.role };
-  });
-  const secret = newSecret(ROBOT_SECRET_PREFIX);
-  const robot = await ctx.store.robots.create({
-    name: body.name,
-    namespace: body.namespace,
-    description: body.description ?? null,
-    secretHash: secret.hash,
-    hint: secret.hint,
-    expiresAt: body.expiresAt ?? null,
-    createdBy: ctx.principal.name,
-    permissions,
-  });
-  if (!robot) throw new ApiError('CONFLICT', 'a robot with this name exists');
-  ctx.changed({ action: 'robot_created', details: { robot: `${ROBOT_PREFIX}${robot.name}`, namespace: robot.namespace, permissions } });
-  ctx.send(201, { robot: showRobot(robot), secret: secret.secret });
+  const { robot, secret } = await createRobotAccount(ctx, body);
+  ctx.send(201, { robot: showRobot(robot), secret });
 }
 
 async function get(ctx: AdminContext): Promise<void> {
@@ -66,27 +48,21 @@ async function get(ctx: AdminContext): Promise<void> {
 async function update(ctx: AdminContext): Promise<void> {
   const robot = await robotParam(ctx);
   const body = await ctx.body(updateRobot);
-  const updated = await ctx.store.robots.update(robot.name, body);
-  if (!updated) throw notFound('robot');
-  ctx.changed({ action: 'robot_updated', details: { robot: `${ROBOT_PREFIX}${robot.name}`, fields: Object.keys(body) } });
+  const updated = await updateRobotAccount(ctx, robot, body);
   ctx.send(200, { robot: showRobot(updated) });
 }
 
 async function remove(ctx: AdminContext): Promise<void> {
   const robot = await robotParam(ctx);
-  await ctx.store.robots.delete(robot.name);
-  ctx.changed({ action: 'robot_deleted', details: { robot: `${ROBOT_PREFIX}${robot.name}`, namespace: robot.namespace } });
+  await deleteRobotAccount(ctx, robot);
   ctx.send(204, null);
 }
 
 async function rotate(ctx: AdminContext): Promise<void> {
   const robot = await robotParam(ctx);
   ctx.requireUnrestricted();
-  const secret = newSecret(ROBOT_SECRET_PREFIX);
-  const updated = await ctx.store.robots.rotate(robot.name, secret.hash, secret.hint);
-  if (!updated) throw notFound('robot');
-  ctx.changed({ action: 'robot_rotated', details: { robot: `${ROBOT_PREFIX}${robot.name}` } });
-  ctx.send(200, { robot: showRobot(updated), secret: secret.secret });
+  const { robot: updated, secret } = await rotateRobotSecret(ctx, robot);
+  ctx.send(200, { robot: showRobot(updated), secret });
 }
 
 export const robotRoutes: Route[] = [

@@ -3,7 +3,8 @@
 // Memberships owned by the LDAP group sync are not removed here (the next sync would add them
 // back) unless ?force=true.
 import type { AdminContext } from './context.ts';
-import { ApiError, denied, notFound, validate } from './http.ts';
+import { denied, notFound, validate } from './http.ts';
+import { addTeamMember, createTeamRecord, deleteTeamRecord, removeTeamMember, updateTeamRecord } from './operations.ts';
 import type { Route } from './router.ts';
 import { createTeam, listQuery, showTeam, teamName, updateTeam, userName } from './schemas.ts';
 
@@ -24,27 +25,20 @@ async function get(ctx: AdminContext): Promise<void> {
 
 async function create(ctx: AdminContext): Promise<void> {
   await ctx.requireSiteAdmin();
-  const body = await ctx.body(createTeam);
-  const team = await ctx.store.teams.create(body);
-  if (!team) throw new ApiError('CONFLICT', 'a team with this name exists');
-  ctx.changed({ action: 'team_created', details: { team: team.name } });
+  const team = await createTeamRecord(ctx, await ctx.body(createTeam));
   ctx.send(201, { team: showTeam(team) });
 }
 
 async function update(ctx: AdminContext): Promise<void> {
   await ctx.requireSiteAdmin();
   const name = teamParam(ctx);
-  const team = await ctx.store.teams.update(name, await ctx.body(updateTeam));
-  if (!team) throw notFound('team');
-  ctx.changed({ action: 'team_updated', details: { team: name } });
+  const team = await updateTeamRecord(ctx, name, await ctx.body(updateTeam));
   ctx.send(200, { team: showTeam(team) });
 }
 
 async function remove(ctx: AdminContext): Promise<void> {
   await ctx.requireSiteAdmin();
-  const name = teamParam(ctx);
-  if (!(await ctx.store.teams.delete(name))) throw notFound('team');
-  ctx.changed({ action: 'team_deleted', details: { team: name } });
+  await deleteTeamRecord(ctx, teamParam(ctx));
   ctx.send(204, null);
 }
 
@@ -60,10 +54,7 @@ async function addMember(ctx: AdminContext): Promise<void> {
   await ctx.requireSiteAdmin();
   const team = teamParam(ctx);
   const user = validate(userName, ctx.params.user);
-  const result = await ctx.store.teams.addMember(team, user);
-  if (result === 'no-team') throw notFound('team');
-  if (result === 'no-user') throw notFound('user');
-  if (result === 'added') ctx.changed({ action: 'membership_change', details: { op: 'add', team, user } });
+  const result = await addTeamMember(ctx, team, user);
   ctx.send(result === 'added' ? 201 : 200, { team, user });
 }
 
@@ -72,10 +63,7 @@ async function removeMember(ctx: AdminContext): Promise<void> {
   const team = teamParam(ctx);
   const user = validate(userName, ctx.params.user);
   const force = ctx.url.searchParams.get('force') === 'true';
-  const result = await ctx.store.teams.removeMember(team, user, { force });
-  if (result === 'missing') throw notFound('membership');
-  if (result === 'ldap') throw new ApiError('CONFLICT', 'this membership is managed by the LDAP group sync; change the group in the directory (or pass force=true)');
-  ctx.changed({ action: 'membership_change', details: { op: 'remove', team, user, ...(force && { force }) } });
+  await removeTeamMember(ctx, team, user, force);
   ctx.send(204, null);
 }
 

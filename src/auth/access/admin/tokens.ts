@@ -1,14 +1,11 @@
 // /api/v1/tokens (the caller's own personal access tokens) and /api/v1/users/:name/tokens (a
 // site administrator looking at or revoking someone's). The secret is in the creation response
 // only; lists show a hint (the first characters) to tell tokens apart.
-import { newSecret, PAT_PREFIX } from '../secrets.ts';
 import type { AdminContext } from './context.ts';
-import { ApiError, denied, notFound, validate } from './http.ts';
+import { ApiError, denied, validate } from './http.ts';
+import { createAccessToken, revokeAccessToken } from './operations.ts';
 import type { Route } from './router.ts';
 import { createToken, showToken, userName } from './schemas.ts';
-
-/** Sources whose users may be recorded on first use (they logged in, so they exist upstream). */
-const RECORDABLE = new Set(['ldap', 'htpasswd']);
 
 function tokenId(ctx: AdminContext): number {
   const id = Number(ctx.params.id);
@@ -29,23 +26,12 @@ async function listOwn(ctx: AdminContext): Promise<void> {
 async function createOwn(ctx: AdminContext): Promise<void> {
   const user = requireUser(ctx);
   ctx.requireUnrestricted();
-  const body = await ctx.body(createToken);
-  if (!(await ctx.store.users.get(user))) {
-    // A directory user who never had a row (the login hook may not record them): record now.
-    if (!RECORDABLE.has(ctx.principal.via)) throw notFound('user');
-    await ctx.store.users.recordLogin(user, ctx.principal.via as 'ldap' | 'htpasswd');
-  }
-  const secret = newSecret(PAT_PREFIX);
-  const token = await ctx.store.tokens.create({ user, name: body.name, tokenHash: secret.hash, hint: secret.hint, scopes: body.scopes, expiresAt: body.expiresAt ?? null });
-  if (!token) throw notFound('user');
-  ctx.changed({ action: 'token_created', details: { tokenId: token.id, name: token.name, scopes: token.scopes, expiresAt: token.expiresAt } });
-  ctx.send(201, { token: showToken(token), secret: secret.secret });
+  const { token, secret } = await createAccessToken(ctx, user, await ctx.body(createToken));
+  ctx.send(201, { token: showToken(token), secret });
 }
 
 async function revoke(ctx: AdminContext, user: string): Promise<void> {
-  const id = tokenId(ctx);
-  if (!(await ctx.store.tokens.revoke(user, id))) throw notFound('active token');
-  ctx.changed({ action: 'token_revoked', details: { tokenId: id, user } });
+  await revokeAccessToken(ctx, user, tokenId(ctx));
   ctx.send(204, null);
 }
 
