@@ -97,6 +97,17 @@ describe('console in chromium', { skip }, () => {
         ['/ui/settings', 'settings'],
         ['/ui/new', 'new-repository'],
         ['/ui/admin/', 'admin'],
+        ['/ui/admin/users', 'admin-users'],
+        ['/ui/admin/teams', 'admin-teams'],
+        ['/ui/admin/permissions', 'admin-permissions'],
+        ['/ui/admin/robots', 'admin-robots'],
+        ['/ui/admin/tokens', 'admin-tokens'],
+        ['/ui/admin/ldap', 'admin-ldap'],
+        ['/ui/admin/audit', 'admin-audit'],
+        ['/ui/admin/gc', 'admin-gc'],
+        ['/ui/admin/retention', 'admin-retention'],
+        ['/ui/admin/immutable', 'admin-immutable'],
+        ['/ui/admin/quotas', 'admin-quotas'],
         ['/ui/repo/team/app/-/delete-tags?tag=v1', 'confirm-delete'],
       ];
       for (const [path, name] of pages) {
@@ -227,7 +238,6 @@ describe('console in chromium', { skip }, () => {
     const checked = await openPage(browser, { baseURL: registry.url, locale: 'zh-CN' });
     const { page } = checked;
     try {
-      await signIn(page).catch(async () => undefined);
       await page.goto('/ui/login');
       assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
       await page.getByLabel('用户名').fill(ADMIN.user);
@@ -246,12 +256,64 @@ describe('console in chromium', { skip }, () => {
     }
   });
 
+  it('an administrator manages a team and a robot account, and the robot pushes with its secret', async () => {
+    const checked = await openPage(browser, { baseURL: registry.url });
+    const { page } = checked;
+    let secret: string | null = null;
+    try {
+      await signIn(page);
+      // bob (an htpasswd user) gets a record, joins a new team, and the team gets write on team/.
+      await page.goto('/ui/admin/users');
+      await page.fill('#nu-name', BOB.user);
+      await page.selectOption('#nu-source', 'htpasswd');
+      await page.getByRole('button', { name: 'Create user' }).click();
+      await page.goto('/ui/admin/teams');
+      await page.fill('#nt-name', 'devs');
+      await page.getByRole('button', { name: 'Create team' }).click();
+      await page.waitForURL(/\/ui\/admin\/teams\/devs/);
+      await page.getByLabel('Add a member').fill(BOB.user);
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      await page.waitForURL(/\/ui\/admin\/teams\/devs/);
+      assert.match(await page.locator('main').innerText(), new RegExp(BOB.user));
+      await page.goto('/ui/admin/permissions');
+      await page.selectOption('#g-subject-kind', 'team');
+      await page.fill('#g-subject', 'devs');
+      await page.selectOption('#g-scope-kind', 'namespace');
+      await page.fill('#g-scope', 'other');
+      await page.selectOption('#g-role', 'read');
+      await page.getByRole('button', { name: 'Grant', exact: true }).click();
+      assert.match(await page.locator('main').innerText(), /devs/);
+      // A robot in namespace team with write there; its secret is shown once.
+      await page.goto('/ui/admin/robots');
+      await page.fill('#nr-name', 'ci');
+      await page.fill('#nr-namespace', 'team');
+      await page.selectOption('#pr-0', 'write');
+      await page.getByRole('button', { name: 'Create robot account' }).click();
+      secret = await page.locator('.copy-row code').first().innerText();
+      await checkPage(checked, 'admin-robot-secret');
+    } finally {
+      await checked.close();
+    }
+    assert.ok(secret && secret.length > 20, 'the secret is on the page');
+    await push(multi, 'team/from-robot:1', `robot$ci:${secret}`);
+    // bob now reads other/ through the team, and only that.
+    const bob = await openPage(browser, { baseURL: registry.url });
+    try {
+      await signIn(bob.page, BOB);
+      const listed = await bob.page.locator('#repositories tbody tr th, #repositories tbody tr td:first-child a').allInnerTexts();
+      assert.deepEqual(listed.filter((x) => x.includes('/')), ['other/tool']);
+    } finally {
+      await bob.close();
+    }
+  });
+
   it('a non-admin sees only what they may pull and no administration', async () => {
     const checked = await openPage(browser, { baseURL: registry.url });
     const { page } = checked;
     try {
       await signIn(page, BOB);
-      assert.equal(await page.locator('#repositories tbody tr').count(), 0);
+      // bob holds no role on team/ (the robot test before gave his team read on other/ only).
+      assert.equal(await page.locator('#repositories tbody tr', { hasText: 'team/' }).count(), 0);
       assert.equal(await page.getByRole('link', { name: 'Administration' }).count(), 0);
       const res = await page.goto('/ui/admin/');
       assert.equal(res?.status(), 403);

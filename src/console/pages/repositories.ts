@@ -36,7 +36,7 @@ ${
 <caption class="visually-hidden">${t.t('repos.title')}</caption>
 <thead><tr><th scope="col" data-sort="text" aria-sort="${query.sort === 'name' ? 'ascending' : 'none'}">${t.t('repos.col.name')}</th><th scope="col" class="num" data-sort="number" aria-sort="none">${t.t('repos.col.tags')}</th><th scope="col" class="num" data-sort="number" aria-sort="none">${t.t('repos.col.size')}</th><th scope="col" data-sort="date" aria-sort="${query.sort === 'pushed' ? 'descending' : 'none'}">${t.t('repos.col.pushed')}</th><th scope="col">${t.t('repos.col.visibility')}</th></tr></thead>
 <tbody>${page.items.map(
-        (r) => html`<tr><td><a href="${repoHref(ctx, r.name)}" class="mono">${r.name}</a>${r.description ? html`<div class="muted truncate">${firstLine(r.description)}</div>` : ''}</td>
+        (r) => html`<tr><td><a href="${repoHref(ctx, r.name)}" class="mono">${r.name}</a>${r.description ? html`<br><span class="muted truncate">${firstLine(r.description)}</span>` : ''}</td>
 <td class="num" data-value="${r.tagCount}">${t.number(r.tagCount)}</td><td class="num" data-value="${r.size}">${t.bytes(r.size)}</td>${timeCell(ctx, r.pushedAt)}<td>${visibilityBadge(ctx, visibility(r.name, r.visibility))}</td></tr>`,
       )}</tbody></table>`
 }

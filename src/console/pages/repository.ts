@@ -45,7 +45,7 @@ ${mayDelete ? html`<td><input type="checkbox" name="tag" value="${tag.name}" dat
 <th scope="row"><a class="mono" href="${manifestHref(ctx, name, tag.digest)}">${tag.name}</a>
 ${tag.signed ? html` <span class="badge badge-signed">${icon('shield')} ${t.t('repo.signed')}</span>` : ''}${isImmutable ? html` <span class="badge badge-immutable">${icon('pin')} ${t.t('repo.immutable')}</span>` : ''}</th>
 <td class="mono nowrap" data-value="${tag.digest}"><a href="${manifestHref(ctx, name, tag.digest)}" title="${tag.digest}">${shortDigest(tag.digest)}</a>${others.length ? html`<div class="muted">${t.t('repo.sameDigest', { n: others.length })}</div>` : ''}</td>
-<td>${tag.platforms.length ? html`<ul class="platforms">${tag.platforms.map((p) => html`<li><a href="${manifestHref(ctx, name, p.digest)}">${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}</a> <span class="muted">${t.bytes(p.size)}</span></li>`)}</ul>` : html`<span class="muted">${mediaKind(ctx, tag)}</span>`}</td>
+<td>${runnable(tag).length ? html`<ul class="platforms">${runnable(tag).map((p) => html`<li><a href="${manifestHref(ctx, name, p.digest)}">${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}</a> <span class="muted">${t.bytes(p.size)}</span></li>`)}</ul>` : html`<span class="muted">${mediaKind(ctx, tag)}</span>`}</td>
 <td class="num" data-value="${tag.size}">${t.bytes(tag.size)}</td>
 ${timeCell(ctx, tag.pushedAt)}${timeCell(ctx, tag.pulledAt)}
 <td class="nowrap"><button type="button" class="btn btn-small copy" data-copy="docker pull ${host}/${name}:${tag.name}" data-copied-label="${t.t('action.copied')}" aria-label="${t.t('repo.copyPull', { tag: tag.name })}" hidden>${icon('copy')} ${t.t('action.copy')}</button>
@@ -110,6 +110,11 @@ ${!deletesEnabled && canDelete ? html`<p class="muted">${t.t('repo.deletesDisabl
 ${dialogs}
 ${canAdmin ? await adminSection(ctx, name, detail, visibility) : ''}`;
   return layout(ctx, { title: name, nav: 'repositories', flash, crumbs: [[t.t('repos.title'), ctx.href('/ui/')]] }, body);
+}
+
+/** An index's platforms without buildx's attestation entries (unknown/unknown), which run nowhere. */
+function runnable(tag: TagRow): TagRow['platforms'] {
+  return tag.platforms.filter((p) => !(p.os === 'unknown' && p.architecture === 'unknown'));
 }
 
 function mediaKind(ctx: PageContext, tag: TagRow): string {
