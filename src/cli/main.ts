@@ -20,6 +20,9 @@ import { usageCommand, USAGE_EXAMPLES } from './usage.ts';
 import { registerPush } from './push.ts';
 import { registerPull } from './pull.ts';
 import { registerCopy } from './copy.ts';
+import { registerKey } from './key.ts';
+import { registerSign } from './sign.ts';
+import { registerVerify } from './verify.ts';
 
 const program = new Command();
 program.name('berth').description('A private container image registry (OCI Distribution / Docker Registry HTTP API V2)').version('0.1.0');
@@ -206,6 +209,10 @@ clientCommand(program.command('usage').argument('<host>', 'registry HOST[:PORT] 
 registerPush(program);
 registerPull(program);
 registerCopy(program);
+// Signing (cosign format) and verification (cosign, GPG simple signatures): src/trust/.
+registerKey(program);
+registerSign(program);
+registerVerify(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`berth: ${e.message}\n`);
