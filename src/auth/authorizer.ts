@@ -88,6 +88,22 @@ export class Authorizer {
     return identity.principal;
   }
 
+  /**
+   * Authorization outside the /v2 routes for resources named like repositories: the Notary API's
+   * GUNs (`host:port/team/app`). A token must carry `needs` as named (the GUN); the
+   * AccessController decides on `repositoryOf(name)`. Throws the RegistryError to answer with.
+   */
+  async authorizeScopes(req: IncomingMessage, needs: ScopeGrant[], repositoryOf: (name: string) => string): Promise<Principal> {
+    const identity = await this.identify(req, needs);
+    const verdict = await this.evaluate(identity, needs, repositoryOf);
+    if (verdict === 'scope') throw this.unauthorized(req, needs, 'insufficient scope: the token does not grant this operation', 'insufficient_scope');
+    if (verdict === 'denied') {
+      if (identity.principal.kind === 'anonymous') throw this.unauthorized(req, needs, 'authentication required');
+      throw new RegistryError('DENIED', { detail: accessDetail(needs) });
+    }
+    return identity.principal;
+  }
+
   /** The caller of a non-registry request (the admin API); undefined when anonymous or refused. */
   async authenticate(req: IncomingMessage): Promise<Principal | undefined> {
     try {
@@ -141,9 +157,12 @@ export class Authorizer {
   }
 
   /** 'scope': a token lacks it (the client may fetch a better one); 'denied': the AccessController refuses. */
-  private async evaluate(identity: Identity, needs: ScopeGrant[]): Promise<Verdict> {
-    const { principal, token } = identity;
-    for (const need of needs) {
+  private async evaluate(identity: Identity, needs: ScopeGrant[], repositoryOf?: (name: string) => string): Promise<Verdict> {
+    const { token } = identity;
+    let { principal } = identity;
+    // A token's scopes name the GUN; the AccessController's checks below are about its repository.
+    if (repositoryOf && principal.restrictedTo) principal = { ...principal, restrictedTo: principal.restrictedTo.map((g) => (g.type === 'repository' ? { ...g, name: repositoryOf(g.name) } : g)) };
+    for (let need of needs) {
       if (token && !need.actions.every((a) => covers(token.access, need.type, need.name, a))) return 'scope';
       // An external issuer decided already; the token is the grant, as in distribution.
       if (token && !token.own) continue;
@@ -151,6 +170,7 @@ export class Authorizer {
         if (principal.kind === 'anonymous' || !withinRestriction(principal, 'registry', need.name, '*')) return 'denied';
         continue;
       }
+      if (repositoryOf) need = { ...need, name: repositoryOf(need.name) };
       const allowed = new Set(await this.o.access.allowedActions(principal, need.name, need.actions));
       if (!need.actions.every((a) => allowed.has(a) && withinRestriction(principal, 'repository', need.name, a))) return 'denied';
     }

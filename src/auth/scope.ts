@@ -16,7 +16,7 @@ export const MAX_SCOPES = 64;
  * (`repository(plugin)`) is deprecated and ignored, as distribution does. Unknown actions are
  * dropped; an unusable scope gives undefined (never an error: the token server must not fail on it).
  */
-export function parseScope(text: string): ScopeGrant | undefined {
+export function parseScope(text: string, acceptName?: (name: string) => boolean): ScopeGrant | undefined {
   const first = text.indexOf(':');
   const last = text.lastIndexOf(':');
   if (first <= 0 || last === first) return undefined;
@@ -25,18 +25,19 @@ export function parseScope(text: string): ScopeGrant | undefined {
   const actions = unique(text.slice(last + 1).split(',').filter(isAction));
   if (!typeMatch || actions.length === 0) return undefined;
   const type = typeMatch[1];
-  if (type === 'repository' && isValidName(name)) return { type, name, actions };
+  // acceptName: other names the caller serves as repositories (the Notary server's GUNs, `host:port/team/app`).
+  if (type === 'repository' && (isValidName(name) || acceptName?.(name))) return { type, name, actions };
   if (type === 'registry' && name === 'catalog') return { type, name, actions };
   return undefined;
 }
 
 /** Space-separated scope lists, from one or many `scope` parameters. */
-export function parseScopes(values: string[]): ScopeGrant[] {
+export function parseScopes(values: string[], acceptName?: (name: string) => boolean): ScopeGrant[] {
   const out: ScopeGrant[] = [];
   for (const v of values) {
     for (const part of v.split(' ')) {
       if (out.length >= MAX_SCOPES) return merge(out);
-      const s = part ? parseScope(part) : undefined;
+      const s = part ? parseScope(part, acceptName) : undefined;
       if (s) out.push(s);
     }
   }

@@ -13,7 +13,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { send, sendJSON } from '../http/respond.ts';
 import type { ErrorCode } from '../registry/errors.ts';
-import type { AccessController, PasswordVerifier, Principal } from './types.ts';
+import type { AccessController, Action, PasswordVerifier, Principal, ScopeGrant } from './types.ts';
 import { canLookup } from './capabilities.ts';
 import { basicChallenge } from './challenge.ts';
 import { clientAddress } from './client-address.ts';
@@ -23,7 +23,7 @@ import { grantScopes } from './grant.ts';
 import type { PasswordChain } from './password-chain.ts';
 import { LoginError, type PasswordLogin } from './password-login.ts';
 import { RefreshRejected, type RefreshClaims, type RefreshTokens } from './refresh-tokens.ts';
-import { formatScope, parseScopes } from './scope.ts';
+import { formatScope, merge, parseScopes } from './scope.ts';
 import type { SigningKey } from './signing-key.ts';
 import type { TokenIssuer } from './token-issue.ts';
 
@@ -38,6 +38,11 @@ export interface TokenEndpointDeps {
   basicRealm: string;
   trustForwardedFor: boolean;
   log: Logger;
+  /**
+   * The repository a Notary GUN (`host:port/team/app`, host one of the registry's names) stands
+   * for; such scopes are granted by that repository's permissions, under the GUN's name.
+   */
+  gunRepository?: (name: string, req: IncomingMessage) => string | undefined;
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
@@ -87,8 +92,8 @@ export class TokenEndpoint {
     let verifier: PasswordVerifier | undefined;
     if (creds.kind === 'basic') ({ principal, verifier } = await this.login(req, creds.username, creds.password));
     else if (creds.kind !== 'none') throw this.unauthorized('the token endpoint takes Basic credentials (or none, for anonymous access)');
-    const scopes = parseScopes(q.getAll('scope'));
-    const grants = await grantScopes(principal, scopes, this.d.access);
+    const scopes = parseScopes(q.getAll('scope'), this.acceptGun(req));
+    const grants = await this.grant(principal, scopes, req);
     const issued = await this.d.issuer.accessToken(principal, grants);
     const body: Record<string, unknown> = { token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt.toISOString() };
     if (q.get('offline_token') === 'true' && verifier) body.refresh_token = await this.newRefreshToken(principal, verifier, q.get('client_id'));
@@ -98,7 +103,7 @@ export class TokenEndpoint {
   private async postToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = await readForm(req);
     this.checkService(form.get('service'));
-    const scopes = parseScopes(form.getAll('scope'));
+    const scopes = parseScopes(form.getAll('scope'), this.acceptGun(req));
     const grantType = form.get('grant_type');
     let principal: Principal;
     let refreshToken: string | undefined;
@@ -120,7 +125,7 @@ export class TokenEndpoint {
     } else {
       throw new EndpointError(400, 'UNSUPPORTED', 'unsupported_grant_type', 'grant_type must be password or refresh_token');
     }
-    const grants = await grantScopes(principal, scopes, this.d.access);
+    const grants = await this.grant(principal, scopes, req);
     const issued = await this.d.issuer.accessToken(principal, grants);
     sendJSON(
       res,
@@ -135,6 +140,33 @@ export class TokenEndpoint {
       },
       NO_STORE,
     );
+  }
+
+  private acceptGun(req: IncomingMessage): ((name: string) => boolean) | undefined {
+    const map = this.d.gunRepository;
+    return map && ((name) => map(name, req) !== undefined);
+  }
+
+  /**
+   * grantScopes, with Notary GUNs granted by the permissions on their repository: pull and push
+   * as they are, and `*` (what notary asks for to delete trust data or rotate a server key) when
+   * the caller may delete in the repository. The token names the GUN, as the client asked.
+   */
+  private async grant(principal: Principal, scopes: ScopeGrant[], req: IncomingMessage): Promise<ScopeGrant[]> {
+    const map = this.d.gunRepository;
+    const repositoryOf = (s: ScopeGrant) => (map && s.type === 'repository' ? map(s.name, req) : undefined);
+    if (!scopes.some((s) => repositoryOf(s) !== undefined)) return grantScopes(principal, scopes, this.d.access);
+    const plain = scopes.filter((s) => repositoryOf(s) === undefined);
+    const out = await grantScopes(principal, plain, this.d.access);
+    for (const s of scopes) {
+      const repository = repositoryOf(s);
+      if (repository === undefined) continue;
+      const asked = [...new Set(s.actions.map((a): Action => (a === '*' ? 'delete' : a)))];
+      const granted = new Set((await grantScopes(principal, [{ type: 'repository', name: repository, actions: asked }], this.d.access)).flatMap((g) => g.actions));
+      const actions = s.actions.filter((a) => granted.has(a === '*' ? 'delete' : a));
+      if (actions.length) out.push({ type: 'repository', name: s.name, actions });
+    }
+    return merge(out);
   }
 
   private async revoke(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -17,6 +17,7 @@
 import type { TagCondition, BlobReservation, LinkedBlob, ManifestRecord, MetadataStore, NewManifest, Page, PutManifestResult, Referrer, UploadSession } from '../metadata/store.ts';
 import type { LifecycleStore } from '../metadata/lifecycle/lifecycle-store.ts';
 import type { ConsoleStore } from '../metadata/console/console-store.ts';
+import type { NotaryStore } from '../metadata/notary/notary-store.ts';
 import type { SignatureStore } from '../metadata/signatures/store.ts';
 import { encodeEntry, manifestRecord, plain, validValue, type Codec } from './entries.ts';
 import { newToken, type EntryKind } from './keys.ts';
@@ -79,6 +80,11 @@ export class CachedMetadataStore implements MetadataStore {
   /** The console's queries go straight to the store; deleteRepository's caller invalidates. */
   get console(): ConsoleStore {
     return this.inner.console;
+  }
+
+  /** Notary trust data is read and written straight through (clients fetch it a few times per operation). */
+  get notary(): NotaryStore {
+    return this.inner.notary;
   }
 
   /** Signatures are read and written straight through (not a hot path); they go with their manifest's row. */

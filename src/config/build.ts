@@ -98,11 +98,20 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
       auth: { ...berthAuth, ...buildLdap(berth?.auth?.ldap, warnings) },
       lifecycle: lifecycle(berth),
       ui: { enabled: berth?.ui?.enabled ?? true, sessionTtlMs: berth?.ui?.sessionttl ?? 12 * H, sessionIdleMs: berth?.ui?.sessionidle ?? 2 * H },
+      trust: trust(berth),
     },
   };
 }
 
 type FileBerth = NonNullable<FileConfig['berth']>;
+
+function trust(b: FileBerth | undefined): BerthConfig['berth']['trust'] {
+  const t = b?.trust;
+  return {
+    ...(t?.keyfile !== undefined && { keyfile: t.keyfile }),
+    hostnames: (t?.hostnames ?? []).map((h) => h.toLowerCase()),
+  };
+}
 
 /** The repository globs a lifecycle rule must name (a rule for nothing is a mistake, not a no-op). */
 function globsOf(repositories: string[] | undefined, key: string): string[] {

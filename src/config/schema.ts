@@ -218,6 +218,11 @@ export const fileSchema = section({
     }),
     immutabletags: z.array(section({ repositories: z.array(nonEmpty()).min(1, { error: 'must name at least one repository glob' }), tags: z.array(regex()).min(1, { error: 'must name at least one tag pattern' }) })),
     quotas: z.array(section({ repositories: z.array(nonEmpty()).min(1, { error: 'must name at least one repository glob' }), limit: size() })),
+    // Content trust (src/trust/): the Notary server's key file and the host names its GUNs use.
+    trust: section({
+      keyfile: nonEmpty(),
+      hostnames: z.array(nonEmpty()),
+    }),
     auth: section({
       // berth's own token service at /auth/token (see src/auth/token-endpoint.ts).
       tokenservice: section({

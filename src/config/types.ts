@@ -57,7 +57,16 @@ export interface BerthConfig {
     lifecycle: LifecycleConfig;
     /** The web console (src/console/). */
     ui: { enabled: boolean; sessionTtlMs: number; sessionIdleMs: number };
+    /** Content trust (src/trust/). */
+    trust: TrustConfig;
   };
+}
+
+export interface TrustConfig {
+  /** The key that encrypts the Notary server's private keys at rest (unless BERTH_TRUST_PASSPHRASE is set); undefined = <rootdirectory>/trust/server.key. */
+  keyfile?: string;
+  /** Extra host[:port] names of this registry, for GUNs such as `registry.example.com/team/app` (besides http.host's and the request's Host). */
+  hostnames: string[];
 }
 
 export interface AuthConfig {

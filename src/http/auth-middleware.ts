@@ -17,7 +17,7 @@ import type { BerthConfig } from '../config/index.ts';
 import type { Route } from '../registry/routes.ts';
 import type { RequestContext } from '../registry/services.ts';
 import { externalBaseURL } from '../registry/urls.ts';
-import type { AccessController, PasswordVerifier, Principal } from '../auth/types.ts';
+import type { AccessController, PasswordVerifier, Principal, ScopeGrant } from '../auth/types.ts';
 import { Authorizer, type BearerSettings } from '../auth/authorizer.ts';
 import { BearerVerifier } from '../auth/bearer-verify.ts';
 import { AuthenticatedFullAccess } from '../auth/default-access.ts';
@@ -31,6 +31,7 @@ import { LoginThrottle } from '../auth/throttle.ts';
 import { TokenEndpoint } from '../auth/token-endpoint.ts';
 import { TokenIssuer } from '../auth/token-issue.ts';
 import { TrustStore } from '../auth/trust.ts';
+import { gunMapper, requestHost } from '../trust/notary/gun.ts';
 
 export interface AuthOverrides {
   /** Verifiers tried before htpasswd (e.g. personal access tokens, local users, LDAP); any turns authentication on. */
@@ -44,6 +45,12 @@ export interface AuthMiddleware {
   serve(req: IncomingMessage, res: RequestContext['res'], url: URL, pathname: string): Promise<boolean>;
   /** Throws the RegistryError to answer with; returns the caller. */
   authorize(ctx: RequestContext, route: Route): Promise<Principal>;
+  /**
+   * Authorizes a request for resources named like repositories outside /v2 (the Notary API's
+   * GUNs): a token must carry `needs` as named, permissions are those of `repositoryOf(name)`.
+   * Throws the RegistryError to answer with (401 with the challenge, 403, 429).
+   */
+  authorizeScopes(req: IncomingMessage, needs: ScopeGrant[], repositoryOf: (name: string) => string): Promise<Principal>;
   /** The caller of a request outside /v2 (admin API), or undefined. */
   authenticate(req: IncomingMessage): Promise<Principal | undefined>;
   /** WWW-Authenticate for requests outside /v2. */
@@ -90,6 +97,7 @@ export async function createAuthMiddleware(config: BerthConfig, log: Logger, ove
     return {
       serve: async () => false,
       authorize: (ctx, route) => authorizer.authorize(ctx, route),
+      authorizeScopes: (req, needs, repositoryOf) => authorizer.authorizeScopes(req, needs, repositoryOf),
       authenticate: (req) => authorizer.authenticate(req),
       challenge: `Basic realm="${basicRealm}"`,
       login: async (u, p, address) => (await login.login(u, p, address)).principal,
@@ -118,11 +126,14 @@ export async function createAuthMiddleware(config: BerthConfig, log: Logger, ove
       revocationFile: join(dataDir, 'auth', 'revoked-refresh-tokens.json'),
     });
     const tokenIssuer = new TokenIssuer(key, { issuer, service, expiresInS: Math.round(ts.expirationMs / 1000) });
-    endpoint = new TokenEndpoint({ issuer: tokenIssuer, refresh, login, chain, access, key, basicRealm, trustForwardedFor: bf.trustForwardedFor, log });
+    const gun = gunMapper(config);
+    const gunRepository = (name: string, req: IncomingMessage) => gun(name, requestHost(req.headers));
+    endpoint = new TokenEndpoint({ issuer: tokenIssuer, refresh, login, chain, access, key, basicRealm, trustForwardedFor: bf.trustForwardedFor, log, gunRepository });
   }
   return {
     serve: async (req, res, url, pathname) => (endpoint ? endpoint.handle(req, res, url, pathname) : false),
     authorize: (ctx, route) => authorizer.authorize(ctx, route),
+    authorizeScopes: (req, needs, repositoryOf) => authorizer.authorizeScopes(req, needs, repositoryOf),
     authenticate: (req) => authorizer.authenticate(req),
     challenge: `Basic realm="${basicRealm}"`,
     ...(ts.enabled && { login: async (u: string, p: string, address: string) => (await login.login(u, p, address)).principal }),

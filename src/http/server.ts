@@ -33,6 +33,8 @@ import { ApiError } from '../auth/access/admin/http.ts';
 import { createConsole } from '../console/wiring.ts';
 import { handleConsole } from '../console/http/router.ts';
 import type { ConsoleDeps } from '../console/deps.ts';
+import { createNotary } from '../trust/notary/wiring.ts';
+import type { NotaryHttp } from '../trust/notary/http.ts';
 import { EXTENSION_PREFIX, serveSignatureExtension, SIGNATURES_HEADER } from '../trust/signatures/http.ts';
 
 export interface RunningRegistry {
@@ -91,6 +93,8 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
     await services.metadata.close();
     throw e;
   }
+  // The Notary server (docker trust, notary) on the registry's origin: src/trust/notary/.
+  const notary = createNotary(config, services.metadata, auth, log);
   const health = new HealthMonitor(
     [
       { name: 'storagedriver', check: () => services.blobs.check() },
@@ -116,7 +120,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
         if (shuttingDown) setImmediate(() => listener.closeIdle());
       });
     }
-    void handle(req, res, services, health, auth, admin, lifecycleApi, consoleDeps);
+    void handle(req, res, services, health, auth, admin, lifecycleApi, consoleDeps, notary);
   }, log);
   const server = listener.server;
   const { host, port } = parseListenAddress(config.http.addr);
@@ -191,6 +195,7 @@ async function handle(
   admin: AdminApi | undefined,
   lifecycleApi: LifecycleApiDeps,
   consoleDeps: ConsoleDeps | undefined,
+  notary: NotaryHttp | undefined,
 ): Promise<void> {
   const started = process.hrtime.bigint();
   const { config, log } = services;
@@ -234,6 +239,7 @@ async function handle(
     }
     if (consoleDeps && (await handleConsole(req, res, url, pathname, consoleDeps))) return;
     if (auth && (await auth.serve(req, res, url, pathname))) return;
+    if (notary && (await notary.handle(req, res, url, pathname))) return;
     if (pathname.startsWith('/api/') && (await handleLifecycleApi(req, res, lifecycleApi))) return;
     if (admin && pathname.startsWith('/api/')) {
       const { handleAdminApi } = await import('../auth/access/admin-api.ts');

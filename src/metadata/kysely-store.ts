@@ -28,6 +28,7 @@ import { BlobCollectedError, type TagCondition, type BlobReservation, type Linke
 import { KyselyLifecycleStore } from './lifecycle/kysely-lifecycle-store.ts';
 import { KyselyAccessStore } from './access/kysely-access-store.ts';
 import { KyselyConsoleStore } from './console/kysely-console-store.ts';
+import { KyselyNotaryStore } from './notary/kysely-notary-store.ts';
 import { KyselySignatureStore } from './signatures/kysely-signature-store.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -87,6 +88,8 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly lifecycle: KyselyLifecycleStore;
   /** The web console's pages, sessions and settings (src/metadata/console), same connection. */
   readonly console: KyselyConsoleStore;
+  /** The Notary server's trust data and keys (src/metadata/notary), same connection. */
+  readonly notary: KyselyNotaryStore;
   /** Simple (GPG) signatures of manifests (src/metadata/signatures), same connection; deleted with their manifest by a cascading foreign key. */
   readonly signatures: KyselySignatureStore;
   private readonly sqlite: boolean;
@@ -102,6 +105,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.lifecycle = new KyselyLifecycleStore(db, { rowLocks: this.rowLocks, dialect: options.dialect ?? 'sqlite', transaction: (work) => this.transaction(work) });
     this.signatures = new KyselySignatureStore(db);
     this.console = new KyselyConsoleStore(db, { rowLocks: this.rowLocks, dialect: options.dialect ?? 'sqlite', transaction: (work) => this.transaction(work) });
+    this.notary = new KyselyNotaryStore(db, { transaction: (work) => this.transaction(work) });
   }
 
   /**

@@ -5,6 +5,7 @@ import { Migrator, sql, type ColumnDefinitionBuilder, type Kysely, type Migratio
 import type { SqlDialect } from './dialect.ts';
 import { accessControlMigration } from './access/migration.ts';
 import { consoleMigration } from './console/migration.ts';
+import { notaryMigration } from './notary/migration.ts';
 import { signaturesMigration } from './signatures/migration.ts';
 
 function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -148,6 +149,8 @@ function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
     // The web console: sessions, repository settings, secrets; repositories.pushed_at and the
     // platforms of index children (src/metadata/console/migration.ts).
     '0005_console': consoleMigration(dialect),
+    // The Notary server's trust data and signing keys (src/metadata/notary/migration.ts).
+    '0006_notary': notaryMigration(dialect),
     // Simple (GPG) signatures of the X-Registry-Supports-Signatures extension, deleted with their
     // manifest (src/metadata/signatures/migration.ts).
     '0007_signatures': signaturesMigration(dialect),

@@ -156,6 +156,31 @@ export interface SimpleSignaturesTable {
   created_by: string | null;
 }
 
+/** Notary trust metadata (0006_notary): every version of every role of a GUN, the exact bytes. */
+export interface NotaryMetadataTable {
+  gun: string;
+  role: string;
+  version: number;
+  /** Hex SHA-256 of data. */
+  sha256: string;
+  data: Buffer;
+  created_at: number;
+}
+
+/** The Notary server's own timestamp and snapshot keys (0006_notary), private halves encrypted. */
+export interface NotaryKeysTable {
+  gun: string;
+  role: string;
+  key_id: string;
+  algorithm: string;
+  /** base64 DER SubjectPublicKeyInfo. */
+  public: string;
+  private_encrypted: string;
+  /** 1 = created, not yet listed by an accepted root. */
+  pending: number;
+  created_at: number;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   blobs: BlobsTable;
@@ -170,5 +195,7 @@ export interface Database {
   console_sessions: ConsoleSessionsTable;
   repository_settings: RepositorySettingsTable;
   console_secrets: ConsoleSecretsTable;
+  notary_metadata: NotaryMetadataTable;
+  notary_keys: NotaryKeysTable;
   simple_signatures: SimpleSignaturesTable;
 }

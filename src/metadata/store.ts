@@ -4,6 +4,7 @@
 import type { ParsedManifest, Platform } from '../oci/manifest.ts';
 import type { LifecycleStore } from './lifecycle/lifecycle-store.ts';
 import type { ConsoleStore } from './console/console-store.ts';
+import type { NotaryStore } from './notary/notary-store.ts';
 import type { SignatureStore } from './signatures/store.ts';
 
 export interface ManifestRecord {
@@ -154,6 +155,8 @@ export interface MetadataStore {
   readonly lifecycle: LifecycleStore;
   /** The web console's pages, sessions and repository settings (src/metadata/console). */
   readonly console: ConsoleStore;
+  /** The Notary server's TUF metadata and signing keys (src/metadata/notary). */
+  readonly notary: NotaryStore;
   /** Simple (GPG) signatures of manifests, for the signatures API extension (src/metadata/signatures). */
   readonly signatures: SignatureStore;
   /** A cache in front of the store (Redis) drops what it holds for these repositories. */

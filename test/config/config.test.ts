@@ -504,6 +504,7 @@ describe('rule 5: zero configuration and no secrets in messages', () => {
           quotas: [],
         },
         ui: { enabled: true, sessionTtlMs: 12 * 3_600_000, sessionIdleMs: 2 * 3_600_000 },
+        trust: { hostnames: [] },
       },
     };
     assert.deepEqual(defaultConfig(), expected);
