@@ -19,7 +19,11 @@ export function supportsSignatureExtension(c: RegistryClient): Promise<boolean> 
   let p = supported.get(c);
   if (!p) {
     // 401 counts too: containers/image pings without credentials and reads the header there.
-    p = c.request('/v2/', { ok: [200, 401] }).then((res) => header(res.headers, 'x-registry-supports-signatures') === '1');
+    // A registry that cannot even be pinged (a token service refusing anonymous tokens) does not count as one.
+    p = c
+      .request('/v2/', { ok: [200, 401] })
+      .then((res) => header(res.headers, 'x-registry-supports-signatures') === '1')
+      .catch(() => false);
     supported.set(c, p);
   }
   return p;
