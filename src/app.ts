@@ -19,6 +19,8 @@ import type { RegistryServices } from './registry/services.ts';
 import { ImmutableTags } from './lifecycle/immutable-tags.ts';
 import { Quotas } from './lifecycle/quotas.ts';
 import { PullRecorder } from './lifecycle/pull-recorder.ts';
+import { TrustPolicy } from './trust/policy/policy.ts';
+import { notarySource } from './trust/policy/notary-source.ts';
 
 export async function openBlobStore(config: BerthConfig): Promise<BlobStore> {
   if (config.storage.driver === 's3' && config.storage.s3) {
@@ -78,5 +80,14 @@ export async function openServices(config: BerthConfig, log: Logger): Promise<Re
   if (!config.http.secret && config.berth.metadata.driver === 'postgres') {
     log.warn('http.secret is not set: with several replicas, an upload begun on one fails on another; give every replica the same http.secret');
   }
-  return { config, blobs, metadata, manifestCache: new ManifestCache(), ...(contentCache && { contentCache }), uploadHashes: new UploadHashes(), uploadState, ...(accessStore && { accessStore }), immutableTags: new ImmutableTags(lifecycle.immutableTags, metadata.lifecycle), quotas: new Quotas(lifecycle.quotas, metadata.lifecycle), pulls: new PullRecorder(metadata.lifecycle.retention, log), log };
+  const manifestCache = new ManifestCache();
+  // The pull policy reads the key files now: a missing or unusable one stops the start.
+  let trust: TrustPolicy;
+  try {
+    trust = await TrustPolicy.create({ config, log, metadata, blobs, manifestCache, ...(contentCache && { contentCache }), notary: notarySource(config, metadata.notary, log) });
+  } catch (e) {
+    await metadata.close();
+    throw e;
+  }
+  return { config, blobs, metadata, manifestCache, ...(contentCache && { contentCache }), trust, uploadHashes: new UploadHashes(), uploadState, ...(accessStore && { accessStore }), immutableTags: new ImmutableTags(lifecycle.immutableTags, metadata.lifecycle), quotas: new Quotas(lifecycle.quotas, metadata.lifecycle), pulls: new PullRecorder(metadata.lifecycle.retention, log), log };
 }

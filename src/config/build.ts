@@ -1,7 +1,7 @@
 // Turns a validated config file into BerthConfig: fills berth's defaults, converts units,
 // and applies the few rules distribution applies after parsing.
 import type { FileConfig } from './schema.ts';
-import { ConfigError, type BerthConfig, type LogLevel, type RedisConfig } from './types.ts';
+import { ConfigError, type BerthConfig, type LogLevel, type RedisConfig, type TrustPolicyConfig } from './types.ts';
 import type { Warning } from './keytree.ts';
 import { buildAuth } from './auth.ts';
 import { buildLdap } from './ldap.ts';
@@ -110,7 +110,22 @@ function trust(b: FileBerth | undefined): BerthConfig['berth']['trust'] {
   return {
     ...(t?.keyfile !== undefined && { keyfile: t.keyfile }),
     hostnames: (t?.hostnames ?? []).map((h) => h.toLowerCase()),
+    ...(t?.policies?.length && { policies: t.policies.map((p, i) => trustPolicy(p, `berth.trust.policies.${i}`)) }),
   };
+}
+
+type FileTrustPolicy = NonNullable<NonNullable<FileBerth['trust']>['policies']>[number];
+
+/** Notary's default roles for a policy: the targets role and docker trust's targets/releases. */
+export const DEFAULT_NOTARY_ROLES = ['targets', 'targets/releases'];
+
+function trustPolicy(p: FileTrustPolicy, key: string): TrustPolicyConfig {
+  if (!p.require) throw new ConfigError(`config: ${key}.require: required: any, notary, gpg or cosign`, `${key}.require`);
+  const keys = p.keys ?? [];
+  if ((p.require === 'cosign' || p.require === 'gpg') && keys.length === 0) {
+    throw new ConfigError(`config: ${key}.keys: required for require: ${p.require}: name at least one key file (a PEM public key or a GPG keyring)`, `${key}.keys`);
+  }
+  return { repositories: globsOf(p.repositories, key), require: p.require, keys, notaryRoles: p.notaryroles?.length ? p.notaryroles : [...DEFAULT_NOTARY_ROLES] };
 }
 
 /** The repository globs a lifecycle rule must name (a rule for nothing is a mistake, not a no-op). */

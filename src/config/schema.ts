@@ -222,6 +222,16 @@ export const fileSchema = section({
     trust: section({
       keyfile: nonEmpty(),
       hostnames: z.array(nonEmpty()),
+      // The server-side pull policy (src/trust/policy/): manifests of matching repositories are
+      // served only when signed by a trusted key (cosign, GPG simple signing) or Notary trust data.
+      policies: z.array(
+        section({
+          repositories: z.array(nonEmpty()).min(1, { error: 'must name at least one repository glob' }),
+          require: oneOf(['any', 'notary', 'gpg', 'cosign'], true),
+          keys: z.array(nonEmpty()),
+          notaryroles: z.array(str(z.string().regex(/^targets(?:\/[-a-z0-9_]+)*$/, { error: 'must be targets or a delegation role such as targets/releases' }))),
+        }),
+      ),
     }),
     auth: section({
       // berth's own token service at /auth/token (see src/auth/token-endpoint.ts).

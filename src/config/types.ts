@@ -67,6 +67,19 @@ export interface TrustConfig {
   keyfile?: string;
   /** Extra host[:port] names of this registry, for GUNs such as `registry.example.com/team/app` (besides http.host's and the request's Host). */
   hostnames: string[];
+  /** berth.trust.policies: the server-side pull policy (src/trust/policy/); absent when there are none. */
+  policies?: TrustPolicyConfig[];
+}
+
+export interface TrustPolicyConfig {
+  /** Repository globs, as in the lifecycle rules (src/lifecycle/globs.ts). */
+  repositories: string[];
+  /** What must vouch for a manifest: a cosign signature, a GPG simple signature, Notary trust data, or any of them. */
+  require: 'any' | 'notary' | 'gpg' | 'cosign';
+  /** Files with trusted keys: PEM public keys (cosign; Notary pins) or GPG public keys (`gpg --export`). */
+  keys: string[];
+  /** The Notary roles whose targets count (default targets and targets/releases). */
+  notaryRoles: string[];
 }
 
 export interface AuthConfig {

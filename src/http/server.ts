@@ -233,6 +233,8 @@ async function handle(
       const failing = health.unhealthy();
       return Object.keys(failing).length ? sendJSON(res, 503, { status: 'unavailable', failing }) : sendJSON(res, 200, { status: 'ok' });
     }
+    // Signatures or trust data written here change what the pull policy decides (src/trust/policy/).
+    if (req.method !== 'GET' && req.method !== 'HEAD' && services.trust && (pathname.startsWith(EXTENSION_PREFIX) || pathname.includes('/_trust/'))) res.once('finish', () => services.trust?.invalidate());
     // Simple (GPG) signatures stored in the registry: containers/image's API extension (src/trust/signatures).
     if (pathname.startsWith(EXTENSION_PREFIX)) {
       return await serveSignatureExtension({ req, res, url, services, baseURL: externalBaseURL(req, config.http.host, config.http.relativeurls) }, pathname, auth);

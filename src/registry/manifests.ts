@@ -9,6 +9,7 @@ import { send } from '../http/respond.ts';
 import { RegistryError } from './errors.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
+import { requestHost } from '../trust/notary/gun.ts';
 
 
 /** registry:2 answers MANIFEST_UNKNOWN whether or not the repository exists; so does berth. */
@@ -30,6 +31,12 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   const record = ref.kind === 'tag' ? await metadata.taggedManifest(name, ref.tag) : await metadata.manifest(name, ref.digest);
   if (!record) throw unknown(ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
   const digest = record.digest;
+  // The pull policy (src/trust/policy/): one question, answered without I/O when no policy applies.
+  // A HEAD is answered (headers only, nothing to run): signing tools resolve the digest they sign
+  // with it, which must work before the first signature exists; every pull GETs the manifest.
+  let refusal = ctx.req.method === 'HEAD' ? undefined : ctx.services.trust?.check(name, digest, record, { ...(ref.kind === 'tag' && { tag: ref.tag }), ...(requestHost(ctx.req.headers) && { host: requestHost(ctx.req.headers) }) });
+  if (refusal !== undefined && typeof refusal !== 'string') refusal = await refusal;
+  if (refusal) throw new RegistryError('DENIED', { message: refusal, detail: { repository: name, digest } });
   const etag = `"${digest}"`;
   const headers = { 'Content-Type': record.mediaType, 'Docker-Content-Digest': digest, ETag: etag, 'Content-Length': record.size };
   if (ctx.req.headers['if-none-match'] === etag) return send(ctx.res, 304, headers);
@@ -96,6 +103,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
   if (errors.length) throw RegistryError.all(errors);
   manifestCache.set(digest, bytes);
   contentCache?.set(digest, bytes);
+  ctx.services.trust?.manifestChanged(name);
   const headers: Record<string, string> = { Location: `${ctx.baseURL}/v2/${encodeName(name)}/manifests/${digest}`, 'Docker-Content-Digest': digest };
   if (parsed.subject) headers['OCI-Subject'] = parsed.subject.digest;
   send(ctx.res, 201, headers);
@@ -108,5 +116,6 @@ export async function deleteManifest(ctx: RequestContext, name: string, referenc
   const { metadata } = ctx.services;
   const deleted = ref.kind === 'digest' ? await metadata.deleteManifest(name, ref.digest) : await metadata.deleteTag(name, ref.tag);
   if (!deleted) throw unknown(ref.kind === 'digest' ? { digest: ref.digest } : { tag: ref.tag });
+  ctx.services.trust?.manifestChanged(name);
   send(ctx.res, 202);
 }

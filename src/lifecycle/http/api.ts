@@ -11,10 +11,11 @@ import { gcRoutes } from './gc-routes.ts';
 import { retentionRoutes } from './retention-routes.ts';
 import { immutableTagRoutes } from './immutable-routes.ts';
 import { quotaRoutes } from './quota-routes.ts';
+import { trustPolicyRoutes } from '../../trust/policy/http.ts';
 import type { LifecycleRoute } from './route.ts';
 import { LeaseBusyError } from '../jobs.ts';
 
-const ROUTES: LifecycleRoute[] = [...gcRoutes, ...retentionRoutes, ...immutableTagRoutes, ...quotaRoutes];
+const ROUTES: LifecycleRoute[] = [...gcRoutes, ...retentionRoutes, ...immutableTagRoutes, ...quotaRoutes, ...trustPolicyRoutes];
 const BASE = '/api/v1';
 
 function segmentsOf(pathname: string, prefix: string): string[] | undefined {
