@@ -165,6 +165,27 @@ describe('console over HTTP, with htpasswd and access control', () => {
     assert.equal((await new Browser(registry.url).get('/ui/repo/open/one')).status, 200);
   });
 
+  it('signs in with a personal access token, limited to the token\'s scopes', async () => {
+    // bob needs a user record to own a token; an admin adds it as an htpasswd user.
+    const admin = `Basic ${Buffer.from('admin:admin-pw').toString('base64')}`;
+    const made = await fetch(`${registry.url}/api/v1/users`, { method: 'POST', headers: { authorization: admin, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bob', source: 'htpasswd' }) });
+    assert.ok(made.status === 201 || made.status === 409, await made.text());
+    const created = await fetch(`${registry.url}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('bob:bob-pw').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'console', scopes: [{ type: 'repository', name: 'pat/*', actions: ['pull'] }] }),
+    });
+    const text = await created.text();
+    assert.equal(created.status, 201, text);
+    const { secret } = JSON.parse(text) as { secret: string };
+    const b = new Browser(registry.url);
+    const res = await b.login('bob', secret);
+    assert.equal(res.status, 303);
+    assert.match(await (await b.get('/ui/')).text(), /Signed in as/);
+    // The token carries no site-admin rights, whoever owns it.
+    assert.equal((await b.get('/ui/admin/')).status, 403);
+  });
+
   it('rejects a wrong password with 401 and says nothing about which part was wrong', async () => {
     const b = new Browser(registry.url);
     const r = await b.login('admin', 'nope');
