@@ -5,6 +5,7 @@ import { ConfigError, type BerthConfig, type LogLevel, type RedisConfig, type Tr
 import type { Warning } from './keytree.ts';
 import { buildAuth } from './auth.ts';
 import { buildLdap } from './ldap.ts';
+import { buildMirrors, buildProxy } from './mirrors.ts';
 
 const H = 3_600_000;
 /**
@@ -88,6 +89,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
     },
     ...(f.redis?.addr && { redis: redis(f.redis as FileRedis & { addr: string }) }),
     ...(auth && { auth }),
+    ...(f.proxy && { proxy: buildProxy(f.proxy, warnings) }),
     berth: {
       metadata: {
         driver: metadataDriver,
@@ -95,6 +97,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
         ...(pg && { postgres: postgres(pg) }),
       },
       upload: { chunkMinLength: berth?.upload?.chunkminlength ?? 0 },
+      ...(berth?.mirrors?.length && { mirrors: buildMirrors(berth.mirrors, warnings) }),
       auth: { ...berthAuth, ...buildLdap(berth?.auth?.ldap, warnings) },
       lifecycle: lifecycle(berth),
       ui: { enabled: berth?.ui?.enabled ?? true, sessionTtlMs: berth?.ui?.sessionttl ?? 12 * H, sessionIdleMs: berth?.ui?.sessionidle ?? 2 * H },

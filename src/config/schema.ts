@@ -169,7 +169,13 @@ export const fileSchema = section({
     tcp: unsupported(),
   }),
   catalog: unsupported(),
-  proxy: unsupported('is not supported yet; berth runs as a normal registry, not a pull-through cache'),
+  // distribution's pull-through cache: the whole registry mirrors one upstream and refuses pushes (src/mirror/).
+  proxy: section({
+    remoteurl: str().refine(httpUrl, { error: 'expected an absolute http(s) URL such as "https://registry-1.docker.io"' }),
+    username: str(),
+    password: str(),
+    ttl: duration(),
+  }),
   compatibility: unsupported(),
   validation: unsupported(),
   policy: unsupported(),
@@ -192,6 +198,17 @@ export const fileSchema = section({
       }),
     }),
     upload: section({ chunkminlength: int(0) }),
+    // Pull-through caches of several upstreams, each under its own prefix, beside local repositories (src/mirror/).
+    mirrors: z.array(
+      section({
+        prefix: nonEmpty(),
+        remoteurl: str().refine(httpUrl, { error: 'expected an absolute http(s) URL such as "https://registry-1.docker.io"' }),
+        username: str(),
+        password: str(),
+        ttl: duration(),
+        ns: nonEmpty(),
+      }),
+    ),
     // The web console (src/console/): served at /ui/ on the registry's own origin.
     ui: section({ enabled: bool(), sessionttl: duration({ positive: true }), sessionidle: duration({ positive: true }) }),
     // Lifecycle (src/lifecycle/): online garbage collection, retention, immutable tags, quotas.

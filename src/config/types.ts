@@ -47,11 +47,15 @@ export interface BerthConfig {
   redis?: RedisConfig;
   /** distribution's auth section (htpasswd, token); absent = requests are not authenticated. */
   auth?: AuthConfig;
+  /** distribution's proxy section: the whole registry is a pull-through cache of one upstream (src/mirror/). */
+  proxy?: MirrorConfig;
   berth: {
     /** sqlite.path undefined => the server uses <rootdirectory>/berth.sqlite */
     metadata: { driver: 'sqlite' | 'postgres'; sqlite: { path?: string }; postgres?: Omit<PostgresMetadataOptions, 'onPoolError' | 'ssl'> };
     /** Minimum length of a non-final upload chunk; 0 = no minimum. */
     upload: { chunkMinLength: number };
+    /** berth.mirrors: pull-through caches under their prefixes (src/mirror/); absent when there are none. */
+    mirrors?: MirrorConfig[];
     auth: BerthAuthConfig;
     /** berth.gc, berth.retention, berth.immutabletags, berth.quotas (src/lifecycle/). */
     lifecycle: LifecycleConfig;
@@ -60,6 +64,27 @@ export interface BerthConfig {
     /** Content trust (src/trust/). */
     trust: TrustConfig;
   };
+}
+
+/** One upstream of the pull-through cache: the proxy section, or an entry of berth.mirrors. */
+export interface MirrorConfig {
+  /** Where it was configured ('proxy', 'berth.mirrors.0'), for messages. */
+  key: string;
+  /** Repository names starting with this are mirrored ('dockerhub/'); '' for the proxy section (every name). */
+  prefix: string;
+  /** scheme://host[:port] of the upstream. */
+  remoteUrl: string;
+  host: string;
+  /** The upstream speaks plain HTTP. */
+  insecure: boolean;
+  username?: string;
+  password?: string;
+  /** How long a cached tag is served before the upstream is asked again (a HEAD). */
+  ttlMs: number;
+  /** The registry host containerd names in `?ns=` (hosts.toml mirrors), lower case. */
+  ns?: string;
+  /** Docker Hub: a one-segment name is library/<name> there. */
+  dockerHub: boolean;
 }
 
 export interface TrustConfig {

@@ -51,6 +51,8 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
   // An unreadable certificate or key stops the start before anything is opened (listen.ts reads them again).
   if (config.http.tls) readSecureContextOptions(config.http.tls);
   const services = await openServices(config, log);
+  // The pull-through cache (proxy:, berth.mirrors): loaded only when configured (src/mirror/).
+  if (config.proxy || config.berth.mirrors) services.mirror = (await import('../mirror/index.ts')).openMirror(config, log);
   let extras: AuthExtras;
   let auth: AuthMiddleware | undefined;
   try {
@@ -248,8 +250,10 @@ async function handle(
       const deps = { services: admin.access, authenticate: admin.authenticate, prefix: admin.prefix, challenge: admin.challenge, log };
       if (await handleAdminApi(req, res, deps)) return;
     }
-    const route = matchRoute(pathname);
+    let route = matchRoute(pathname);
     if (!route) return send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, '404 page not found\n');
+    // containerd's ?ns=<host> names a mirror: the request is for that mirror's local name, checked as such below (src/mirror/).
+    if (services.mirror) route = services.mirror.mapRoute(route, url, res);
     // containers/image reads this from its unauthenticated ping (a 401 too) to store signatures here.
     if (route.kind === 'base') res.setHeader(SIGNATURES_HEADER, '1');
     const baseURL = externalBaseURL(req, config.http.host, config.http.relativeurls);

@@ -288,8 +288,8 @@ export class KyselyMetadataStore implements MetadataStore {
     return this.transaction(async (tx) => {
       const id = await this.ensureRepository(tx, repository);
       // On PostgreSQL these reads also lock what they find until commit (see the top of the file).
-      const missingBlobs = await this.missing(tx, 'repository_blobs', id, m.blobs);
-      const missingChildren = await this.missing(tx, 'manifests', id, m.children);
+      const missingBlobs = m.mirrored ? [] : await this.missing(tx, 'repository_blobs', id, m.blobs);
+      const missingChildren = m.mirrored ? [] : await this.missing(tx, 'manifests', id, m.children);
       if (missingBlobs.length || missingChildren.length) return { missingBlobs, missingChildren };
 
       const now = Date.now();

@@ -33,6 +33,11 @@ export interface NewManifest {
   children: string[];
   /** An index's children's platforms, by child digest (stored with the references for the console). */
   platforms?: Record<string, Platform>;
+  /**
+   * A pull-through cache's copy of an upstream manifest (src/mirror/): stored before its blobs and
+   * children, which come from the upstream when first asked for, so its references are not checked.
+   */
+  mirrored?: boolean;
 }
 
 /** The record a manifest PUT (or an import) stores for `parsed`, the manifest's bytes summarised. */

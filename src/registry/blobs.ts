@@ -24,6 +24,8 @@ async function linkedSize(ctx: RequestContext, name: string, digest: string): Pr
 }
 
 export async function getBlob(ctx: RequestContext, name: string, digestParam: string): Promise<void> {
+  // A mirrored blob not stored yet streams from the upstream while it is stored (src/mirror/).
+  if (await ctx.services.mirror?.serveBlob(ctx, name, digestParam)) return;
   const { digest } = parseDigest(digestParam);
   const size = await linkedSize(ctx, name, digest);
   const { res, req, services } = ctx;

@@ -27,6 +27,8 @@ export function dispatch(ctx: RequestContext, route: Route): Promise<void> | voi
   if (ctx.services.config.storage.maintenance.readonly.enabled && WRITES.has(ctx.req.method ?? '')) {
     throw new RegistryError('UNSUPPORTED', { message: 'The operation is unsupported: the registry is in read-only mode (storage.maintenance.readonly)' });
   }
+  // Pull-through caches refuse pushes and deletes of mirrored names, as registry:2's proxy does (src/mirror/).
+  if (WRITES.has(ctx.req.method ?? '')) ctx.services.mirror?.refuseWrite(route);
   switch (route.kind) {
     case 'base':
       return methods(ctx, { GET: (c) => sendJSON(c.res, 200, {}) });

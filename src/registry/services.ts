@@ -13,6 +13,7 @@ import type { Principal } from '../auth/types.ts';
 import type { ImmutableTags } from '../lifecycle/immutable-tags.ts';
 import type { Quotas } from '../lifecycle/quotas.ts';
 import type { PullRecorder } from '../lifecycle/pull-recorder.ts';
+import type { Mirror } from '../mirror/mirror.ts';
 import type { TrustPolicy } from '../trust/policy/policy.ts';
 
 export interface RegistryServices {
@@ -33,6 +34,8 @@ export interface RegistryServices {
   quotas: Quotas;
   /** Last-pull times for retention, written in batches (src/lifecycle/pull-recorder.ts). */
   pulls: PullRecorder;
+  /** The pull-through cache (proxy:, berth.mirrors), when configured (src/mirror/). */
+  mirror?: Mirror;
   /** The server-side pull policy (berth.trust.policies and namespace policies), asked before a manifest is served (src/trust/policy/). */
   trust?: TrustPolicy;
   log: Logger;

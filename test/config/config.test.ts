@@ -301,7 +301,6 @@ describe('rule 3: unsupported and unknown keys are warned about, never silently 
       'health.http is not supported yet',
       'health.tcp is not supported yet',
       'catalog is not supported yet',
-      'proxy is not supported yet',
       'compatibility is not supported yet',
       'validation is not supported yet',
       'policy is not supported yet',
@@ -546,7 +545,7 @@ describe('rule 5: zero configuration and no secrets in messages', () => {
     }
     // warnings name keys, never values
     const { config, warnings } = load(
-      `${V}http:\n  secret: ${SECRET}\nredis: {password: ${SECRET}}\nproxy: {password: ${SECRET}}\nauth:\n  silly: {realm: ${SECRET}}\nhttp2: {x: ${SECRET}}\n`,
+      `${V}http:\n  secret: ${SECRET}\nredis: {password: ${SECRET}}\nproxy: {remoteurl: https://mirror.example.com, username: u, password: ${SECRET}, ttl: 168h}\nauth:\n  silly: {realm: ${SECRET}}\nhttp2: {x: ${SECRET}}\n`,
       { REGISTRY_REPORTING_BUGSNAG_APIKEY: SECRET },
     );
     assert.equal(config.http.secret, SECRET);
