@@ -7,6 +7,7 @@ import { log, pushTinyImage, tinyImage } from './client.ts';
 import { TARGETS, type Bench, type Target } from './context.ts';
 import { atLeast, lower, type Row } from './report.ts';
 import { nodeLoad, wrkLoad, type LoadResult } from './loadgen.ts';
+import { manifestPolicyRows } from './manifest-policy.ts';
 
 const REPO = 'bench/manifest';
 const ACCEPT = [
@@ -98,5 +99,7 @@ export const manifestLoad: Bench = async (ctx) => {
   add('wrkGet', 'GET by tag (wrk -c64)', true);
   add('nodeHead', 'HEAD by tag (node -c64)', true);
   add('nodeGet', 'GET by tag (node -c64)', false);
+  // The server-side pull policy's cost, against the same GET without one (manifest-policy.ts).
+  if (live.includes('berth')) rows.push(...(await manifestPolicyRows(ctx, REPO, ACCEPT)));
   return rows;
 };
