@@ -11,6 +11,7 @@ import type { MetadataStore } from './metadata/store.ts';
 import type { AccessStore } from './metadata/access/store.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { FilesystemBlobStore } from './storage/drivers/filesystem.ts';
+import { instrumentBlobStore } from './storage/instrumented.ts';
 import { openSqliteMetadata } from './metadata/sqlite.ts';
 import { ManifestCache } from './registry/manifest-cache.ts';
 import { UploadHashes } from './registry/upload-hashes.ts';
@@ -65,7 +66,8 @@ async function localHttpSecret(config: BerthConfig): Promise<string> {
 }
 
 export async function openServices(config: BerthConfig, log: Logger): Promise<RegistryServices> {
-  const blobs = await openBlobStore(config);
+  // With metrics on, driver calls are timed (registry_storage_action_seconds); otherwise called directly.
+  const blobs = config.http.debug?.prometheus.enabled ? instrumentBlobStore(await openBlobStore(config)) : await openBlobStore(config);
   let metadata = await openMetadata(config, log);
   // The access model lives in the same database; taken before a cache wraps the store.
   const accessStore = (metadata as { access?: AccessStore }).access;

@@ -24,6 +24,7 @@ import { LoginError, type PasswordLogin } from './password-login.ts';
 import { requiredAccess } from './required-access.ts';
 import { covers } from './scope.ts';
 import { principalFromClaims } from './token-issue.ts';
+import { authFailure } from '../metrics/berth.ts';
 
 export interface BearerSettings {
   verifier: BearerVerifier;
@@ -71,6 +72,7 @@ export class Authorizer {
     if (verdict === 'scope') throw this.unauthorized(req, needs, 'insufficient scope: the token does not grant this operation', 'insufficient_scope');
     if (verdict === 'denied') {
       if (identity.principal.kind === 'anonymous') throw this.unauthorized(req, needs, 'authentication required');
+      authFailure('denied');
       throw new RegistryError('DENIED', { detail: accessDetail(needs) });
     }
     if (mountFrom !== undefined) {
@@ -99,6 +101,7 @@ export class Authorizer {
     if (verdict === 'scope') throw this.unauthorized(req, needs, 'insufficient scope: the token does not grant this operation', 'insufficient_scope');
     if (verdict === 'denied') {
       if (identity.principal.kind === 'anonymous') throw this.unauthorized(req, needs, 'authentication required');
+      authFailure('denied');
       throw new RegistryError('DENIED', { detail: accessDetail(needs) });
     }
     return identity.principal;
@@ -133,6 +136,7 @@ export class Authorizer {
         } catch (e) {
           if (!(e instanceof TokenRejected)) throw e;
           this.o.log.info({ remote: clientAddress(req, this.o.trustForwardedFor), reason: e.message }, 'bearer token refused');
+          authFailure('token');
           throw this.unauthorized(req, needs, `invalid token: ${e.message}`, 'invalid_token');
         }
         if (token.own) return { ...principalFromClaims(token.subject, token.payload.berth, token.access), token };

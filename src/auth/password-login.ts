@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { PasswordVerifier, Principal } from './types.ts';
 import type { PasswordChain } from './password-chain.ts';
 import type { LoginThrottle } from './throttle.ts';
+import { authFailure } from '../metrics/berth.ts';
 
 export type LoginFailure = { kind: 'invalid' } | { kind: 'locked'; retryAfterS: number } | { kind: 'unavailable' };
 
@@ -30,6 +31,7 @@ export class PasswordLogin {
     const refused = this.throttle.check(username, address);
     if (refused) {
       this.log.warn({ remote: address, retryAfterS: refused.retryAfterS }, 'login refused: too many failed attempts');
+      authFailure('locked');
       throw new LoginError({ kind: 'locked', retryAfterS: refused.retryAfterS });
     }
     const result =
@@ -43,9 +45,11 @@ export class PasswordLogin {
     if (result.backendDown) {
       // Not the client's fault: no failure is counted.
       this.log.error({ remote: address }, 'login failed: an authentication backend is unavailable');
+      authFailure('unavailable');
       throw new LoginError({ kind: 'unavailable' });
     }
     const { delayMs, locked } = this.throttle.failure(username, address);
+    authFailure('password');
     const user = username.length <= MAX_USER && (await this.chain.knows(username)) ? username : undefined;
     this.log.warn({ remote: address, ...(user !== undefined && { user }), ...(locked && { lockedForS: locked.retryAfterS }) }, locked ? 'login failed; locked out after too many failures' : 'login failed');
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));

@@ -22,6 +22,7 @@ import type { SignatureStore } from '../metadata/signatures/store.ts';
 import { encodeEntry, manifestRecord, plain, validValue, type Codec } from './entries.ts';
 import { newToken, type EntryKind } from './keys.ts';
 import type { RedisLink } from './redis-link.ts';
+import { storageCacheLookup } from '../metrics/storage.ts';
 
 export interface CachedMetadataOptions {
   /** Lifetime of an entry, in seconds (default 60). */
@@ -183,6 +184,7 @@ export class CachedMetadataStore implements MetadataStore {
     const got = await this.link.read((c) => c.mget(keys.epoch, generationKey, entryKey));
     if (!got) {
       this.stats.bypassed++;
+      storageCacheLookup('error');
       return load();
     }
     const [epoch, generation, raw] = got;
@@ -190,10 +192,12 @@ export class CachedMetadataStore implements MetadataStore {
       const value = validValue(raw, epoch, generation);
       if (value !== undefined) {
         this.stats.hits++;
+        storageCacheLookup('hit');
         return codec.decode(value);
       }
     }
     this.stats.misses++;
+    storageCacheLookup('miss');
     const value = await load();
     if (!epoch || !generation) {
       // A token is missing (first use, evicted, expired, Redis restarted): create it, and cache

@@ -5,6 +5,7 @@ import { ConfigError, type BerthConfig, type LogLevel, type RedisConfig, type Tr
 import type { Warning } from './keytree.ts';
 import { buildAuth } from './auth.ts';
 import { buildLdap } from './ldap.ts';
+import { buildDebug } from './debug.ts';
 import { buildMirrors, buildProxy } from './mirrors.ts';
 
 const H = 3_600_000;
@@ -76,6 +77,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
       headers: http?.headers ?? {},
       http2: { disabled: http?.http2?.disabled ?? false },
       drainTimeoutMs: http?.draintimeout ?? 0,
+      ...buildDebug(http?.debug, warnings),
       ...tls(http?.tls, warnings),
     },
     health: {

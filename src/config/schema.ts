@@ -110,7 +110,11 @@ const http = section({
     z.string(),
     z.preprocess((v) => (typeof v === 'string' || v instanceof GoScalar ? [v] : v), z.array(str())),
   ),
-  debug: unsupported(),
+  // distribution's debug listener (src/config/debug.ts, src/http/debug-server.ts): /debug/health and Prometheus metrics.
+  debug: section({
+    addr: str().refine(validAddr, { error: 'expected host:port, e.g. ":5001" or "127.0.0.1:5001"' }),
+    prometheus: section({ enabled: bool(), path: str().refine((p) => p === '' || p.startsWith('/'), { error: 'must start with "/"' }) }),
+  }),
   http2: section({ disabled: bool() }),
   h2c: unsupported(),
 });

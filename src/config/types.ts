@@ -39,6 +39,8 @@ export interface BerthConfig {
     http2: { disabled: boolean };
     /** 0 = on shutdown, wait for in-flight requests without a limit. */
     drainTimeoutMs: number;
+    /** http.debug with an addr: the debug listener (/debug/health; Prometheus metrics at prometheus.path when enabled). */
+    debug?: { addr: string; prometheus: { enabled: boolean; path: string } };
     /** HTTPS (src/http/listen.ts). clientcas: mutual TLS, a client certificate is required. */
     tls?: { certificate: string; key: string; clientcas?: string[]; minimumtls?: 'tls1.0' | 'tls1.1' | 'tls1.2' | 'tls1.3' };
   };

@@ -19,6 +19,11 @@ import type { Route } from '../registry/routes.ts';
 import type { Principal } from '../auth/types.ts';
 import { readCredentials } from '../auth/credentials.ts';
 import { HealthMonitor } from './health.ts';
+import { startDebugServer, type DebugServer } from './debug-server.ts';
+import { handlerForPath, handlerForRoute } from './request-metrics.ts';
+import { serveSearch, type SearchDeps } from './search.ts';
+import { enableMetrics } from '../metrics/registry.ts';
+import { observeRequest } from '../metrics/http.ts';
 import { createListener, type ListenerServer } from './listen.ts';
 import { parseListenAddress } from './listen-address.ts';
 import { readSecureContextOptions } from './tls.ts';
@@ -50,6 +55,8 @@ export interface RunningRegistry {
 export async function startRegistry(config: BerthConfig, log: Logger, authOverrides?: AuthOverrides): Promise<RunningRegistry> {
   // An unreadable certificate or key stops the start before anything is opened (listen.ts reads them again).
   if (config.http.tls) readSecureContextOptions(config.http.tls);
+  // Prometheus metrics (http.debug.prometheus, src/metrics/): recording starts before anything records.
+  if (config.http.debug?.prometheus.enabled) enableMetrics();
   const services = await openServices(config, log);
   // The pull-through cache (proxy:, berth.mirrors): loaded only when configured (src/mirror/).
   if (config.proxy || config.berth.mirrors) services.mirror = (await import('../mirror/index.ts')).openMirror(config, log);
@@ -106,6 +113,20 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
     log,
   );
   if (config.health.storagedriver.enabled) health.start();
+  // distribution's debug listener (http.debug.addr): /debug/health and the metrics (src/http/debug-server.ts).
+  let debugServer: DebugServer | undefined;
+  try {
+    debugServer = await startDebugServer(config, services, health, log);
+  } catch (e) {
+    health.stop();
+    gc.stop();
+    await retention.stop();
+    await extras.close();
+    await services.metadata.close();
+    throw e;
+  }
+  // GET /v1/_ping and /v1/search (podman search, docker search): src/http/search.ts.
+  const search: SearchDeps = { services, auth, access: extras.access, liftAdmin: (p) => extras.liftAdmin(p) };
   const purger = new UploadPurger(services, config.storage.maintenance.uploadpurging, log);
   purger.start();
 
@@ -122,7 +143,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
         if (shuttingDown) setImmediate(() => listener.closeIdle());
       });
     }
-    void handle(req, res, services, health, auth, admin, lifecycleApi, consoleDeps, notary);
+    void handle(req, res, services, health, auth, admin, lifecycleApi, consoleDeps, notary, search);
   }, log);
   const server = listener.server;
   const { host, port } = parseListenAddress(config.http.addr);
@@ -139,6 +160,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
     (closing ??= (async () => {
       shuttingDown = true;
       health.stop();
+      await debugServer?.close();
       purger.stop();
       gc.stop();
       // Stop accepting, let in-flight requests finish (bounded by http.draintimeout when set).
@@ -198,8 +220,10 @@ async function handle(
   lifecycleApi: LifecycleApiDeps,
   consoleDeps: ConsoleDeps | undefined,
   notary: NotaryHttp | undefined,
+  search: SearchDeps,
 ): Promise<void> {
   const started = process.hrtime.bigint();
+  const observed = observeRequest(req, res, started);
   const { config, log } = services;
   const requestId = randomUUID();
   res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
@@ -229,6 +253,7 @@ async function handle(
     pathname = decodeURIComponent(url.pathname);
     const prefix = config.http.prefix.replace(/\/+$/, '');
     if (prefix && pathname.startsWith(prefix)) pathname = pathname.slice(prefix.length) || '/';
+    observed.route(handlerForPath(pathname));
 
     if (pathname === '/livez') return send(res, 200, { 'Content-Type': 'text/plain' }, 'ok\n');
     if (pathname === '/readyz') {
@@ -237,6 +262,7 @@ async function handle(
     }
     // Signatures or trust data written here change what the pull policy decides (src/trust/policy/).
     if (req.method !== 'GET' && req.method !== 'HEAD' && services.trust && (pathname.startsWith(EXTENSION_PREFIX) || pathname.includes('/_trust/'))) res.once('finish', () => services.trust?.invalidate());
+    if (pathname.startsWith('/v1/') && (await serveSearch(req, res, url, pathname, search))) return;
     // Simple (GPG) signatures stored in the registry: containers/image's API extension (src/trust/signatures).
     if (pathname.startsWith(EXTENSION_PREFIX)) {
       return await serveSignatureExtension({ req, res, url, services, baseURL: externalBaseURL(req, config.http.host, config.http.relativeurls) }, pathname, auth);
@@ -252,6 +278,7 @@ async function handle(
     }
     let route = matchRoute(pathname);
     if (!route) return send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, '404 page not found\n');
+    observed.route(handlerForRoute(route));
     // containerd's ?ns=<host> names a mirror: the request is for that mirror's local name, checked as such below (src/mirror/).
     if (services.mirror) route = services.mirror.mapRoute(route, url, res);
     // containers/image reads this from its unauthenticated ping (a 401 too) to store signatures here.

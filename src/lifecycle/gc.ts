@@ -28,6 +28,7 @@ import { collectableUntagged } from './untagged.ts';
 import { GC_LEASE } from './blob-writes.ts';
 import { HeldLease, LeaseBusyError } from './jobs.ts';
 import { Pacer } from './pacer.ts';
+import { gcRunFinished } from '../metrics/berth.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -191,6 +192,7 @@ export class GarbageCollector {
       },
       report.dryRun ? 'gc: dry run finished' : 'gc: run finished',
     );
+    gcRunFinished({ status: report.status, dryRun: report.dryRun, bytes: report.bytesRemoved, blobs: report.blobs.length, manifests: report.manifests.length });
     return report;
   }
 

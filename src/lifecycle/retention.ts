@@ -23,6 +23,7 @@ import type { RetentionSettings } from './config-types.ts';
 import { compileGlobs } from './globs.ts';
 import { evaluateRetention, selectPolicy, type ManifestDeletion, type NamespacePolicy, type RetentionPlan, type TagDeletion } from './retention-policy.ts';
 import { policyFromJson } from './retention-rules.ts';
+import { retentionRunFinished } from '../metrics/berth.ts';
 
 export const RETENTION_LEASE = 'retention';
 const LEASE_TTL_MS = 60_000;
@@ -260,6 +261,7 @@ export class Retention {
       },
       dryRun ? 'retention: dry run finished' : 'retention: run finished',
     );
+    retentionRunFinished({ status: report.status, dryRun, tags: report.tagsDeleted, manifests: report.manifestsDeleted });
     return report;
   }
 

@@ -1,5 +1,7 @@
 // Manifest bytes are immutable under their digest, so a small in-process LRU is always correct;
 // it keeps manifest GETs off the blob store on hot tags.
+import { manifestCacheLookup } from '../metrics/berth.ts';
+
 export class ManifestCache {
   private readonly entries = new Map<string, Buffer>();
   private bytes = 0;
@@ -8,6 +10,7 @@ export class ManifestCache {
 
   get(digest: string): Buffer | undefined {
     const hit = this.entries.get(digest);
+    manifestCacheLookup(hit !== undefined);
     if (hit) {
       // Re-insert to mark as most recently used.
       this.entries.delete(digest);

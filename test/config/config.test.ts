@@ -292,7 +292,6 @@ describe('rule 3: unsupported and unknown keys are warned about, never silently 
       'storage.tag is not supported yet',
       'middleware is not supported yet',
       'reporting is not supported yet',
-      'http.debug is not supported yet',
       'http.h2c is not supported yet',
       'http.tls.letsencrypt is not supported',
       'http.tls.ciphersuites is not supported yet',

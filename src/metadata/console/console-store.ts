@@ -2,6 +2,7 @@
 // JSON twins under /api/v1 share them), the console's sessions, and per-repository settings that
 // the console edits (description, visibility). Written once over Kysely for SQLite and PostgreSQL
 // (kysely-console-store.ts).
+import type { RepositorySearchRequest, RepositorySearchResult } from './search-query.ts';
 
 /** Keyset pagination: `cursor` is opaque (from the previous page's `next`); `limit` at most 200. */
 export interface PageRequest {
@@ -138,6 +139,10 @@ export interface RepositorySettings {
 
 export interface ConsoleStore {
   repositories(req: RepositoryListRequest): Promise<Page<RepositorySummary>>;
+  /** Repositories by page number with the total (GET /v1/search; search-query.ts). */
+  search(req: RepositorySearchRequest): Promise<RepositorySearchResult>;
+  /** Open blob upload sessions (the berth_uploads_in_progress gauge). */
+  openUploads(): Promise<number>;
   /** undefined when the repository does not exist (no row) and has no settings. */
   repository(name: string, tags: PageRequest & { sort: TagSort; q?: string }): Promise<RepositoryDetail | undefined>;
   manifest(repository: string, digest: string): Promise<ManifestDetail | undefined>;

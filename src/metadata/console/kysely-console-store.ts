@@ -11,6 +11,7 @@ import type { ConsoleSession, ConsoleStore, ManifestDetail, Page, PageRequest, R
 import { assemblePage, decodeCursor, pageLimit } from './cursor.ts';
 import { pushedKey, repositoryListQuery, toSummary, untaggedCount, type RepositoryRow } from './repository-list-query.ts';
 import { byteOrder, parsePlatform, tagPageQuery, tagRows, type TagPageRow } from './tag-page-query.ts';
+import { openUploadSessions, searchRepositories, type RepositorySearchRequest, type RepositorySearchResult } from './search-query.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -59,6 +60,14 @@ export class KyselyConsoleStore implements ConsoleStore {
         map: (rows) => rows.map(toSummary),
       });
     return build(cursor, await fetch(cursor));
+  }
+
+  search(req: RepositorySearchRequest): Promise<RepositorySearchResult> {
+    return searchRepositories(this.db, this.options.dialect, req);
+  }
+
+  openUploads(): Promise<number> {
+    return openUploadSessions(this.db);
   }
 
   async repository(name: string, tags: PageRequest & { sort: TagSort; q?: string }): Promise<RepositoryDetail | undefined> {
