@@ -22,6 +22,7 @@ import { Quotas } from './lifecycle/quotas.ts';
 import { PullRecorder } from './lifecycle/pull-recorder.ts';
 import { TrustPolicy } from './trust/policy/policy.ts';
 import { notarySource } from './trust/policy/notary-source.ts';
+import { createRegistryEvents } from './events/wiring.ts';
 
 export async function openBlobStore(config: BerthConfig): Promise<BlobStore> {
   if (config.storage.driver === 's3' && config.storage.s3) {
@@ -91,5 +92,5 @@ export async function openServices(config: BerthConfig, log: Logger): Promise<Re
     await metadata.close();
     throw e;
   }
-  return { config, blobs, metadata, manifestCache, ...(contentCache && { contentCache }), trust, uploadHashes: new UploadHashes(), uploadState, ...(accessStore && { accessStore }), immutableTags: new ImmutableTags(lifecycle.immutableTags, metadata.lifecycle), quotas: new Quotas(lifecycle.quotas, metadata.lifecycle), pulls: new PullRecorder(metadata.lifecycle.retention, log), log };
+  return { config, blobs, metadata, manifestCache, ...(contentCache && { contentCache }), trust, uploadHashes: new UploadHashes(), uploadState, ...(accessStore && { accessStore }), immutableTags: new ImmutableTags(lifecycle.immutableTags, metadata.lifecycle), quotas: new Quotas(lifecycle.quotas, metadata.lifecycle), pulls: new PullRecorder(metadata.lifecycle.retention, log), events: createRegistryEvents(config, metadata, blobs, manifestCache, log), log };
 }

@@ -19,6 +19,7 @@ import type { LifecycleStore } from '../metadata/lifecycle/lifecycle-store.ts';
 import type { ConsoleStore } from '../metadata/console/console-store.ts';
 import type { NotaryStore } from '../metadata/notary/notary-store.ts';
 import type { SignatureStore } from '../metadata/signatures/store.ts';
+import type { NotificationStore } from '../metadata/events/store.ts';
 import { encodeEntry, manifestRecord, plain, validValue, type Codec } from './entries.ts';
 import { newToken, type EntryKind } from './keys.ts';
 import type { RedisLink } from './redis-link.ts';
@@ -91,6 +92,11 @@ export class CachedMetadataStore implements MetadataStore {
   /** Signatures are read and written straight through (not a hot path); they go with their manifest's row. */
   get signatures(): SignatureStore {
     return this.inner.signatures;
+  }
+
+  /** The notification outbox goes straight to the store (nothing in it is cached). */
+  get events(): NotificationStore {
+    return this.inner.events;
   }
 
   /**

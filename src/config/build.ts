@@ -5,6 +5,7 @@ import { ConfigError, type BerthConfig, type LogLevel, type RedisConfig, type Tr
 import type { Warning } from './keytree.ts';
 import { buildAuth } from './auth.ts';
 import { buildLdap } from './ldap.ts';
+import { buildNotifications } from './notifications.ts';
 import { buildDebug } from './debug.ts';
 import { buildMirrors, buildProxy } from './mirrors.ts';
 
@@ -91,6 +92,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
     },
     ...(f.redis?.addr && { redis: redis(f.redis as FileRedis & { addr: string }) }),
     ...(auth && { auth }),
+    ...((f.notifications || berth?.notifications) && { notifications: buildNotifications(f.notifications, berth?.notifications, warnings) }),
     ...(f.proxy && { proxy: buildProxy(f.proxy, warnings) }),
     berth: {
       metadata: {

@@ -154,7 +154,27 @@ export const fileSchema = section({
   middleware: unsupported(),
   reporting: unsupported(),
   http,
-  notifications: unsupported('is not supported yet; no webhook events are sent'),
+  // distribution's webhooks (src/events/, src/config/notifications.ts), delivered through a durable outbox.
+  notifications: section({
+    events: section({ includereferences: bool() }),
+    endpoints: z.array(
+      section({
+        name: str(),
+        disabled: bool(),
+        url: str().refine(httpUrl, { error: 'expected an absolute http(s) URL such as "https://hooks.example.com/registry"' }),
+        // http.Header, as http.headers: a single string is a one-item list.
+        headers: z.record(
+          z.string(),
+          z.preprocess((v) => (typeof v === 'string' || v instanceof GoScalar ? [v] : v), z.array(str())),
+        ),
+        timeout: duration(),
+        threshold: int(0),
+        backoff: duration(),
+        ignoredmediatypes: z.array(str()),
+        ignore: section({ mediatypes: z.array(str()), actions: z.array(str()) }),
+      }),
+    ),
+  }),
   // Distribution's redis section (2.8): the shared cache for blob descriptors and manifests.
   redis: section({
     addr: str(z.string().min(1, { error: 'must not be empty' })),
@@ -202,6 +222,8 @@ export const fileSchema = section({
       }),
     }),
     upload: section({ chunkminlength: int(0) }),
+    // Notification delivery beyond distribution's (src/events/): dead letters after maxage, HMAC signatures.
+    notifications: section({ maxage: duration({ positive: true }), maxbackoff: duration({ positive: true }), signingkey: nonEmpty() }),
     // Pull-through caches of several upstreams, each under its own prefix, beside local repositories (src/mirror/).
     mirrors: z.array(
       section({

@@ -3,6 +3,7 @@
 import type { PostgresMetadataOptions } from '../metadata/postgres-config.ts';
 import type { S3StorageOptions } from '../storage/drivers/s3/options.ts';
 import type { LifecycleConfig } from '../lifecycle/config-types.ts';
+import type { NotificationsConfig } from '../events/config-types.ts';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -49,6 +50,8 @@ export interface BerthConfig {
   redis?: RedisConfig;
   /** distribution's auth section (htpasswd, token); absent = requests are not authenticated. */
   auth?: AuthConfig;
+  /** distribution's notifications section with berth.notifications (src/events/); absent when neither is in the file. */
+  notifications?: NotificationsConfig;
   /** distribution's proxy section: the whole registry is a pull-through cache of one upstream (src/mirror/). */
   proxy?: MirrorConfig;
   berth: {

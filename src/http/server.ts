@@ -29,6 +29,7 @@ import { parseListenAddress } from './listen-address.ts';
 import { readSecureContextOptions } from './tls.ts';
 import { send, sendError, sendJSON } from './respond.ts';
 import { handleLifecycleApi } from '../lifecycle/http/api.ts';
+import { handleNotificationsApi } from '../events/http/api.ts';
 import { GcScheduler } from '../lifecycle/gc-scheduler.ts';
 import { createRetention, RetentionRunner } from '../lifecycle/retention-runner.ts';
 import { createCollector } from '../lifecycle/wiring.ts';
@@ -155,6 +156,8 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${listener.scheme}://${shownHost}:${address.port}`;
 
+  // Notification delivery (src/events/): the outbox's workers, once the server serves.
+  await services.events?.start();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -175,6 +178,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
       await extras.close();
       await retention.stop();
       await services.pulls.close();
+      await services.events?.close();
       await services.metadata.close();
     })());
   return { server, services, url, close, lifecycleApi };
@@ -271,6 +275,7 @@ async function handle(
     if (auth && (await auth.serve(req, res, url, pathname))) return;
     if (notary && (await notary.handle(req, res, url, pathname))) return;
     if (pathname.startsWith('/api/') && (await handleLifecycleApi(req, res, lifecycleApi))) return;
+    if (pathname.startsWith('/api/v1/notifications') && (await handleNotificationsApi(req, res, lifecycleApi))) return;
     if (admin && pathname.startsWith('/api/')) {
       const { handleAdminApi } = await import('../auth/access/admin-api.ts');
       const deps = { services: admin.access, authenticate: admin.authenticate, prefix: admin.prefix, challenge: admin.challenge, log };
@@ -284,7 +289,7 @@ async function handle(
     // containers/image reads this from its unauthenticated ping (a 401 too) to store signatures here.
     if (route.kind === 'base') res.setHeader(SIGNATURES_HEADER, '1');
     const baseURL = externalBaseURL(req, config.http.host, config.http.relativeurls);
-    const ctx: RequestContext = { req, res, url, services, baseURL };
+    const ctx: RequestContext = { req, res, url, services, baseURL, requestId };
     if (auth) user = (await auth.authorize(ctx, route)).name || undefined;
     if (admin && ctx.principal) {
       // GET /v2/ with credentials is what `docker login` does.

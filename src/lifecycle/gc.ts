@@ -28,6 +28,7 @@ import { collectableUntagged } from './untagged.ts';
 import { GC_LEASE } from './blob-writes.ts';
 import { HeldLease, LeaseBusyError } from './jobs.ts';
 import { Pacer } from './pacer.ts';
+import type { RegistryEvents } from '../events/registry-events.ts';
 import { gcRunFinished } from '../metrics/berth.ts';
 
 export interface GcOptions {
@@ -97,6 +98,8 @@ export interface GcDeps {
   blobs: BlobStore;
   log: Logger;
   uploads?: UploadPurge;
+  /** Notification delete events for the untagged manifests removed (actor gc). */
+  events?: Pick<RegistryEvents, 'manifestDeleted'>;
 }
 
 const LEASE_TTL_MS = 60_000;
@@ -241,6 +244,7 @@ export class GarbageCollector {
           removed++;
           report.manifests.push({ repository, digest: m.digest, size: m.size });
           options.onRemove?.({ kind: 'manifest', repository, digest: m.digest, size: m.size });
+          await this.deps.events?.manifestDeleted({ actor: 'gc' }, repository, m.digest);
         }
         if (removed) await metadata.invalidateRepositories?.([repository]);
       }

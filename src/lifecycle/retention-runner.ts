@@ -66,6 +66,7 @@ export function createRetention(services: RegistryServices, log: Logger): Retent
     graceMs: config.berth.lifecycle.gc.delayMs,
     log,
     pulls: services.pulls,
+    ...(services.events && { events: services.events }),
     ...(config.berth.auth.accessControl.enabled && services.accessStore && { audit: services.accessStore.audit }),
     immutable,
   });

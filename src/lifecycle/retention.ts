@@ -23,6 +23,7 @@ import type { RetentionSettings } from './config-types.ts';
 import { compileGlobs } from './globs.ts';
 import { evaluateRetention, selectPolicy, type ManifestDeletion, type NamespacePolicy, type RetentionPlan, type TagDeletion } from './retention-policy.ts';
 import { policyFromJson } from './retention-rules.ts';
+import type { RegistryEvents } from '../events/registry-events.ts';
 import { retentionRunFinished } from '../metrics/berth.ts';
 
 export const RETENTION_LEASE = 'retention';
@@ -43,6 +44,8 @@ export interface RetentionDeps {
   /** The audit log's store, when access control is on. */
   audit?: AuditStore;
   immutable?: ImmutableTagsCheck;
+  /** Notification delete events for what a run deletes (actor retention). */
+  events?: Pick<RegistryEvents, 'manifestDeleted' | 'tagDeleted'>;
 }
 
 export interface RetentionOptions {
@@ -295,6 +298,7 @@ export class Retention {
         if (await metadata.deleteTag(repository, t.tag, { digest: t.digest, pushedAt: t.pushedAt })) {
           tags.push(t);
           audit.push(event(t.tag, t.reason, 'tag'));
+          await this.deps.events?.tagDeleted({ actor: 'retention' }, repository, t.tag);
         } else {
           report.skipped.push({ repository, tag: t.tag, reason: 'pushed again since the plan was made' });
         }
@@ -304,6 +308,7 @@ export class Retention {
         if (await lifecycle.deleteUnreferencedManifest(repository, m.digest, planned)) {
           manifests.push(m);
           audit.push(event(m.digest, m.reason, 'manifest'));
+          await this.deps.events?.manifestDeleted({ actor: 'retention' }, repository, m.digest);
         } else {
           report.skipped.push({ repository, digest: m.digest, reason: 'tagged, listed by an index or pushed again since the plan was made (or already deleted)' });
         }

@@ -30,6 +30,7 @@ import { KyselyAccessStore } from './access/kysely-access-store.ts';
 import { KyselyConsoleStore } from './console/kysely-console-store.ts';
 import { KyselyNotaryStore } from './notary/kysely-notary-store.ts';
 import { KyselySignatureStore } from './signatures/kysely-signature-store.ts';
+import { KyselyNotificationStore } from './events/kysely-event-store.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -92,6 +93,8 @@ export class KyselyMetadataStore implements MetadataStore {
   readonly notary: KyselyNotaryStore;
   /** Simple (GPG) signatures of manifests (src/metadata/signatures), same connection; deleted with their manifest by a cascading foreign key. */
   readonly signatures: KyselySignatureStore;
+  /** The notification outbox (src/metadata/events), same connection. */
+  readonly events: KyselyNotificationStore;
   private readonly sqlite: boolean;
 
   constructor(
@@ -106,6 +109,7 @@ export class KyselyMetadataStore implements MetadataStore {
     this.signatures = new KyselySignatureStore(db);
     this.console = new KyselyConsoleStore(db, { rowLocks: this.rowLocks, dialect: options.dialect ?? 'sqlite', transaction: (work) => this.transaction(work) });
     this.notary = new KyselyNotaryStore(db, { transaction: (work) => this.transaction(work) });
+    this.events = new KyselyNotificationStore(db, { dialect: options.dialect ?? 'sqlite', transaction: (work) => this.transaction(work) });
   }
 
   /**

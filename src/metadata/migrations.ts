@@ -7,6 +7,7 @@ import { accessControlMigration } from './access/migration.ts';
 import { consoleMigration } from './console/migration.ts';
 import { notaryMigration } from './notary/migration.ts';
 import { signaturesMigration } from './signatures/migration.ts';
+import { eventsMigration } from './events/migration.ts';
 
 function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   const pg = dialect === 'postgres';
@@ -154,6 +155,8 @@ function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
     // Simple (GPG) signatures of the X-Registry-Supports-Signatures extension, deleted with their
     // manifest (src/metadata/signatures/migration.ts).
     '0007_signatures': signaturesMigration(dialect),
+    // The notification outbox, endpoint cursors and leases, dead letters (src/metadata/events/migration.ts).
+    '0009_events': eventsMigration(dialect),
   };
 }
 

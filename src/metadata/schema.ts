@@ -1,6 +1,7 @@
 // Table shapes for Kysely. Timestamps are epoch milliseconds (integers) so SQLite and PostgreSQL
 // compare them the same way.
 import type { Generated } from 'kysely';
+import type { NotificationDeadLettersTable, NotificationEndpointsTable, NotificationEventsTable } from './events/tables.ts';
 
 export interface RepositoriesTable {
   id: Generated<number>;
@@ -198,4 +199,7 @@ export interface Database {
   notary_metadata: NotaryMetadataTable;
   notary_keys: NotaryKeysTable;
   simple_signatures: SimpleSignaturesTable;
+  notification_events: NotificationEventsTable;
+  notification_endpoints: NotificationEndpointsTable;
+  notification_dead_letters: NotificationDeadLettersTable;
 }

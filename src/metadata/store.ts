@@ -6,6 +6,7 @@ import type { LifecycleStore } from './lifecycle/lifecycle-store.ts';
 import type { ConsoleStore } from './console/console-store.ts';
 import type { NotaryStore } from './notary/notary-store.ts';
 import type { SignatureStore } from './signatures/store.ts';
+import type { NotificationStore } from './events/store.ts';
 
 export interface ManifestRecord {
   digest: string;
@@ -164,6 +165,8 @@ export interface MetadataStore {
   readonly notary: NotaryStore;
   /** Simple (GPG) signatures of manifests, for the signatures API extension (src/metadata/signatures). */
   readonly signatures: SignatureStore;
+  /** The notification outbox, endpoint cursors and dead letters (src/metadata/events, delivered by src/events). */
+  readonly events: NotificationStore;
   /** A cache in front of the store (Redis) drops what it holds for these repositories. */
   invalidateRepositories?(repositories: string[]): Promise<void>;
 

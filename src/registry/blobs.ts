@@ -28,6 +28,8 @@ export async function getBlob(ctx: RequestContext, name: string, digestParam: st
   if (await ctx.services.mirror?.serveBlob(ctx, name, digestParam)) return;
   const { digest } = parseDigest(digestParam);
   const size = await linkedSize(ctx, name, digest);
+  // A notification pull event for any answer once the blob is found (as distribution): queued in memory only.
+  ctx.services.events?.blobPulled(ctx, name, digest, size);
   const { res, req, services } = ctx;
   const etag = `"${digest}"`;
   const headers: Record<string, string | number> = {
@@ -84,5 +86,6 @@ export async function deleteBlob(ctx: RequestContext, name: string, digestParam:
   const { digest } = parseDigest(digestParam);
   // Only the repository's link goes; the bytes stay until garbage collection finds them unreferenced.
   if (!(await ctx.services.metadata.unlinkBlob(name, digest))) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } });
+  await ctx.services.events?.blobDeleted(ctx, name, digest);
   send(ctx.res, 202);
 }

@@ -42,6 +42,8 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   const etag = `"${digest}"`;
   const headers = { 'Content-Type': record.mediaType, 'Docker-Content-Digest': digest, ETag: etag, 'Content-Length': record.size };
   if (ctx.req.headers['if-none-match'] === etag) return send(ctx.res, 304, headers);
+  // A notification pull event (GET and HEAD, as distribution; not a 304): queued in memory only.
+  ctx.services.events?.manifestPulled(ctx, name, record, ref.kind === 'tag' ? ref.tag : undefined, manifestCache.get(digest));
   if (ctx.req.method === 'HEAD') return send(ctx.res, 200, headers);
   let bytes = manifestCache.get(digest) ?? (await contentCache?.get(digest));
   if (!bytes) {
@@ -108,6 +110,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
   ctx.services.trust?.manifestChanged(name);
   const headers: Record<string, string> = { Location: `${ctx.baseURL}/v2/${encodeName(name)}/manifests/${digest}`, 'Docker-Content-Digest': digest };
   if (parsed.subject) headers['OCI-Subject'] = parsed.subject.digest;
+  await ctx.services.events?.manifestPushed(ctx, name, { digest, mediaType: parsed.mediaType, size: bytes.length }, ref.kind === 'tag' ? ref.tag : undefined, bytes);
   send(ctx.res, 201, headers);
 }
 
@@ -115,9 +118,12 @@ export async function deleteManifest(ctx: RequestContext, name: string, referenc
   if (!ctx.services.config.storage.delete.enabled) throw new RegistryError('UNSUPPORTED', { message: 'The operation is unsupported: deletes are disabled (storage.delete.enabled)' });
   const ref = parseReference(reference);
   await ctx.services.immutableTags.checkDelete(name, ref);
-  const { metadata } = ctx.services;
+  const { metadata, events } = ctx.services;
+  // distribution's delete events: the manifest's, then one per tag that pointed at it.
+  const tags = ref.kind === 'digest' && events?.enabled ? await metadata.lifecycle.tags.tagsOf(name, ref.digest) : [];
   const deleted = ref.kind === 'digest' ? await metadata.deleteManifest(name, ref.digest) : await metadata.deleteTag(name, ref.tag);
   if (!deleted) throw unknown(ref.kind === 'digest' ? { digest: ref.digest } : { tag: ref.tag });
+  await (ref.kind === 'digest' ? events?.manifestDeleted(ctx, name, ref.digest, tags) : events?.tagDeleted(ctx, name, ref.tag));
   ctx.services.trust?.manifestChanged(name);
   send(ctx.res, 202);
 }

@@ -15,6 +15,7 @@ import type { Quotas } from '../lifecycle/quotas.ts';
 import type { PullRecorder } from '../lifecycle/pull-recorder.ts';
 import type { Mirror } from '../mirror/mirror.ts';
 import type { TrustPolicy } from '../trust/policy/policy.ts';
+import type { RegistryEvents } from '../events/registry-events.ts';
 
 export interface RegistryServices {
   config: BerthConfig;
@@ -38,6 +39,8 @@ export interface RegistryServices {
   mirror?: Mirror;
   /** The server-side pull policy (berth.trust.policies and namespace policies), asked before a manifest is served (src/trust/policy/). */
   trust?: TrustPolicy;
+  /** Notification events (src/events/): one call per event; pulls only queue in memory. Absent in hand-built services. */
+  events?: RegistryEvents;
   log: Logger;
 }
 
@@ -48,6 +51,8 @@ export interface RequestContext {
   services: RegistryServices;
   /** Origin for absolute Location headers ('' when http.relativeurls is set). */
   baseURL: string;
+  /** The request's id (the access log's requestId), for notification events. */
+  requestId?: string;
   /** The caller, when authentication is configured (set by the authorization step). */
   principal?: Principal;
   /** With authentication: whether the caller may see a repository in `_catalog`. */

@@ -71,7 +71,7 @@ export const MOUNT_DISCOVERY_CANDIDATES = 50;
 async function tryMount(ctx: RequestContext, name: string, mountParam: string, from: string | null): Promise<boolean> {
   const { digest } = parseDigest(mountParam);
   const { metadata, blobs } = ctx.services;
-  let source: LinkedBlob | undefined;
+  let source: (LinkedBlob & { repository?: string }) | undefined;
   if (from === null || from === '') {
     source = await discoverSource(ctx, digest);
   } else {
@@ -90,6 +90,7 @@ async function tryMount(ctx: RequestContext, name: string, mountParam: string, f
     throw e;
   }
   drain(ctx.req);
+  await ctx.services.events?.blobMounted(ctx, name, digest, source.size, from || source.repository);
   send(ctx.res, 201, { Location: blobLocation(ctx, name, digest), 'Docker-Content-Digest': digest });
   return true;
 }
@@ -98,7 +99,7 @@ async function tryMount(ctx: RequestContext, name: string, mountParam: string, f
  * OCI 1.1 "automatic content discovery" (mount without `from`): the blob as linked to a repository
  * that holds it and that the caller may pull; undefined when none of the first candidates qualifies.
  */
-async function discoverSource(ctx: RequestContext, digest: string): Promise<LinkedBlob | undefined> {
+async function discoverSource(ctx: RequestContext, digest: string): Promise<(LinkedBlob & { repository: string }) | undefined> {
   // With authentication but no answer from the authorization step, nothing qualifies.
   const canPull = ctx.canPull ?? (ctx.principal ? undefined : async () => true);
   if (!canPull) return undefined;
@@ -106,7 +107,7 @@ async function discoverSource(ctx: RequestContext, digest: string): Promise<Link
   for (const repository of await metadata.repositoriesLinking(digest, MOUNT_DISCOVERY_CANDIDATES)) {
     if (!(await canPull(repository))) continue;
     const linked = await metadata.repositoryBlob(repository, digest);
-    if (linked) return linked;
+    if (linked) return { ...linked, repository };
   }
   return undefined;
 }
@@ -211,6 +212,7 @@ async function finish(ctx: RequestContext, name: string, id: string, digestParam
   await storeBlob(ctx, name, id, expected, size);
   await metadata.deleteUpload(id);
   uploadHashes.forget(id);
+  await ctx.services.events?.blobPushed(ctx, name, expected, size);
   send(ctx.res, 201, { Location: blobLocation(ctx, name, expected), 'Docker-Content-Digest': expected });
 }
 

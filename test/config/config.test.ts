@@ -295,7 +295,6 @@ describe('rule 3: unsupported and unknown keys are warned about, never silently 
       'http.h2c is not supported yet',
       'http.tls.letsencrypt is not supported',
       'http.tls.ciphersuites is not supported yet',
-      'notifications is not supported yet',
       'health.file is not supported yet',
       'health.http is not supported yet',
       'health.tcp is not supported yet',
@@ -423,7 +422,8 @@ describe('rule 4: REGISTRY_* environment overrides, as distribution', () => {
     // auth from the environment, as distribution's docs show it; sections berth ignores still reach the warnings
     const auth = load(V, { REGISTRY_AUTH: 'htpasswd', REGISTRY_AUTH_HTPASSWD_REALM: 'Registry Realm', REGISTRY_AUTH_HTPASSWD_PATH: '/auth/htpasswd' });
     assert.deepEqual(auth.config.auth, { htpasswd: { realm: 'Registry Realm', path: '/auth/htpasswd' } });
-    hasWarning(load(V, { REGISTRY_NOTIFICATIONS_ENDPOINTS: '[{name: a, url: "http://x"}]' }).warnings, /^notifications is not supported yet/);
+    // notifications (src/events/) from the environment, as distribution's docs show it
+    assert.deepEqual(load(V, { REGISTRY_NOTIFICATIONS_ENDPOINTS: '[{name: a, url: "http://x"}]' }).config.notifications?.endpoints.map((e) => [e.name, e.url]), [['a', 'http://x']]);
 
     // what the environment cannot do is warned about, and ignored
     const odd = load(V, {

@@ -54,7 +54,10 @@ export async function deleteTags(ctx: PageContext, name: string, form: URLSearch
       refused.push(tag);
       continue;
     }
-    if (await metadata.deleteTag(name, tag)) deleted.push(tag);
+    if (await metadata.deleteTag(name, tag)) {
+      deleted.push(tag);
+      await ctx.deps.services.events?.tagDeleted({ req: ctx.req, principal: ctx.viewer.principal }, name, tag);
+    }
   }
   ctx.deps.access?.audit.recordBy(ctx.viewer.principal, {
     action: 'delete',
@@ -98,6 +101,7 @@ export async function deleteRepository(ctx: PageContext, name: string): Promise<
   }
   const removed = await metadata.console.deleteRepository(name);
   await metadata.invalidateRepositories?.([name]);
+  if (removed) await ctx.deps.services.events?.repositoryDeleted({ req: ctx.req, principal: ctx.viewer.principal }, name, removed.manifests);
   await metadata.console.settings.delete(name);
   ctx.deps.access?.audit.recordBy(ctx.viewer.principal, {
     action: 'delete',

@@ -1,0 +1,194 @@
+// services.events: what the registry handlers, retention, GC and the console call, one call per
+// event, with distribution's events (notifications/listener.go, bridge.go):
+//  - manifest PUT: push (tag when pushed by tag); manifest GET/HEAD: pull (tag when asked by tag;
+//    not for a 304); manifest DELETE by digest: delete {repository, digest}, then one delete
+//    {repository, tag} per tag that pointed at it; DELETE by tag (berth only): delete {repository, tag};
+//  - blob GET/HEAD (any answer once the blob is found, ranges too): pull; upload commit: push;
+//    cross-repository mount: mount with fromRepository; blob DELETE: delete {repository, digest};
+//  - retention, GC (untagged manifests) and the console: the same delete events, with the job's
+//    name (retention, gc) or the console user as the actor; a repository deleted from the console
+//    gives each manifest's delete, then delete {repository} (distribution's RepoDeleted).
+// With no enabled endpoint every call returns at once. Pulls are queued in memory (outbox.ts);
+// the other events are written before the call resolves.
+import type { Logger } from 'pino';
+import type { NotificationsConfig } from './config-types.ts';
+import type { RegistryEvent, EventAction } from './types.ts';
+import { blobURL, manifestReferences, manifestURL, newEvent, type EventOrigin, type EventSource, type ManifestInfo } from './record.ts';
+import { Outbox, type OutboxOptions } from './outbox.ts';
+import type { NotificationStore } from '../metadata/events/store.ts';
+import { NotificationDelivery, type DeliveryOptions } from './delivery.ts';
+
+/** Octet-stream: distribution's blob descriptors (linkedBlobStatter) carry no other media type. */
+const BLOB_MEDIA_TYPE = 'application/octet-stream';
+
+const DONE = Promise.resolve();
+
+export interface RegistryEventsOptions {
+  config: NotificationsConfig;
+  store: NotificationStore;
+  source: EventSource;
+  /** The lease holder name of this process (stable across a restart on the same host and address). */
+  holder: string;
+  log: Logger;
+  /** A manifest's bytes by digest (for includereferences on a HEAD, which reads none). */
+  loadManifest?: (digest: string) => Promise<Buffer | undefined>;
+  outbox?: OutboxOptions;
+  delivery?: Partial<DeliveryOptions>;
+}
+
+export class RegistryEvents {
+  /** Some endpoint is enabled: events are recorded. */
+  readonly enabled: boolean;
+  readonly delivery: NotificationDelivery | undefined;
+  private readonly outbox: Outbox | undefined;
+  private readonly includeReferences: boolean;
+  /** Actions and media types every enabled endpoint ignores are not even recorded. */
+  private readonly ignoredActions: Set<string>;
+  private readonly ignoredMediaTypes: Set<string>;
+
+  constructor(private readonly options: RegistryEventsOptions) {
+    const endpoints = options.config.endpoints.filter((e) => !e.disabled);
+    this.enabled = endpoints.length > 0;
+    this.includeReferences = options.config.includeReferences;
+    const common = (lists: string[][]) => new Set(lists.length ? lists.reduce((a, b) => a.filter((x) => b.includes(x))) : []);
+    this.ignoredActions = common(endpoints.map((e) => e.ignoredActions));
+    this.ignoredMediaTypes = common(endpoints.map((e) => e.ignoredMediaTypes));
+    if (this.enabled) {
+      this.delivery = new NotificationDelivery({
+        store: options.store,
+        endpoints,
+        holder: options.holder,
+        maxAgeMs: options.config.maxAgeMs,
+        maxBackoffMs: options.config.maxBackoffMs,
+        ...(options.config.signingKey !== undefined && { signingKey: options.config.signingKey }),
+        log: options.log,
+        ...options.delivery,
+      });
+      const delivery = this.delivery;
+      this.outbox = new Outbox(options.store, options.log, { ...options.outbox, onWritten: () => delivery.wake() });
+    }
+  }
+
+  private wanted(action: EventAction, mediaType?: string): boolean {
+    return this.enabled && !this.ignoredActions.has(action) && !(mediaType !== undefined && this.ignoredMediaTypes.has(mediaType));
+  }
+
+  private write(event: RegistryEvent): Promise<void> {
+    return this.outbox!.addAndWait({ eventId: event.id, createdAt: Date.parse(event.timestamp), body: JSON.stringify(event) });
+  }
+
+  private queue(event: RegistryEvent): void {
+    this.outbox!.add({ eventId: event.id, createdAt: Date.parse(event.timestamp), body: JSON.stringify(event) });
+  }
+
+  private manifestEvent(action: EventAction, o: EventOrigin, repository: string, m: ManifestInfo, tag: string | undefined, bytes: Buffer | undefined): RegistryEvent {
+    return newEvent(action, o, this.options.source, {
+      mediaType: m.mediaType,
+      size: m.size,
+      digest: m.digest,
+      length: m.size,
+      repository,
+      url: manifestURL(o, repository, m.digest),
+      ...(tag !== undefined && { tag }),
+      ...(this.includeReferences && bytes && { references: manifestReferences(bytes) }),
+    });
+  }
+
+  private blobEvent(action: EventAction, o: EventOrigin, repository: string, digest: string, size: number, from?: string): RegistryEvent {
+    return newEvent(action, o, this.options.source, {
+      mediaType: BLOB_MEDIA_TYPE,
+      size,
+      digest,
+      length: size,
+      repository,
+      ...(from !== undefined && { fromRepository: from }),
+      url: blobURL(o, repository, digest),
+    });
+  }
+
+  /** A manifest PUT that succeeded (`bytes`: what was stored). */
+  manifestPushed(o: EventOrigin, repository: string, m: ManifestInfo, tag: string | undefined, bytes: Buffer): Promise<void> {
+    if (!this.wanted('push', m.mediaType)) return DONE;
+    return this.write(this.manifestEvent('push', o, repository, m, tag, bytes));
+  }
+
+  /** A manifest GET or HEAD answered with the manifest (`bytes` when they were read). */
+  manifestPulled(o: EventOrigin, repository: string, m: ManifestInfo, tag?: string, bytes?: Buffer): void {
+    if (!this.wanted('pull', m.mediaType)) return;
+    if (this.includeReferences && !bytes && this.options.loadManifest) {
+      // A HEAD reads no bytes; references need them. Built now (time, request), queued once read.
+      const event = this.manifestEvent('pull', o, repository, m, tag, undefined);
+      void this.options.loadManifest(m.digest).then(
+        (b) => {
+          if (b) event.target.references = manifestReferences(b);
+          this.queue(event);
+        },
+        () => this.queue(event),
+      );
+      return;
+    }
+    this.queue(this.manifestEvent('pull', o, repository, m, tag, bytes));
+  }
+
+  /** A manifest deleted by digest, with the tags that pointed at it (they went with it). */
+  async manifestDeleted(o: EventOrigin, repository: string, digest: string, tags: readonly string[] = []): Promise<void> {
+    if (!this.wanted('delete')) return;
+    const waits = [this.write(newEvent('delete', o, this.options.source, { digest, repository }))];
+    for (const tag of tags) waits.push(this.write(newEvent('delete', o, this.options.source, { repository, tag })));
+    await Promise.all(waits);
+  }
+
+  /** A tag deleted by name (the manifest stays). */
+  tagDeleted(o: EventOrigin, repository: string, tag: string): Promise<void> {
+    if (!this.wanted('delete')) return DONE;
+    return this.write(newEvent('delete', o, this.options.source, { repository, tag }));
+  }
+
+  /** A whole repository deleted (the console); its manifests' deletes come first. */
+  async repositoryDeleted(o: EventOrigin, repository: string, manifests: readonly string[] = []): Promise<void> {
+    if (!this.wanted('delete')) return;
+    const waits = manifests.map((digest) => this.write(newEvent('delete', o, this.options.source, { digest, repository })));
+    waits.push(this.write(newEvent('delete', o, this.options.source, { repository })));
+    await Promise.all(waits);
+  }
+
+  /** A blob upload committed (PUT, or a single POST with the body). */
+  blobPushed(o: EventOrigin, repository: string, digest: string, size: number): Promise<void> {
+    if (!this.wanted('push', BLOB_MEDIA_TYPE)) return DONE;
+    return this.write(this.blobEvent('push', o, repository, digest, size));
+  }
+
+  /** A blob GET or HEAD on a blob linked to the repository. */
+  blobPulled(o: EventOrigin, repository: string, digest: string, size: number): void {
+    if (!this.wanted('pull', BLOB_MEDIA_TYPE)) return;
+    this.queue(this.blobEvent('pull', o, repository, digest, size));
+  }
+
+  /** A blob mounted from another repository (`from`: the source, named or discovered). */
+  blobMounted(o: EventOrigin, repository: string, digest: string, size: number, from: string | undefined): Promise<void> {
+    if (!this.wanted('mount', BLOB_MEDIA_TYPE)) return DONE;
+    return this.write(this.blobEvent('mount', o, repository, digest, size, from));
+  }
+
+  /** A blob unlinked from the repository (DELETE). */
+  blobDeleted(o: EventOrigin, repository: string, digest: string): Promise<void> {
+    if (!this.wanted('delete')) return DONE;
+    return this.write(newEvent('delete', o, this.options.source, { digest, repository }));
+  }
+
+  /** Starts delivering (the server; `berth gc` and other commands only record). */
+  async start(): Promise<void> {
+    await this.delivery?.start();
+  }
+
+  /** Writes what is queued, stops delivering and gives up the endpoints' leases. */
+  async close(): Promise<void> {
+    await this.outbox?.close();
+    await this.delivery?.stop();
+  }
+
+  /** Writes what is queued now (tests, shutdown). */
+  async flush(): Promise<void> {
+    await this.outbox?.flush();
+  }
+}
