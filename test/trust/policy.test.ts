@@ -358,6 +358,54 @@ describe('pull policy', () => {
     });
   });
 
+  describe('console', () => {
+    const page = async (path: string, lang = 'en') => {
+      const res = await fetch(`${base}/ui/${path}`, { headers: { 'Accept-Language': lang } });
+      assert.equal(res.status, 200, path);
+      return res.text();
+    };
+
+    it("the image page lists each signature of every kind with its status against the policy's keys", async () => {
+      const img = await pushImage(base, 'any/console', 'v1');
+      await cosignSign(base, 'any/console', img.digest, trusted.privateKey);
+      await cosignSign(base, 'any/console', img.digest, stranger.privateKey, { referrer: { mediaType: OCI_MANIFEST, size: img.size } });
+      await putSimpleSignature(base, 'any/console', img.digest, await simpleSignature(pgpStranger, `${new URL(base).host}/any/console:v1`, img.digest));
+      const text = await page(`repo/any/console/-/manifest/${img.digest}`);
+      const card = text.slice(text.indexOf('id="signatures-title"'));
+      assert.match(card, /Pull policy/);
+      assert.match(card, /A pull of this manifest is served\./);
+      assert.match(card, /signature tag<\/td>[\s\S]*?badge-ok[^>]*>[\s\S]*?verified</);
+      assert.match(card, /OCI referrer<\/td>[\s\S]*?badge-danger">unverified</);
+      assert.match(card, /GPG simple signature[\s\S]*?not a trusted key/);
+      const zh = await page(`repo/any/console/-/manifest/${img.digest}`, 'zh-CN');
+      assert.match(zh, /拉取策略/);
+    });
+
+    it('the image page shows a refused image and says why; without a policy, signatures are listed unverified', async () => {
+      const img = await pushImage(base, 'cosign/console-unsigned', 'v1');
+      assert.match(await page(`repo/cosign/console-unsigned/-/manifest/${img.digest}`), /A pull of this manifest is refused: no signature by a trusted key/);
+      const free = await pushImage(base, 'free/app', 'v1');
+      await cosignSign(base, 'free/app', free.digest, stranger.privateKey);
+      const text = await page(`repo/free/app/-/manifest/${free.digest}`);
+      assert.match(text, /No pull policy applies to this repository/);
+      assert.match(text, /badge-muted">no policy</);
+    });
+
+    it("the repository page's badge says verified, signed but not verified, refused, or just signed", async () => {
+      const good = await pushImage(base, 'cosign/badges', 'good');
+      await cosignSign(base, 'cosign/badges', good.digest, trusted.privateKey);
+      const bad = await pushImage(base, 'cosign/badges', 'bad');
+      await cosignSign(base, 'cosign/badges', bad.digest, stranger.privateKey);
+      await pushImage(base, 'cosign/badges', 'none');
+      const text = await page('repo/cosign/badges');
+      const row = (tag: string) => text.slice(text.indexOf(`data-row="${tag}"`), text.indexOf('</tr>', text.indexOf(`data-row="${tag}"`)));
+      assert.match(row('good'), /badge-ok[^>]*>.*verified</);
+      assert.match(row('bad'), /signed, not verified/);
+      assert.match(row('none'), /refused by policy/);
+      assert.match(await page('repo/free/app'), /badge-signed/);
+    });
+  });
+
   it('answers without the policy costing anything when none applies (no I/O: a synchronous answer)', async () => {
     const trust = r.services.trust!;
     await trust.rules();

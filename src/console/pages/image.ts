@@ -1,13 +1,14 @@
 // An image's page (/ui/repo/<name>/-/manifest/<digest>): the manifest (pretty-printed, and its
 // exact bytes for download), the config (env, entrypoint, labels, created), layers with sizes and
 // the history that made them, an index's platforms, and the referrers tree (signatures, SBOMs,
-// attestations by artifact type).
+// attestations by artifact type), and its signatures of every kind with the pull policy's verdict (signatures.ts).
 import { html, type Html } from '../html.ts';
 import { layout, type PageContext } from '../page.ts';
 import { loadImageView } from '../data/image-view.ts';
 import { copyRow, manifestHref, repoHref, shortDigest, timeText } from './fragments.ts';
 import { pullCommands, registryHost } from '../pull-commands.ts';
 import { NotFound } from '../errors.ts';
+import { signaturesSection } from './signatures.ts';
 
 export async function imagePage(ctx: PageContext, name: string, digest: string): Promise<Html> {
   const { t } = ctx;
@@ -81,6 +82,7 @@ ${annotations.length ? html`<section class="card"><h2>${t.t('image.annotations')
         )}</ul>`
       : html`<p class="muted">${t.t('image.noReferrers')}</p>`
   }</section>
+${await signaturesSection(ctx, name, d.digest, d.tags)}
 <section class="card" aria-labelledby="manifest-title"><h2 id="manifest-title">${t.t('image.manifest')}</h2>
 ${copyRow(ctx, t.t('image.digest'), d.digest)}
 <pre class="code" tabindex="0" aria-label="${t.t('image.manifest')}"><code>${pretty ?? ''}</code></pre></section>`;

@@ -11,6 +11,7 @@ import { renderMarkdown } from '../markdown.ts';
 import { visibilityResolver } from '../data/visibility.ts';
 import { icon } from '../icons.ts';
 import { NotFound } from '../errors.ts';
+import { tagTrust, trustBadge } from './signatures.ts';
 
 export async function loadRepository(ctx: PageContext, name: string): Promise<RepositoryDetail> {
   if (!(await ctx.viewer.can(name, 'pull'))) throw new NotFound();
@@ -30,6 +31,8 @@ export async function repositoryPage(ctx: PageContext, name: string, flash?: { k
   const deletesEnabled = deps.services.config.storage.delete.enabled;
   const visibility = (await visibilityResolver(deps))(name, detail.summary.visibility);
   const immutable = await Promise.all(detail.tags.items.map((tag) => deps.services.immutableTags.isImmutable(name, tag.name)));
+  // Signatures of every kind, and the pull policy's verdict when one applies (signatures.ts).
+  const trustStates = await tagTrust(ctx, name, detail.tags.items);
   const host = registryHost(ctx);
   const first = detail.tags.items[0];
   const sort = ctx.url.searchParams.get('sort') === 'name' ? 'name' : 'pushed';
@@ -43,7 +46,7 @@ export async function repositoryPage(ctx: PageContext, name: string, flash?: { k
     return html`<tr data-row="${tag.name}">
 ${mayDelete ? html`<td><input type="checkbox" name="tag" value="${tag.name}" data-bulk="tags" form="bulk-delete" aria-label="${t.t('repo.selectTag', { tag: tag.name })}"${isImmutable ? html` disabled` : ''}></td>` : ''}
 <th scope="row"><a class="mono" href="${manifestHref(ctx, name, tag.digest)}">${tag.name}</a>
-${tag.signed ? html` <span class="badge badge-signed">${icon('shield')} ${t.t('repo.signed')}</span>` : ''}${isImmutable ? html` <span class="badge badge-immutable">${icon('pin')} ${t.t('repo.immutable')}</span>` : ''}</th>
+${trustBadge(ctx, trustStates[i])}${isImmutable ? html` <span class="badge badge-immutable">${icon('pin')} ${t.t('repo.immutable')}</span>` : ''}</th>
 <td class="mono nowrap" data-value="${tag.digest}"><a href="${manifestHref(ctx, name, tag.digest)}" title="${tag.digest}">${shortDigest(tag.digest)}</a>${others.length ? html`<div class="muted">${t.t('repo.sameDigest', { n: others.length })}</div>` : ''}</td>
 <td>${runnable(tag).length ? html`<ul class="platforms">${runnable(tag).map((p) => html`<li><a href="${manifestHref(ctx, name, p.digest)}">${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}</a> <span class="muted">${t.bytes(p.size)}</span></li>`)}</ul>` : html`<span class="muted">${mediaKind(ctx, tag)}</span>`}</td>
 <td class="num" data-value="${tag.size}">${t.bytes(tag.size)}</td>

@@ -439,6 +439,22 @@ export class TrustPolicy {
   // ------------------------------------------------------------------------------------------
   // What the console and berth's API show
 
+  /** Targets (by name) of the repository's GUNs whose chain verifies, any role: what the console's badges look at. */
+  async notaryTargetsByName(repository: string, host?: string): Promise<Map<string, { gun: string; role: string; length: number; sha256?: string }[]>> {
+    const out = new Map<string, { gun: string; role: string; length: number; sha256?: string }[]>();
+    for (const gun of this.guns(repository, host)) {
+      const state = await this.notaryState(gun);
+      if (!state.exists || state.failure) continue;
+      for (const [role, r] of state.roles) {
+        for (const [name, meta] of r.targets) {
+          const list = out.get(name) ?? out.set(name, []).get(name)!;
+          list.push({ gun, role, length: meta.length, ...(meta.hashes.sha256 && { sha256: meta.hashes.sha256 }) });
+        }
+      }
+    }
+    return out;
+  }
+
   /** Every signature of the manifest, each verified against the keys of the rules that apply (or 'no-policy'). */
   async signatures(repository: string, digest: string, record: ManifestRecord, options: { host?: string; tags?: string[] } = {}): Promise<SignatureReport> {
     const rules = this.rulesFor(await this.current(), repository);

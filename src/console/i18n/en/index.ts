@@ -7,6 +7,7 @@ import { common } from './common.ts';
 import { image } from './image.ts';
 import { repositories } from './repositories.ts';
 import { settings } from './settings.ts';
+import { trust } from './trust.ts';
 
-export const en = { ...common, ...repositories, ...image, ...admin, ...adminAccess, ...adminLifecycle, ...settings };
+export const en = { ...common, ...repositories, ...image, ...admin, ...adminAccess, ...adminLifecycle, ...settings, ...trust };
 export type MessageKey = keyof typeof en;

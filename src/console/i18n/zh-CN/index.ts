@@ -6,6 +6,7 @@ import { common } from './common.ts';
 import { image } from './image.ts';
 import { repositories } from './repositories.ts';
 import { settings } from './settings.ts';
+import { trust } from './trust.ts';
 import type { MessageKey } from '../en/index.ts';
 
-export const zhCN: Record<MessageKey, string> = { ...common, ...repositories, ...image, ...admin, ...adminAccess, ...adminLifecycle, ...settings };
+export const zhCN: Record<MessageKey, string> = { ...common, ...repositories, ...image, ...admin, ...adminAccess, ...adminLifecycle, ...settings, ...trust };
