@@ -24,6 +24,7 @@ import { send } from '../http/respond.ts';
 import { RegistryError } from '../registry/errors.ts';
 import type { Route } from '../registry/routes.ts';
 import type { RequestContext } from '../registry/services.ts';
+import { proxyBlobPull, proxyBlobPush, proxyManifestPull, proxyManifestPush } from '../metrics/proxy.ts';
 import { BlobFetch } from './blob-fetch.ts';
 import { SingleFlight } from './single-flight.ts';
 import { Upstream, UpstreamError } from './upstream.ts';
@@ -125,8 +126,9 @@ export class Mirror {
     }
     const { metadata } = ctx.services;
     if (ref.kind === 'digest') {
-      if (await metadata.manifest(name, ref.digest)) {
-        this.stats.manifestHits++;
+      const cached = await metadata.manifest(name, ref.digest);
+      if (cached) {
+        this.manifestHit(cached.size);
         return;
       }
       const digest = ref.digest;
@@ -142,14 +144,15 @@ export class Mirror {
     const tag = ref.tag;
     const key = `${name}:${tag}`;
     const fresh = () => Date.now() - (this.checked.get(key) ?? -Infinity) < m.upstream.config.ttlMs;
-    if (fresh() && (await metadata.taggedManifest(name, tag))) {
-      this.stats.manifestHits++;
+    const cached = fresh() ? await metadata.taggedManifest(name, tag) : undefined;
+    if (cached) {
+      this.manifestHit(cached.size);
       return;
     }
     await this.manifests.run(key, async () => {
       const local = await metadata.taggedManifest(name, tag);
       if (local && (fresh() || Date.now() < (this.downUntil.get(m.upstream) ?? 0))) {
-        this.stats.manifestHits++;
+        this.manifestHit(local.size);
         return;
       }
       try {
@@ -158,7 +161,7 @@ export class Mirror {
           if (current === undefined) throw new UpstreamError('not-found', `${m.upstream.label}: manifest ${m.upstreamRepository}:${tag}: not found upstream`);
           if (current === local.digest) {
             this.markChecked(key);
-            this.stats.manifestHits++;
+            this.manifestHit(local.size);
             return;
           }
           this.stats.manifestMisses++;
@@ -171,12 +174,18 @@ export class Mirror {
         if (local && e instanceof UpstreamError && e.kind !== 'not-found') {
           // The upstream is down or refusing: the cached tag is what berth has; serve it.
           this.downUntil.set(m.upstream, Date.now() + DOWN_BACKOFF_MS);
+          this.manifestHit(local.size);
           this.log.warn({ mirror: m.upstream.config.key, repository: name, tag, err: e.message }, 'mirror: upstream failed; serving the cached tag');
           return;
         }
         throw this.failure(e, 'manifest', { tag });
       }
     });
+  }
+
+  private manifestHit(size: number): void {
+    this.stats.manifestHits++;
+    proxyManifestPush(size, true);
   }
 
   private markChecked(key: string): void {
@@ -208,7 +217,11 @@ export class Mirror {
     }
     if (collected) throw new UpstreamError('unavailable', `manifest ${digest} was garbage-collected while it was cached; retry`);
     manifestCache.set(digest, bytes);
+    // A cached signature (cosign's .sig tag, a referrer) may change what the pull policy decides.
+    ctx.services.trust?.manifestChanged(name);
     if (tag !== undefined) this.markChecked(`${name}:${tag}`);
+    proxyManifestPull(bytes.length);
+    proxyManifestPush(bytes.length, false);
   }
 
   /** Links to `name` those of `digests` whose bytes are stored already. */
@@ -249,8 +262,9 @@ export class Mirror {
       return false; // the ordinary handler answers
     }
     const { metadata, blobs } = ctx.services;
-    if (await metadata.repositoryBlob(name, digest)) {
-      this.stats.blobHits++;
+    const linked = await metadata.repositoryBlob(name, digest);
+    if (linked) {
+      this.blobHit(ctx, linked.size);
       return false;
     }
     const key = `${name}@${digest}`;
@@ -265,7 +279,7 @@ export class Mirror {
         });
         if (size === undefined) throw new RegistryError('BLOB_UNKNOWN', { message: `blob unknown to registry: ${m.upstream.label} does not have it`, detail: { digest } });
         if (stored?.size === size && (await this.link(ctx, name, digest, size))) {
-          this.stats.blobHits++;
+          this.blobHit(ctx, size);
           return false;
         }
         if (ctx.req.method === 'HEAD') {
@@ -282,7 +296,10 @@ export class Mirror {
       const forget = () => {
         if (this.fetches.get(key) === started) this.fetches.delete(key);
       };
-      started.done.then(forget, (e: unknown) => {
+      started.done.then(() => {
+        forget();
+        proxyBlobPull(started.size ?? 0);
+      }, (e: unknown) => {
         forget();
         this.log.warn({ mirror: m.upstream.config.key, repository: name, digest, err: (e as Error).message }, 'mirror: blob fetch failed');
       });
@@ -300,7 +317,11 @@ export class Mirror {
     // A range waits for the whole blob, then comes from storage like any stored blob.
     if (ctx.req.method === 'GET' && ctx.req.headers.range === undefined) {
       const attached = fetch.attach(ctx.res, headers);
-      if (attached) return attached;
+      if (attached) {
+        const served = await attached;
+        proxyBlobPush(fetch.size ?? 0, false);
+        return served;
+      }
     }
     try {
       await fetch.done;
@@ -308,6 +329,11 @@ export class Mirror {
       throw this.failure(e, 'blob', { digest });
     }
     return false;
+  }
+
+  private blobHit(ctx: RequestContext, size: number): void {
+    this.stats.blobHits++;
+    if (ctx.req.method === 'GET') proxyBlobPush(size, true);
   }
 
   /** What the client hears when the upstream failed: its reason, in the registry's error envelope. */
