@@ -3,10 +3,15 @@
 import { createInterface } from 'node:readline';
 import { eraseCredentials, storeCredentials, UsageError, configPath } from '../client/index.ts';
 import { connect, readStdin, runCommand, type ConnectionOptions } from './registry-common.ts';
+import { pullConfig, pullConfigText, writeConfigArchive } from './login-archive.ts';
 
 export interface LoginOptions extends ConnectionOptions {
   username?: string;
   passwordStdin?: boolean;
+  /** Write ~/.docker as a docker.tar.gz for DC/OS/Mesos (`fetch` URI) instead of storing the login. */
+  archive?: string;
+  /** Print the config.json (for a secret store) instead of storing the login. */
+  printConfig?: boolean;
 }
 
 export const LOGIN_EXAMPLES = `
@@ -14,6 +19,10 @@ Examples:
   printf '%s' "$PASS" | berth login registry.example.com:5000 -u ci --password-stdin
   berth login localhost:5000 -u alice --insecure        # prompts for the password
   berth logout registry.example.com:5000
+
+  # Pull credentials for DC/OS (Mesos fetch URI, or a secret); the local login is left as it is
+  printf '%s' "$PASS" | berth login registry.example.com:5000 -u foo --password-stdin --archive docker.tar.gz
+  printf '%s' "$PASS" | berth login registry.example.com:5000 -u foo --password-stdin --print-config > config.json
 `;
 
 async function prompt(question: string): Promise<string> {
@@ -50,6 +59,15 @@ export function loginCommand(host: string, opts: LoginOptions): Promise<number> 
     if (!username || !password) throw new UsageError('username and password must not be empty');
     const client = await connect(host, { ...opts, creds: undefined }, { creds: { username, password }, noStoredCredentials: true });
     await client.ping(); // throws on 401: nothing stored
+    if (opts.archive || opts.printConfig) {
+      // For other machines: this machine's config.json (and its credential helper) stay untouched.
+      const config = pullConfig(host, { username, password });
+      if (opts.archive) await writeConfigArchive(opts.archive, config);
+      if (opts.printConfig) process.stdout.write(pullConfigText(config));
+      if (!client.challenged) process.stderr.write(`warning: ${host} does not require authentication\n`);
+      process.stderr.write(`Login Succeeded${opts.archive ? ` (written to ${opts.archive}: .docker/config.json)` : ''}\n`);
+      return;
+    }
     const where = await storeCredentials(host, { username, password });
     if (!client.challenged) process.stderr.write(`warning: ${host} does not require authentication\n`);
     process.stdout.write(`Login Succeeded (stored in ${where})\n`);

@@ -148,6 +148,8 @@ userOptions(user.command('list').description('list the user names (never the has
 clientCommand(program.command('login').argument('<host>', 'registry HOST[:PORT]').description('log in to a registry and store the credentials as docker does (~/.docker/config.json or its credsStore)'), false)
   .option('-u, --username <user>', 'user name')
   .option('--password-stdin', 'read the password from stdin')
+  .option('--archive <file>', 'write the login as a docker.tar.gz of .docker/config.json (DC/OS fetch URI) instead of storing it')
+  .option('--print-config', 'print the config.json holding the login (for a secret store) instead of storing it')
   .addHelpText('after', LOGIN_EXAMPLES)
   .action(async (host: string, opts: LoginOptions) => {
     process.exitCode = await loginCommand(host, opts);
