@@ -178,6 +178,8 @@ clientCommand(program.command('catalog').argument('<host>', 'registry HOST[:PORT
 clientCommand(program.command('inspect').argument('<image>', 'HOST[:PORT]/REPO[:TAG|@DIGEST]').description('show an image: manifest, config, layers and sizes, or the platforms of an index'))
   .option('--raw', 'print the manifest bytes exactly as stored')
   .option('--config', 'print the image config (JSON)')
+  .option('--key <file>', 'a cosign public key (cosign.pub): verify the cosign signatures listed')
+  .option('--gpg-keyring <file>', 'GPG public keys (gpg --export): verify the simple signatures listed')
   .addHelpText('after', INSPECT_EXAMPLES)
   .action(async (image: string, opts: InspectOptions) => {
     process.exitCode = await inspectCommand(image, opts);
