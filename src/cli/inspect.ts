@@ -1,13 +1,22 @@
 // `berth inspect IMAGE`: the manifest as the registry stores it, with its config and layer sizes,
-// or the platforms of an index. `--raw` prints the exact manifest bytes (same as skopeo --raw).
-import { getBlob, getManifest, listReferrers, manifestRef, parseImageRef, type RegistryClient } from '../client/index.ts';
+// or the platforms of an index, and the image's signatures of every kind (inspect-signatures.ts),
+// checked against --key / --gpg-keyring when given. `--raw` prints the exact manifest bytes (same
+// as skopeo --raw). A manifest the registry's pull policy refuses is shown by its digest, with the
+// refusal and the signatures.
+import { readFile } from 'node:fs/promises';
+import { getBlob, getManifest, headManifest, listReferrers, manifestRef, parseImageRef, RegistryHttpError, type RegistryClient } from '../client/index.ts';
 import { isIndexType } from '../client/media.ts';
 import { humanBytes } from '../util/human-bytes.ts';
 import { connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
+import { inspectSignatures, printSignatures, type SignatureKeys } from './inspect-signatures.ts';
 
 export interface InspectOptions extends ConnectionOptions {
   raw?: boolean;
   config?: boolean;
+  /** A cosign public key: cosign signatures are verified with it. */
+  key?: string;
+  /** GPG public keys: simple signatures are verified with them. */
+  gpgKeyring?: string;
 }
 
 export const INSPECT_EXAMPLES = `
@@ -16,6 +25,11 @@ Examples:
   berth inspect localhost:5000/app@sha256:... --insecure --json
   berth inspect localhost:5000/app:1.0 --raw > manifest.json     # the exact bytes
   berth inspect localhost:5000/app:1.0 --config --insecure        # the image config blob
+  berth inspect localhost:5000/app:1.0 --key cosign.pub --gpg-keyring release.gpg   # signatures checked
+
+Signatures of every kind are listed: cosign (the sha256-<hex>.sig tag and OCI referrers), GPG
+simple signatures (the registry's signatures extension), Notary targets (the registry's Notary API,
+GUN HOST:PORT/REPO). Without --key / --gpg-keyring, cosign and GPG signatures show "not checked".
 `;
 
 interface Desc {
@@ -50,15 +64,32 @@ function printReferrers(referrers: Referrer[]): void {
 export function inspectCommand(image: string, opts: InspectOptions): Promise<number> {
   return runCommand(async () => {
     const ref = parseImageRef(image);
+    const keys = await signatureKeys(opts);
     const client = await connect(ref.host, opts);
-    const m = await getManifest(client, ref.repo, manifestRef(ref));
+    let m;
+    try {
+      m = await getManifest(client, ref.repo, manifestRef(ref));
+    } catch (e) {
+      // Refused by the registry's pull policy (403): show what it refuses, and the signatures.
+      if (!(e instanceof RegistryHttpError) || e.status !== 403 || opts.raw || opts.config) throw e;
+      const head = await headManifest(client, ref.repo, manifestRef(ref)).catch(() => undefined);
+      if (!head) throw e;
+      const signatures = await inspectSignatures(client, ref.host, ref.repo, { ...head, ...(ref.tag && !ref.digest && { tag: ref.tag }) }, keys);
+      if (opts.json) printJson({ name: `${ref.host}/${ref.repo}`, digest: head.digest, mediaType: head.mediaType, size: head.size, refused: e.message, signatures });
+      else {
+        process.stdout.write(`Name:      ${ref.host}/${ref.repo}\nDigest:    ${head.digest}\nMediaType: ${head.mediaType}\nRefused:   ${e.message}\n`);
+        printSignatures(signatures, (t) => process.stdout.write(t));
+      }
+      return 1;
+    }
     if (opts.raw) {
       process.stdout.write(m.bytes);
       return;
     }
     const body = JSON.parse(m.bytes.toString('utf8')) as { config?: Desc; layers?: Desc[]; manifests?: Desc[] };
     const referrers = opts.config ? [] : await referrersOf(client, ref.repo, m.digest);
-    const withReferrers = referrers.length ? { referrers } : {};
+    const signatures = opts.config ? [] : await inspectSignatures(client, ref.host, ref.repo, { digest: m.digest, size: m.bytes.length, ...(ref.tag && !ref.digest && { tag: ref.tag }) }, keys);
+    const withReferrers = { ...(referrers.length && { referrers }), signatures };
     if (isIndexType(m.mediaType)) {
       const platforms = (body.manifests ?? []).map((d) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size, platform: d.platform }));
       if (opts.json) return printJson({ name: `${ref.host}/${ref.repo}`, digest: m.digest, mediaType: m.mediaType, size: m.bytes.length, manifests: platforms, ...withReferrers });
@@ -68,6 +99,7 @@ export function inspectCommand(image: string, opts: InspectOptions): Promise<num
         process.stdout.write(`  ${plat.padEnd(20)} ${p.digest}  ${humanBytes(p.size)}\n`);
       }
       printReferrers(referrers);
+      printSignatures(signatures, (t) => process.stdout.write(t));
       return;
     }
     let config: Record<string, unknown> | undefined;
@@ -102,5 +134,13 @@ export function inspectCommand(image: string, opts: InspectOptions): Promise<num
     process.stdout.write(`Layers (${layers.length}, ${humanBytes(total)}):\n`);
     for (const l of layers) process.stdout.write(`  ${l.digest}  ${humanBytes(l.size)}\n`);
     printReferrers(referrers);
+    printSignatures(signatures, (t) => process.stdout.write(t));
   });
+}
+
+async function signatureKeys(opts: InspectOptions): Promise<SignatureKeys> {
+  const keys: SignatureKeys = {};
+  if (opts.key) keys.key = (await import('../trust/cosign/keys.ts')).readPublicKey(await readFile(opts.key, 'utf8'));
+  if (opts.gpgKeyring) keys.gpgKeys = await (await import('../trust/signatures/gpg.ts')).readGpgKeys(await readFile(opts.gpgKeyring), opts.gpgKeyring);
+  return keys;
 }

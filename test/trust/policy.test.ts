@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tempDir } from '../helpers/processes.ts';
+import { berthCli } from '../cli/helpers.ts';
 import { body, OCI_INDEX, OCI_MANIFEST, pushImage, putManifest, startTestRegistry, type TestRegistry } from '../http/harness.ts';
 import { signatureTag } from '../../src/trust/cosign/layout.ts';
 import { sha256Hex } from '../../src/trust/notary/generate.ts';
@@ -403,6 +404,54 @@ describe('pull policy', () => {
       assert.match(row('bad'), /signed, not verified/);
       assert.match(row('none'), /refused by policy/);
       assert.match(await page('repo/free/app'), /badge-signed/);
+    });
+  });
+
+  describe('berth inspect', () => {
+    interface Shown {
+      digest: string;
+      refused?: string;
+      signatures: { kind: string; source: string; name: string; status: string; reason?: string; signer?: string }[];
+    }
+    const inspect = async (image: string, ...args: string[]) => {
+      const berth = berthCli({ HOME: work.path, DOCKER_CONFIG: join(work.path, 'docker') });
+      const res = await berth(['inspect', `${new URL(base).host}/${image}`, '--insecure', '--json', ...args]);
+      return { code: res.code, stderr: res.stderr, shown: res.stdout ? (JSON.parse(res.stdout) as Shown) : undefined };
+    };
+
+    it('lists the signatures of every kind, checked against --key and --gpg-keyring, not checked without', async () => {
+      const img = await pushImage(base, 'any/inspect', 'v1');
+      await cosignSign(base, 'any/inspect', img.digest, trusted.privateKey);
+      await cosignSign(base, 'any/inspect', img.digest, stranger.privateKey, { referrer: { mediaType: OCI_MANIFEST, size: img.size } });
+      await putSimpleSignature(base, 'any/inspect', img.digest, await simpleSignature(pgpTrusted, `${new URL(base).host}/any/inspect:v1`, img.digest));
+      const gun = `${new URL(base).host}/any/inspect`;
+      const repo = await notaryRepo(gun, await serverTimestampKey(base, gun));
+      const root = rootFile(repo);
+      const targets = targetsFile(repo, 'targets', { v1: img.bytes });
+      await notaryPublish(base, gun, { root, targets, snapshot: snapshotFile(repo, { root, targets }) });
+
+      const plain = await inspect('any/inspect:v1');
+      assert.equal(plain.code, 0, plain.stderr);
+      const kinds = (s: Shown) => s.signatures.map((x) => `${x.kind}/${x.source}:${x.status}`).sort();
+      assert.deepEqual(kinds(plain.shown!), ['cosign/referrer:not checked', 'cosign/tag:not checked', 'gpg/extension:not checked', 'notary/targets:verified']);
+
+      const keyFile = join(work.path, 'inspect.pub');
+      await writeFile(keyFile, trusted.pem);
+      const gpgFile = join(work.path, 'inspect.gpg');
+      await writeFile(gpgFile, pgpTrusted.binary);
+      const checked = await inspect('any/inspect:v1', '--key', keyFile, '--gpg-keyring', gpgFile);
+      assert.equal(checked.code, 0, checked.stderr);
+      assert.deepEqual(kinds(checked.shown!), ['cosign/referrer:unverified', 'cosign/tag:verified', 'gpg/extension:verified', 'notary/targets:verified']);
+    });
+
+    it('shows a manifest the pull policy refuses: its digest, the refusal and the signatures (exit 1)', async () => {
+      const img = await pushImage(base, 'cosign/inspect-refused', 'v1');
+      await cosignSign(base, 'cosign/inspect-refused', img.digest, stranger.privateKey);
+      const res = await inspect('cosign/inspect-refused:v1');
+      assert.equal(res.code, 1);
+      assert.equal(res.shown!.digest, img.digest);
+      assert.match(res.shown!.refused!, /no signature by a trusted key/);
+      assert.deepEqual(res.shown!.signatures.map((s) => s.status), ['not checked']);
     });
   });
 
