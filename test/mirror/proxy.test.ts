@@ -71,7 +71,7 @@ describe('proxy: berth as a pull-through cache of docker-registry', { skip: (!ha
     assert.equal(sha256(await readFile(join(work.path, 'moving-2', 'manifest.json'))), second.digest);
   });
 
-  it('20 parallel cold pulls of one image fetch each blob and the manifest from the upstream once', async () => {
+  it('20 parallel cold pulls of one image fetch each blob and the manifest from the upstream once', async (t) => {
     const layout = await pushImage(sb, join(work.path, 'par'), `${upstream.host}/team/parallel:v1`, { creds: CREDS, layers: 3, layerBytes: 2 * 1024 * 1024 });
     counter.reset();
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pull('team/parallel:v1', `par-${i}`)));
@@ -84,9 +84,10 @@ describe('proxy: berth as a pull-through cache of docker-registry', { skip: (!ha
     }
     for (const path of blobPaths('team/parallel', layout)) assert.equal(counter.count('GET', path), 1, `${path}\n${counter.requests.join('\n')}`);
     assert.equal(counter.count('GET', '/v2/team/parallel/manifests/v1'), 1, counter.requests.join('\n'));
+    t.diagnostic(`20 parallel skopeo pulls (3 x 2 MiB layers + config): upstream saw ${counter.requests.length} requests: ${[...new Set(counter.requests)].map((r) => `${r.replace(/sha256:(.{12}).*/, 'sha256:$1…')} x${counter.requests.filter((x) => x === r).length}`).join(', ')}`);
   });
 
-  it('a blob streams to the client while the upstream is still sending it; a second client joins the same transfer', async () => {
+  it('a blob streams to the client while the upstream is still sending it; a second client joins the same transfer', async (t) => {
     const layout = await pushImage(sb, join(work.path, 'slow'), `${upstream.host}/team/slow:v1`, { creds: CREDS, layers: 1, layerBytes: 6 * 1024 * 1024 });
     const layer = layout.images[0]!.layers[0]!;
     const expected = await readLayoutBlob(layout.dir, layer.digest);
@@ -119,6 +120,7 @@ describe('proxy: berth as a pull-through cache of docker-registry', { skip: (!ha
       assert.ok(ra.first < 700, `first byte after ${ra.first} ms of ${ra.total}`);
       assert.ok(rb.first < 700, `second client: first byte after ${rb.first} ms`);
       assert.equal(counter.count('GET', `/v2/team/slow/blobs/${layer.digest}`), 1);
+      t.diagnostic(`6 MiB layer at 3 MiB/s upstream: first client first byte ${ra.first} ms, done ${ra.total} ms; second client (400 ms later) first byte ${rb.first} ms, done ${rb.total} ms; 1 upstream GET`);
     } finally {
       counter.bytesPerSecond = 0;
     }
