@@ -78,8 +78,8 @@ describe(`seed ${steps.seed}: ${steps.section}`, { skip: namespaceSkip }, () => 
     assert.match(anon.stderr, /unauthorized|authentication required/i);
   });
 
-  it('URI: the Marathon app definition with "fetch"', (t) => {
-    sc.cannot(t, 'dcos marathon app add mesos-docker.json', steps.cannotRun['dcos marathon app add mesos-docker.json']);
+  it('URI: the Marathon app definition with "fetch"', async (t) => {
+    await sc.cannot(t, 'dcos marathon app add mesos-docker.json', steps.cannotRun['dcos marathon app add mesos-docker.json']);
   });
 
   it('secret: berth login --print-config prints the config.json to store; its auth is base64 of user:password', async () => {
@@ -90,7 +90,7 @@ describe(`seed ${steps.seed}: ${steps.section}`, { skip: namespaceSkip }, () => 
     await sc.sh(S.pullWithSecret);
   });
 
-  it('secret: dcos security secrets create', (t) => {
-    sc.cannot(t, 'dcos security secrets create --file=config.json mesos-docker/pullConfig', steps.cannotRun['dcos security secrets create --file=config.json mesos-docker/pullConfig']);
+  it('secret: dcos security secrets create', async (t) => {
+    await sc.cannot(t, 'dcos security secrets create --file=config.json mesos-docker/pullConfig', steps.cannotRun['dcos security secrets create --file=config.json mesos-docker/pullConfig']);
   });
 });

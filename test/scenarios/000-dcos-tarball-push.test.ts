@@ -27,8 +27,8 @@ describe(`seed ${steps.seed}: ${steps.section}`, { skip: namespaceSkip }, () => 
     await sc?.close();
   });
 
-  it('docker load / docker push', (t) => {
-    for (const [c, why] of Object.entries(steps.cannotRun)) sc.cannot(t, c, why);
+  it('docker load / docker push', async (t) => {
+    for (const [c, why] of Object.entries(steps.cannotRun)) await sc.cannot(t, c, why);
   });
 
   it('berth push takes the docker save tarball straight to the registry', async () => {

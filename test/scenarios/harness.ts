@@ -13,6 +13,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { repoRoot, run, tempDir, type RunResult } from '../helpers/processes.ts';
 
 export interface Steps {
@@ -138,10 +139,10 @@ export class Scenario {
     return out;
   }
 
-  /** A command of the document that cannot run here: reported as a skipped sub-test saying why. */
-  cannot(t: { skip(message?: string): void }, command: string, why: string): void {
+  /** A command of the document that cannot run here: a skipped sub-test that says why. */
+  async cannot(t: TestContext, command: string, why: string): Promise<void> {
     this.skipped.push(command);
-    t.skip(`${command.split('\n')[0]}: ${why}`);
+    await t.test(`not here: ${command.split('\n')[0]}`, (st) => st.skip(why));
   }
 
   /** Starts a long-running command (a server) in the background; `ready` probes it from outside. */
