@@ -3,8 +3,8 @@
 // to it. `kid` is the key's RFC 7638 thumbprint, the same value distribution 3 derives for a
 // rootcertbundle key and publishes in a JWKS. The refresh-token secret is derived from the private
 // key, so replicas sharing the key file also accept each other's refresh tokens.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { access, link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Logger } from 'pino';
@@ -56,7 +56,7 @@ export async function loadSigningKey(opts: SigningKeyOptions, log: Logger): Prom
   const alg = algorithmOf(publicKey, keyPath);
   let certificate: X509Certificate | undefined;
   if (certPath) {
-    const pem = await readFile(certPath, 'utf8').catch(() => undefined);
+    const pem = opts.certificatePath ? await readFile(certPath, 'utf8').catch(() => undefined) : await readDefaultCertificate(certPath);
     if (pem === undefined && opts.certificatePath) throw new SigningKeyError(`berth.auth.tokenservice.certificate: cannot read ${certPath}`);
     if (pem !== undefined) {
       certificate = new X509Certificate(pem);
@@ -97,28 +97,57 @@ function algorithmOf(key: KeyObject, path: string): SigningAlgorithm {
   throw new SigningKeyError(`berth.auth.tokenservice.key: ${path}: use an EC (P-256, P-384, P-521), RSA or Ed25519 key`);
 }
 
-/** Writes a new key and certificate unless the key exists; 'wx' makes two starting replicas agree on one. */
+/**
+ * Writes a new key and certificate unless the key exists. Both are written to temporary files
+ * first and the key is published with link(2), which fails if the name exists: of two replicas
+ * starting together one wins, and the other never reads a half-written key. The winner then
+ * renames its certificate into place (the loser waits for it: see readDefaultCertificate).
+ */
 async function generateIfMissing(dir: string, keyPath: string, certPath: string, algorithm: 'ES256' | 'RS256'): Promise<boolean> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const pair = algorithm === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 3072 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  let fh;
   try {
-    fh = await open(keyPath, 'wx', 0o600);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    await access(keyPath);
+    return false;
+  } catch {
+    // Missing: make one.
   }
+  const pair = algorithm === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 3072 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const keyTmp = keyPath + suffix;
+  const certTmp = certPath + suffix;
   try {
-    await fh.writeFile(pair.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    await writeSynced(keyTmp, pair.privateKey.export({ format: 'pem', type: 'pkcs8' }), 0o600);
+    await writeSynced(certTmp, selfSignedCertificate(pair.privateKey, pair.publicKey, 'berth token signer'), 0o644);
+    try {
+      await link(keyTmp, keyPath);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+    await rename(certTmp, certPath);
+    return true;
+  } finally {
+    await rm(keyTmp, { force: true });
+    await rm(certTmp, { force: true });
+  }
+}
+
+async function writeSynced(path: string, data: string | Buffer, mode: number): Promise<void> {
+  const fh = await open(path, 'wx', mode);
+  try {
+    await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  const cert = await open(certPath, 'w', 0o644);
-  try {
-    await cert.writeFile(selfSignedCertificate(pair.privateKey, pair.publicKey, 'berth token signer'));
-  } finally {
-    await cert.close();
+}
+
+/** The generated certificate, waiting briefly for a replica that published its key a moment ago. */
+async function readDefaultCertificate(certPath: string): Promise<string | undefined> {
+  for (let i = 0; i < 40; i++) {
+    const pem = await readFile(certPath, 'utf8').catch(() => undefined);
+    if (pem !== undefined) return pem;
+    await new Promise((r) => setTimeout(r, 50));
   }
-  return true;
+  return undefined;
 }
