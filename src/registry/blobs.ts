@@ -25,7 +25,7 @@ async function linkedSize(ctx: RequestContext, name: string, digest: string): Pr
 
 export async function getBlob(ctx: RequestContext, name: string, digestParam: string): Promise<void> {
   // A mirrored blob not stored yet streams from the upstream while it is stored (src/mirror/).
-  if (await ctx.services.mirror?.serveBlob(ctx, name, digestParam)) return;
+  if (ctx.services.mirror && (await ctx.services.mirror.serveBlob(ctx, name, digestParam))) return;
   const { digest } = parseDigest(digestParam);
   const size = await linkedSize(ctx, name, digest);
   // A notification pull event for any answer once the blob is found (as distribution): queued in memory only.

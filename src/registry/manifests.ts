@@ -19,7 +19,7 @@ function unknown(detail: Record<string, string>): RegistryError {
 
 export async function getManifest(ctx: RequestContext, name: string, reference: string): Promise<void> {
   // A mirrored name: the local copy is fetched or refreshed from the upstream first (src/mirror/).
-  await ctx.services.mirror?.prepareManifest(ctx, name, reference);
+  if (ctx.services.mirror) await ctx.services.mirror.prepareManifest(ctx, name, reference);
   const { metadata, blobs, manifestCache, contentCache } = ctx.services;
   // A reference that is neither a tag nor a digest names no manifest: 404 MANIFEST_UNKNOWN, as the
   // OCI conformance suite expects (only PUT answers TAG_INVALID/DIGEST_INVALID for it).
