@@ -166,6 +166,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
       await debugServer?.close();
       purger.stop();
       gc.stop();
+      services.trust?.close();
       // Stop accepting, let in-flight requests finish (bounded by http.draintimeout when set).
       const closed = listener.close();
       listener.closeIdle();

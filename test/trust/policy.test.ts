@@ -13,13 +13,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tempDir } from '../helpers/processes.ts';
 import { berthCli } from '../cli/helpers.ts';
-import { body, OCI_INDEX, OCI_MANIFEST, pushImage, putManifest, startTestRegistry, type TestRegistry } from '../http/harness.ts';
+import { OCI_INDEX, OCI_MANIFEST, pushImage, putManifest, startTestRegistry, type TestRegistry } from '../http/harness.ts';
 import { signatureTag } from '../../src/trust/cosign/layout.ts';
 import { sha256Hex } from '../../src/trust/notary/generate.ts';
 import {
   cosignKeyPair,
   cosignSign,
-  notaryKey,
   notaryPublish,
   notaryRepo,
   pgpKey,
@@ -298,7 +297,6 @@ describe('pull policy', () => {
       const res = await get(base, 'pinned/app', 'v1');
       assert.equal(res.status, 403);
       assert.equal(res.message, `notary: the target for ${img.digest} in ${gun} is not signed by a key of the policy`);
-      void notaryKey;
     });
   });
 
@@ -460,6 +458,5 @@ describe('pull policy', () => {
     await trust.rules();
     const record = { digest: `sha256:${'0'.repeat(64)}`, mediaType: OCI_MANIFEST, size: 1, artifactType: null, subjectDigest: null, configDigest: null, annotations: null, createdAt: new Date() };
     assert.equal(trust.check('nowhere/app', record.digest, record), undefined);
-    void body;
   });
 });

@@ -11,7 +11,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import type { ManifestRecord } from '../../metadata/store.ts';
 import { checkCosignSignature, type CosignCheck } from '../cosign/verify.ts';
 import { COSIGN_SIG_ARTIFACT_TYPE, parseSignatureManifest, SIGNATURE_ANNOTATION, signatureTag, SIMPLESIGNING_MEDIA_TYPE, type Descriptor } from '../cosign/layout.ts';
-import { COSIGN_PAYLOAD_TYPE, ATOMIC_PAYLOAD_TYPE, parseSimpleSigningPayload } from '../cosign/payload.ts';
+import { COSIGN_PAYLOAD_TYPE, parseSimpleSigningPayload } from '../cosign/payload.ts';
 import { verifySimpleSignature, type GpgKeys } from '../signatures/gpg.ts';
 import { manifestBytes, smallBlob, type StoreDeps } from './store-reader.ts';
 import { spkiHex } from './keys.ts';
@@ -132,9 +132,6 @@ export async function gpgFindings(deps: StoreDeps, repository: string, digest: s
   }
   return out;
 }
-
-/** Whether the payload of a verified simple signature is the atomic type (re-exported for tests). */
-export const GPG_PAYLOAD_TYPE = ATOMIC_PAYLOAD_TYPE;
 
 /**
  * A signature, attestation or SBOM rather than something to run: its layers are not image layers

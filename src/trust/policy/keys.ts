@@ -79,7 +79,7 @@ export async function keysFromTexts(texts: string[]): Promise<KeySet> {
 export class KeyFiles {
   private current: KeySet = EMPTY_KEYS;
   private readonly parts = new Map<string, { pem: KeyObject[]; gpg: GpgKeys }>();
-  private watching = false;
+  private readonly listeners = new Map<string, (cur: Stats, prev: Stats) => void>();
 
   private constructor(
     private readonly paths: string[],
@@ -109,20 +109,20 @@ export class KeyFiles {
 
   /** Starts polling the files (not keeping the process alive); `onChange` runs after new keys are in. */
   watch(onChange: () => void): void {
-    if (this.watching) return;
-    this.watching = true;
-    for (const p of this.paths) {
-      watchFile(p, { persistent: false, interval: this.pollMs }, (cur: Stats, prev: Stats) => {
+    if (this.listeners.size) return;
+    for (const p of new Set(this.paths)) {
+      const listener = (cur: Stats, prev: Stats) => {
         if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size && cur.ino === prev.ino) return;
         void this.reload(p).then((changed) => changed && onChange());
-      });
+      };
+      this.listeners.set(p, listener);
+      watchFile(p, { persistent: false, interval: this.pollMs }, listener);
     }
   }
 
   close(): void {
-    if (!this.watching) return;
-    this.watching = false;
-    for (const p of this.paths) unwatchFile(p);
+    for (const [p, listener] of this.listeners) unwatchFile(p, listener);
+    this.listeners.clear();
   }
 
   /** Reads one file again; true when the key set changed. */
