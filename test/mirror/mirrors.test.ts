@@ -1,10 +1,12 @@
 // berth.mirrors: two upstreams in one berth, next to a local repository. Upstream A is Debian's
-// docker-registry with htpasswd (ns docker.io, so Docker Hub's library/ rule applies), upstream B is
-// another berth; each behind a counting proxy. Real clients: skopeo and podman through
+// docker-registry with htpasswd (Basic; ns docker.io, so Docker Hub's library/ rule applies), upstream
+// B is another berth with its token service (the WWW-Authenticate Bearer flow); each behind a
+// counting proxy. Real clients: skopeo and podman through
 // registries.conf mirrors, containerd's ctr through hosts.toml (?ns=), and plain HTTP for the rest.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { htpasswdText } from '../auth/harness.ts';
 import { join } from 'node:path';
 import { clientSandbox, hasCommand, run, startBerth, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { sha256, type LayoutResult } from '../helpers/images.ts';
@@ -34,7 +36,10 @@ describe('berth.mirrors: two upstreams next to local repositories', { skip: (!ha
   before(async () => {
     work = await tempDir('mirror-mirrors');
     upA = await startDistributionUpstream(work.path);
-    upB = await startBerth();
+    await writeFile(join(work.path, 'b.htpasswd'), await htpasswdText({ [UPSTREAM_USER]: UPSTREAM_PASSWORD }));
+    upB = await startBerth({
+      configYaml: `auth:\n  htpasswd: {realm: upstream-b, path: ${join(work.path, 'b.htpasswd')}}\n  token: {service: upstream-b, issuer: upstream-b}\nberth:\n  auth:\n    tokenservice: {enabled: true}\n`,
+    });
     countA = await startCountingHttpProxy(upA.host);
     countB = await startCountingHttpProxy(upB.host);
     mirror = await startMirrorBerth(
@@ -42,7 +47,8 @@ describe('berth.mirrors: two upstreams next to local repositories', { skip: (!ha
         'berth:',
         '  mirrors:',
         `    - {prefix: dist/, remoteurl: "http://${countA.host}", username: ${UPSTREAM_USER}, password: ${UPSTREAM_PASSWORD}, ttl: 1m, ns: docker.io}`,
-        `    - {prefix: b/, remoteurl: "http://${countB.host}", ttl: 1m, ns: ${B_NS}}`,
+        `    - {prefix: b/, remoteurl: "http://${countB.host}", username: ${UPSTREAM_USER}, password: ${UPSTREAM_PASSWORD}, ttl: 1m, ns: ${B_NS}}`,
+        `    - {prefix: bad/, remoteurl: "http://${countB.host}", username: ${UPSTREAM_USER}, password: Wr0ng-B-S3cret}`,
         '',
       ].join('\n'),
     );
@@ -56,7 +62,7 @@ describe('berth.mirrors: two upstreams next to local repositories', { skip: (!ha
         { os: 'linux', architecture: 'arm64' },
       ],
     });
-    cli = await pushImage(sb, join(work.path, 'cli'), `${upB.host}/tools/cli:v1`, { layers: 2 });
+    cli = await pushImage(sb, join(work.path, 'cli'), `${upB.host}/tools/cli:v1`, { layers: 2, creds: CREDS });
     countA.reset();
     countB.reset();
   });
@@ -78,6 +84,15 @@ describe('berth.mirrors: two upstreams next to local repositories', { skip: (!ha
     for (const path of blobPaths('team/app', app)) assert.equal(countA.count('GET', path), 1, path);
     for (const path of blobPaths('tools/cli', cli)) assert.equal(countB.count('GET', path), 1, path);
     assert.equal(countA.requests.filter((r) => r.includes('tools/cli')).length, 0, 'each prefix goes to its own upstream');
+    // B's token service was asked for a Bearer token with berth's credentials (through the same proxy: its realm).
+    assert.ok(countB.count('GET', '/auth/token') >= 1, countB.requests.join('\n'));
+
+    // A wrong password: the token service refuses it, and the client is told so (no secret in the message).
+    const bad = await fetch(`${mirror.url}/v2/bad/tools/cli/manifests/v1`);
+    assert.equal(bad.status, 403);
+    const badText = await bad.text();
+    assert.match(badText, /token service refused berth's credentials: check berth\.mirrors\.2\.username and berth\.mirrors\.2\.password/);
+    assert.ok(!badText.includes('Wr0ng-B-S3cret') && !mirror.logs().includes('Wr0ng-B-S3cret'));
 
     // A local repository next to the mirrors: pushed and pulled as always, never sent upstream.
     await copy(`oci:${join(work.path, 'app')}:v1`, `docker://${mirror.host}/local/app:v1`);
