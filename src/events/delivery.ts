@@ -20,6 +20,7 @@ import type { EndpointConfig } from './config-types.ts';
 import type { NotificationStore, StoredEvent } from '../metadata/events/store.ts';
 import { EVENTS_MEDIA_TYPE } from './types.ts';
 import { signatureHeader, SIGNATURE_HEADER } from './signature.ts';
+import { notificationDelivered, notificationError, notificationFailed, setNotificationQueueSource } from '../metrics/notifications.ts';
 
 export interface DeliveryOptions {
   store: NotificationStore;
@@ -73,6 +74,7 @@ export class NotificationDelivery {
   private wakers = new Set<() => void>();
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly aborts = new Set<AbortController>();
+  private unregisterMetrics: (() => void) | undefined;
   readonly counters = new Map<string, EndpointCounters>();
 
   constructor(options: Partial<DeliveryOptions> & Pick<DeliveryOptions, 'store' | 'endpoints' | 'holder' | 'maxAgeMs' | 'maxBackoffMs' | 'log'>) {
@@ -85,6 +87,14 @@ export class NotificationDelivery {
     this.started = true;
     for (const e of this.options.endpoints) await this.options.store.registerEndpoint(e.name);
     for (const e of this.options.endpoints) this.loops.push(this.loop(e));
+    // registry_notifications_pending_total and berth_notifications_dead_letters, read from the outbox at scrape time.
+    const names = new Set(this.options.endpoints.map((e) => e.name));
+    this.unregisterMetrics = setNotificationQueueSource(async () => {
+      const states = await this.options.store.endpoints();
+      const out = [];
+      for (const s of states) if (names.has(s.name)) out.push({ endpoint: s.name, pending: s.backlog, deadLetters: await this.options.store.deadLetterCount(s.name) });
+      return out;
+    });
     const prune = () => {
       this.options.store
         .prune(Date.now() - Math.max(this.options.maxAgeMs, 3_600_000))
@@ -270,10 +280,15 @@ export class NotificationDelivery {
       const res = await fetch(endpoint.url, { method: 'POST', headers, body, redirect: 'manual', signal: abort.signal });
       await res.arrayBuffer().catch(() => undefined);
       counters.statuses[res.status] = (counters.statuses[res.status] ?? 0) + 1;
-      if (res.status >= 200 && res.status < 400) return undefined;
+      if (res.status >= 200 && res.status < 400) {
+        notificationDelivered(endpoint.name, res.status);
+        return undefined;
+      }
+      notificationFailed(endpoint.name, res.status);
       return `HTTP ${res.status}`;
     } catch (e) {
       counters.statuses.error = (counters.statuses.error ?? 0) + 1;
+      notificationError(endpoint.name);
       const err = e as Error & { cause?: Error };
       if (abort.signal.aborted) return String((abort.signal.reason as Error)?.message ?? 'aborted');
       return err.cause?.message ? `${err.message}: ${err.cause.message}` : err.message;
@@ -288,6 +303,7 @@ export class NotificationDelivery {
     if (this.stopped) return;
     this.stopped = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.unregisterMetrics?.();
     for (const a of this.aborts) a.abort(new Error('shutting down'));
     this.wake();
     await Promise.all(this.loops);

@@ -16,7 +16,10 @@ import type { RegistryEvent, EventAction } from './types.ts';
 import { blobURL, manifestReferences, manifestURL, newEvent, type EventOrigin, type EventSource, type ManifestInfo } from './record.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';
 import type { NotificationStore } from '../metadata/events/store.ts';
-import { NotificationDelivery, type DeliveryOptions } from './delivery.ts';
+import { NotificationDelivery, ignores, type DeliveryOptions } from './delivery.ts';
+import type { EndpointConfig } from './config-types.ts';
+import { metricsOn } from '../metrics/registry.ts';
+import { notificationQueued } from '../metrics/notifications.ts';
 
 /** Octet-stream: distribution's blob descriptors (linkedBlobStatter) carry no other media type. */
 const BLOB_MEDIA_TYPE = 'application/octet-stream';
@@ -45,10 +48,12 @@ export class RegistryEvents {
   /** Actions and media types every enabled endpoint ignores are not even recorded. */
   private readonly ignoredActions: Set<string>;
   private readonly ignoredMediaTypes: Set<string>;
+  private readonly endpoints: EndpointConfig[];
 
   constructor(private readonly options: RegistryEventsOptions) {
     const endpoints = options.config.endpoints.filter((e) => !e.disabled);
     this.enabled = endpoints.length > 0;
+    this.endpoints = endpoints;
     this.includeReferences = options.config.includeReferences;
     const common = (lists: string[][]) => new Set(lists.length ? lists.reduce((a, b) => a.filter((x) => b.includes(x))) : []);
     this.ignoredActions = common(endpoints.map((e) => e.ignoredActions));
@@ -73,11 +78,18 @@ export class RegistryEvents {
     return this.enabled && !this.ignoredActions.has(action) && !(mediaType !== undefined && this.ignoredMediaTypes.has(mediaType));
   }
 
+  /** registry_notifications_events_total{type="Events"}: an event queued for each endpoint that does not ignore it. */
+  private count(event: RegistryEvent): void {
+    for (const e of this.endpoints) if (!ignores(e, event)) notificationQueued(e.name);
+  }
+
   private write(event: RegistryEvent): Promise<void> {
+    if (metricsOn) this.count(event);
     return this.outbox!.addAndWait({ eventId: event.id, createdAt: Date.parse(event.timestamp), body: JSON.stringify(event) });
   }
 
   private queue(event: RegistryEvent): void {
+    if (metricsOn) this.count(event);
     this.outbox!.add({ eventId: event.id, createdAt: Date.parse(event.timestamp), body: JSON.stringify(event) });
   }
 
