@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { clientSandbox, hasCommand, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { readLayoutBlob, sha256 } from '../helpers/images.ts';
@@ -130,6 +131,41 @@ describe('proxy: berth as a pull-through cache of docker-registry', { skip: (!ha
     assert.equal(ranged.status, 206);
     assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(expected.subarray(10, 20)));
     assert.deepEqual(counter.requests, []);
+  });
+
+  it('a client that stops reading neither holds back the others nor the transfer; a late one is served from storage', async (t) => {
+    const layout = await pushImage(sb, join(work.path, 'big'), `${upstream.host}/team/big:v1`, { creds: CREDS, layers: 1, layerBytes: 40 * 1024 * 1024 });
+    const layer = layout.images[0]!.layers[0]!;
+    const url = `${mirror.url}/v2/team/big/blobs/${layer.digest}`;
+    counter.reset();
+    // A reads nothing until told; B reads as fast as it can.
+    let releaseA!: () => void;
+    const aReleased = new Promise<void>((r) => (releaseA = r));
+    const a = new Promise<Buffer>((resolve, reject) => {
+      get(url, (res) => {
+        const chunks: Buffer[] = [];
+        res.pause();
+        void aReleased.then(() => {
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.resume();
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    const b = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const bMs = Date.now() - t0;
+    assert.equal(sha256(b), layer.digest);
+    // C asks once more than the retained prefix has come: it waits for the commit, then storage.
+    const c = Buffer.from(await (await fetch(url)).arrayBuffer());
+    assert.equal(sha256(c), layer.digest);
+    releaseA();
+    const aBytes = await a;
+    assert.equal(sha256(aBytes), layer.digest, 'the paused client gets the rest (from storage, once it fell behind)');
+    assert.equal(counter.count('GET', `/v2/team/big/blobs/${layer.digest}`), 1);
+    t.diagnostic(`40 MiB layer: with one client reading nothing, another got the whole blob in ${bMs} ms; the paused one got all of it once it read; 1 upstream GET`);
   });
 
   it('a cut upstream transfer fails the client and commits nothing; the next request fetches it whole', async () => {
