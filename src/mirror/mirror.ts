@@ -84,7 +84,8 @@ export class Mirror {
   /**
    * containerd's hosts.toml mirrors send `?ns=<registry host>`: a request naming a mirror's `ns` is
    * for that mirror's repositories, so the name gets its prefix. Answers with OCI-Namespace, as the
-   * distribution spec asks of a registry that used `ns`. Other requests are left as they are.
+   * distribution spec asks of a registry that used `ns`. A name that has the prefix already (a
+   * hosts.toml host with `override_path` pointing at /v2/<prefix>) keeps it. Other requests are left as they are.
    */
   mapRoute(route: Route, url: URL, res: ServerResponse): Route {
     if (!('name' in route)) return route;
@@ -93,7 +94,8 @@ export class Mirror {
     const upstream = this.byNs.get(ns.toLowerCase());
     if (!upstream) return route;
     res.setHeader('OCI-Namespace', ns);
-    return { ...route, name: upstream.config.prefix + route.name };
+    const { prefix } = upstream.config;
+    return route.name.startsWith(prefix) ? route : { ...route, name: prefix + route.name };
   }
 
   /** Pushes and deletes of mirrored names are refused, as registry:2 refuses them in proxy mode. */

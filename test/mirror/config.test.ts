@@ -114,6 +114,9 @@ describe('proxy: and berth.mirrors configuration', () => {
     const route = m.mapRoute({ kind: 'manifest', name: 'library/alpine', reference: 'latest' }, new URL('http://x/v2/library/alpine/manifests/latest?ns=docker.io'), res);
     assert.deepEqual(route, { kind: 'manifest', name: 'hub/library/alpine', reference: 'latest' });
     assert.deepEqual(headers, { 'OCI-Namespace': 'docker.io' });
+    // containerd's override_path (the mirror's URL ends in /v2/hub): the name has the prefix already.
+    const overridden = m.mapRoute({ kind: 'blob', name: 'hub/library/alpine', digest: 'sha256:x' }, new URL('http://x/v2/hub/library/alpine/blobs/sha256:x?ns=docker.io'), res);
+    assert.equal('name' in overridden && overridden.name, 'hub/library/alpine');
     assert.throws(() => m.refuseWrite({ kind: 'uploads', name: 'hub/alpine' }), /hub\/ is a pull-through cache/);
     assert.throws(() => m.refuseWrite({ kind: 'uploads', name: 'team/app' }), /this registry is a pull-through cache/);
   });
