@@ -87,6 +87,9 @@ export class Authorizer {
     }
     if (route.kind === 'catalog') ctx.canList = (repository) => this.canList(identity, repository);
     if (route.kind === 'uploads') ctx.canPull = async (repository) => (await this.evaluate(identity, [{ type: 'repository', name: repository, actions: ['pull'] }])) === 'ok';
+    // A manifest HEAD under a pull policy is answered to those who may push (signing tools
+    // resolve the digest they sign with it); see src/registry/manifests.ts.
+    if (route.kind === 'manifest' && ctx.req.method === 'HEAD') ctx.canPush = async (repository) => (await this.evaluate(identity, [{ type: 'repository', name: repository, actions: ['push'] }])) === 'ok';
     return identity.principal;
   }
 

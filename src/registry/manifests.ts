@@ -34,10 +34,12 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   if (!record) throw unknown(ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
   const digest = record.digest;
   // The pull policy (src/trust/policy/): one question, answered without I/O when no policy applies.
-  // A HEAD is answered (headers only, nothing to run): signing tools resolve the digest they sign
-  // with it, which must work before the first signature exists; every pull GETs the manifest.
-  let refusal = ctx.req.method === 'HEAD' ? undefined : ctx.services.trust?.check(name, digest, record, { ...(ref.kind === 'tag' && { tag: ref.tag }), ...(requestHost(ctx.req.headers) && { host: requestHost(ctx.req.headers) }) });
+  // GET and HEAD are refused alike, except a HEAD by someone who may push: signing tools resolve
+  // the digest they sign with a HEAD, which must work before the first signature exists (without
+  // authentication everyone may push).
+  let refusal = ctx.services.trust?.check(name, digest, record, { ...(ref.kind === 'tag' && { tag: ref.tag }), ...(requestHost(ctx.req.headers) && { host: requestHost(ctx.req.headers) }) });
   if (refusal !== undefined && typeof refusal !== 'string') refusal = await refusal;
+  if (refusal && ctx.req.method === 'HEAD' && (!ctx.principal || (await ctx.canPush?.(name)))) refusal = undefined;
   if (refusal) throw new RegistryError('DENIED', { message: refusal, detail: { repository: name, digest } });
   const etag = `"${digest}"`;
   const headers = { 'Content-Type': record.mediaType, 'Docker-Content-Digest': digest, ETag: etag, 'Content-Length': record.size };

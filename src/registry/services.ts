@@ -62,4 +62,6 @@ export interface RequestContext {
    * without `from` looks for a source among those). Without authentication every repository may be pulled.
    */
   canPull?: (repository: string) => Promise<boolean>;
+  /** With authentication, on manifest HEADs: whether the caller may push to a repository (the pull policy lets pushers resolve digests). */
+  canPush?: (repository: string) => Promise<boolean>;
 }
