@@ -21,7 +21,12 @@ export function readCredentials(req: IncomingMessage): Credentials {
   const value = header.slice(space + 1).trim();
   if (scheme === 'bearer') return /^[A-Za-z0-9\-._~+/]+=*$/.test(value) ? { kind: 'bearer', token: value } : { kind: 'invalid' };
   if (scheme !== 'basic') return { kind: 'invalid' };
-  return decodeBasic(value) ?? { kind: 'invalid' };
+  const basic = decodeBasic(value);
+  // `Basic Og==` (":"), what containers/image (skopeo, podman, buildah) sends when it has no login
+  // for the registry: no one can sign in with it, so it is an anonymous request (a public
+  // repository's pull must not fail with "invalid username or password").
+  if (basic && basic.username === '' && basic.password === '') return { kind: 'none' };
+  return basic ?? { kind: 'invalid' };
 }
 
 export function decodeBasic(value: string): { kind: 'basic'; username: string; password: string } | undefined {
