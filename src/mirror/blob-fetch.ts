@@ -1,7 +1,8 @@
 // One blob on its way from the upstream into storage, streamed to every client asking for it
 // meanwhile (tee-to-storage). The bytes are hashed and written through the blob store's upload
 // area (the path a pushed blob takes), committed under their digest only once the digest and size
-// check out, then linked to the repository: a failed or short upstream transfer commits nothing.
+// check out, then linked to the repository: a failed or short upstream transfer commits nothing,
+// and as the last chunk is passed on only after the check, no client ever gets a whole wrong body.
 //
 // Clients attach at any time while the bytes still fit in the retained prefix (RETAIN_BYTES): they
 // get what came so far, then the rest as it arrives, so the first client never waits for the whole
@@ -57,6 +58,8 @@ export class BlobFetch extends EventEmitter {
   closed = false;
   private retained: Buffer[] | undefined = [];
   private received = 0;
+  /** Bytes passed on to clients: all received but the last chunk, which waits for the digest check. */
+  private forwarded = 0;
   private readonly subscribers = new Set<Subscriber>();
   private markReady!: () => void;
   private failReady!: (e: unknown) => void;
@@ -88,7 +91,7 @@ export class BlobFetch extends EventEmitter {
     return new Promise<boolean>((resolve) => {
       const sub: Subscriber = {
         res,
-        sent: this.received,
+        sent: this.forwarded,
         detached: false,
         done: () => {
           this.subscribers.delete(sub);
@@ -157,21 +160,16 @@ export class BlobFetch extends EventEmitter {
     const sink = new PassThrough({ highWaterMark: 1024 * 1024 });
     const appended = services.blobs.uploads.append(id, sink);
     appended.catch(() => undefined);
+    // The last chunk is held back until the digest is checked, so that no client ever receives a
+    // whole body that is not the blob: a wrong transfer always ends short for them.
+    let held: Buffer | undefined;
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
         hash.update(chunk);
         this.received += chunk.length;
         if (this.size !== undefined && this.received > this.size) break;
-        if (this.retained) {
-          if (this.received <= RETAIN_BYTES) this.retained.push(chunk);
-          else this.retained = undefined;
-        }
-        for (const sub of this.subscribers) {
-          if (sub.detached) continue;
-          sub.res.write(chunk);
-          sub.sent += chunk.length;
-          if (sub.res.writableLength > LAG_BYTES) sub.detached = true;
-        }
+        if (held) this.forward(held);
+        held = chunk;
         if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), appended]);
       }
     } catch (e) {
@@ -186,6 +184,22 @@ export class BlobFetch extends EventEmitter {
     }
     if (got !== hex) throw new UpstreamError('unavailable', `${upstream.label}: blob ${digest}: the bytes hash to ${algorithm}:${got}`);
     this.size = this.received;
+    if (held) this.forward(held);
+  }
+
+  /** Passes verified-so-far bytes on to the attached clients (and keeps them for those still to come). */
+  private forward(chunk: Buffer): void {
+    this.forwarded += chunk.length;
+    if (this.retained) {
+      if (this.forwarded <= RETAIN_BYTES) this.retained.push(chunk);
+      else this.retained = undefined;
+    }
+    for (const sub of this.subscribers) {
+      if (sub.detached) continue;
+      sub.res.write(chunk);
+      sub.sent += chunk.length;
+      if (sub.res.writableLength > LAG_BYTES) sub.detached = true;
+    }
   }
 
   /** A client that fell behind: the rest of the blob from storage, now that it is there. */
