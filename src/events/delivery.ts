@@ -2,8 +2,8 @@
 // endpoint's cursor and POSTing each event in order, as distribution does one event per request.
 //
 //  - At least once, in order: the cursor moves past an event only once the endpoint answered it
-//    2xx or 3xx (distribution's rule). A crash between the answer and the cursor update sends that
-//    event again, with the same `id`.
+//    2xx or 3xx (distribution's rule). While events flow the cursor is written every 20 events or
+//    100 ms, so a crash sends at most those (and the one in flight) again, with the same `id`.
 //  - One replica per endpoint at a time: the endpoint's lease in the store (renewed while the loop
 //    runs, released at shutdown, taken over by another replica when it expires). Replicas thereby
 //    share the endpoints; every event is delivered once per endpoint except across a crash.
@@ -51,7 +51,9 @@ export interface EndpointCounters {
   statuses: Record<string, number>;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/** Cursor writes while events flow: at most every SAVE_EVERY delivered events or SAVE_MS (see loop()). */
+const SAVE_EVERY = 20;
+const SAVE_MS = 100;
 
 /** The wait before the next attempt after `failures` failures in a row (see the header). */
 export function backoffDelay(failures: number, threshold: number, backoffMs: number, maxBackoffMs: number): number {
@@ -198,31 +200,44 @@ export class NotificationDelivery {
           await this.pause(Math.min(s.nextAttemptAt - now, head.createdAt + maxAgeMs + 1 - now, leaseTtlMs / 3));
           continue;
         }
+        // Cursor writes are coalesced while events flow (every SAVE_EVERY events or SAVE_MS): a crash
+        // sends at most those again, and a busy endpoint does not cost one database write per event.
+        let unsaved: { seq: number; delivered: boolean; count: number } | undefined;
+        let savedAt = Date.now();
+        const save = async (): Promise<boolean> => {
+          if (!unsaved) return true;
+          const { seq, delivered } = unsaved;
+          unsaved = undefined;
+          savedAt = Date.now();
+          return store.advance(name, holder, seq, delivered);
+        };
+        let lost = false;
         for (const event of events) {
           if (this.stopped || Date.now() - renewedAt > leaseTtlMs / 3) break;
           if (Date.now() - event.createdAt > maxAgeMs) break; // the next round dead-letters it
-          const parsed = parse(event);
-          if (ignores(endpoint, parsed)) {
-            if (!(await store.advance(name, holder, event.seq, false))) {
-              held = false;
-              break;
-            }
-            counters.skipped++;
+          if (ignores(endpoint, parse(event))) {
+            unsaved = { seq: event.seq, delivered: unsaved?.delivered ?? false, count: (unsaved?.count ?? 0) + 1 };
             s.cursor = event.seq;
+            counters.skipped++;
             continue;
           }
           const error = await this.post(endpoint, event);
           if (error === undefined) {
             counters.delivered++;
-            if (!(await store.advance(name, holder, event.seq, true))) {
-              held = false;
-              break;
-            }
+            unsaved = { seq: event.seq, delivered: true, count: (unsaved?.count ?? 0) + 1 };
             s.cursor = event.seq;
             s.failures = 0;
             s.nextAttemptAt = 0;
             s.lastError = null;
+            if ((unsaved.count >= SAVE_EVERY || Date.now() - savedAt >= SAVE_MS) && !(await save())) {
+              lost = true;
+              break;
+            }
             continue;
+          }
+          if (!(await save())) {
+            lost = true;
+            break;
           }
           counters.failures++;
           s.failures++;
@@ -231,9 +246,11 @@ export class NotificationDelivery {
           s.nextAttemptAt = Date.now() + wait;
           if (s.failures === endpoint.threshold) log.warn({ endpoint: name, error, failures: s.failures }, 'notifications: endpoint keeps failing, backing off');
           else log.debug({ endpoint: name, error, failures: s.failures }, 'notifications: delivery failed');
-          if (!(await store.recordFailure(name, holder, s.failures, s.nextAttemptAt, error))) held = false;
+          if (!(await store.recordFailure(name, holder, s.failures, s.nextAttemptAt, error))) lost = true;
           break;
         }
+        if (!lost && !(await save())) lost = true;
+        if (lost) held = false;
       } catch (err) {
         // The database is unreachable, say: try again shortly, with the lease re-checked.
         log.warn({ err, endpoint: name }, 'notifications: delivery loop error');
