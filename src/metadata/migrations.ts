@@ -8,6 +8,7 @@ import { consoleMigration } from './console/migration.ts';
 import { notaryMigration } from './notary/migration.ts';
 import { signaturesMigration } from './signatures/migration.ts';
 import { eventsMigration } from './events/migration.ts';
+import { searchMigration } from './console/search-migration.ts';
 
 function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   const pg = dialect === 'postgres';
@@ -157,6 +158,8 @@ function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
     '0007_signatures': signaturesMigration(dialect),
     // The notification outbox, endpoint cursors and leases, dead letters (src/metadata/events/migration.ts).
     '0009_events': eventsMigration(dialect),
+    // A trigram index over repository names for GET /v1/search (src/metadata/console/search-migration.ts).
+    '0010_search': searchMigration(dialect),
   };
 }
 
