@@ -84,10 +84,26 @@ export class NotificationDelivery {
     for (const e of this.options.endpoints) this.counters.set(e.name, { delivered: 0, failures: 0, skipped: 0, deadLettered: 0, statuses: {} });
   }
 
+  private registered: Promise<void> | undefined;
+
+  /**
+   * Gives every endpoint its row (a new one starts after the newest event), once: before this
+   * process writes its first event, so none of its events is before a new endpoint's start.
+   */
+  register(): Promise<void> {
+    this.registered ??= (async () => {
+      for (const e of this.options.endpoints) await this.options.store.registerEndpoint(e.name);
+    })().catch((err: unknown) => {
+      this.registered = undefined;
+      throw err;
+    });
+    return this.registered;
+  }
+
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    for (const e of this.options.endpoints) await this.options.store.registerEndpoint(e.name);
+    await this.register();
     for (const e of this.options.endpoints) this.loops.push(this.loop(e));
     // registry_notifications_pending_total and berth_notifications_dead_letters, read from the outbox at scrape time.
     const names = new Set(this.options.endpoints.map((e) => e.name));
@@ -315,15 +331,21 @@ export class NotificationDelivery {
     }
   }
 
-  /** Stops the loops (an attempt in flight is abandoned: the event is sent again later) and releases the leases. */
+  /**
+   * Stops the loops and releases the leases. An attempt in flight may finish for 2 s (so a receiver
+   * that is answering does not get the event again); then it is abandoned and sent again later.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.unregisterMetrics?.();
-    for (const a of this.aborts) a.abort(new Error('shutting down'));
+    const abort = setTimeout(() => {
+      for (const a of this.aborts) a.abort(new Error('shutting down'));
+    }, 2000);
     this.wake();
     await Promise.all(this.loops);
+    clearTimeout(abort);
   }
 }
 

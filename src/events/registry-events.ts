@@ -70,7 +70,15 @@ export class RegistryEvents {
         ...options.delivery,
       });
       const delivery = this.delivery;
-      this.outbox = new Outbox(options.store, options.log, { ...options.outbox, onWritten: () => delivery.wake() });
+      const store = options.store;
+      // Endpoints get their rows before this process's first event is written (delivery.register).
+      const sink = {
+        async append(events: Parameters<NotificationStore['append']>[0]) {
+          await delivery.register();
+          await store.append(events);
+        },
+      };
+      this.outbox = new Outbox(sink, options.log, { ...options.outbox, onWritten: () => delivery.wake() });
     }
   }
 
@@ -124,11 +132,12 @@ export class RegistryEvents {
     return this.write(this.manifestEvent('push', o, repository, m, tag, bytes));
   }
 
-  /** A manifest GET or HEAD answered with the manifest (`bytes` when they were read). */
+  /** A manifest GET or HEAD answered with the manifest (`bytes` when the caller has them at hand). */
   manifestPulled(o: EventOrigin, repository: string, m: ManifestInfo, tag?: string, bytes?: Buffer): void {
     if (!this.wanted('pull', m.mediaType)) return;
     if (this.includeReferences && !bytes && this.options.loadManifest) {
-      // A HEAD reads no bytes; references need them. Built now (time, request), queued once read.
+      // References need the bytes (from the manifest cache, or storage for a HEAD that read none).
+      // Built now (time, request), queued once read.
       const event = this.manifestEvent('pull', o, repository, m, tag, undefined);
       void this.options.loadManifest(m.digest).then(
         (b) => {
