@@ -2,7 +2,7 @@
 // envelope and fields, custom headers, the signature, ignore rules and disabled endpoints, an
 // endpoint down for a while then up (nothing lost, order kept, backoff), dead letters after
 // maxage with the admin API (list, retry with the same event id, delete), and the delete events of
-// GC and retention.
+// GC, retention and the console.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -309,5 +309,58 @@ berth:
     assert.equal(res.status, 405);
     res = await fetch(`${reg.url}/api/v1/notifications/deadletters`);
     assert.deepEqual(((await res.json()) as { deadLetters: Dl[] }).deadLetters, []);
+  });
+});
+
+describe('notifications: console deletions', { timeout: 120_000 }, () => {
+  let r: Receiver;
+  let reg: TestRegistry;
+  const cookies = new Map<string, string>();
+  const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const keep = (res: Response) => {
+    for (const c of res.headers.getSetCookie()) {
+      const pair = c.split(';')[0]!;
+      cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+    }
+    return res;
+  };
+  const csrf = async (path: string) => {
+    const res = keep(await fetch(`${reg.url}${path}`, { headers: { cookie: cookieHeader() }, redirect: 'manual' }));
+    const m = /name="_csrf" value="([^"]+)"/.exec(await res.text());
+    assert.ok(m, `no _csrf on ${path}`);
+    return m[1]!;
+  };
+  const post = async (path: string, form: Record<string, string>) =>
+    keep(await fetch(`${reg.url}${path}`, { method: 'POST', headers: { cookie: cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form), redirect: 'manual' }));
+
+  before(async () => {
+    r = await startReceiver();
+    const loaded = notificationsOf(`notifications:\n  endpoints: [{name: hook, url: ${r.url}, ignore: {actions: [pull, push]}}]\n`);
+    reg = await startTestRegistry((cfg) => {
+      cfg.notifications = loaded.notifications;
+    });
+  });
+
+  after(async () => {
+    await reg?.stop();
+    await r?.stop();
+  });
+
+  it('a tag deleted and a repository deleted from the console send delete events with the request', async () => {
+    const one = await pushImage(reg.url, 'con/app', 'v1');
+    const two = await pushImage(reg.url, 'con/app', 'v2');
+    let res = await post('/ui/repo/con/app/-/delete-tags', { _csrf: await csrf('/ui/repo/con/app/-/delete-tags?tag=v1'), tag: 'v1' });
+    assert.equal(res.status, 303);
+    let got = await r.waitFor((ev) => ev.length >= 1, 10_000, 'the tag delete');
+    assert.deepEqual(got[0]!.target, { repository: 'con/app', tag: 'v1' });
+    assert.equal(got[0]!.request.method, 'POST');
+    res = await post('/ui/repo/con/app/-/delete', { _csrf: await csrf('/ui/repo/con/app/-/delete') });
+    assert.equal(res.status, 303);
+    got = await r.waitFor((ev) => ev.some((e) => e.target.digest === undefined && e.target.tag === undefined), 10_000, 'the repository delete');
+    assert.deepEqual(
+      got.slice(1).map((e) => e.target).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
+      [{ digest: one.digest, repository: 'con/app' }, { digest: two.digest, repository: 'con/app' }, { repository: 'con/app' }].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
+    );
+    assert.deepEqual(got.at(-1)!.target, { repository: 'con/app' }, 'the repository itself last');
   });
 });
