@@ -1,6 +1,7 @@
 // http.debug as distribution reads it, and the debug listener's health answer when a check fails.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { defaultConfig, loadConfig } from '../../src/config/index.ts';
 import { startDebugServer } from '../../src/http/debug-server.ts';
@@ -30,6 +31,13 @@ describe('http.debug', () => {
     assert.equal(config.http.debug, undefined);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /^http\.debug\.prometheus\.enabled has no effect without http\.debug\.addr/);
+  });
+
+  it('examples/metrics.yml loads without a warning and turns the metrics on', () => {
+    const { config, warnings } = loadConfig({ path: fileURLToPath(new URL('../../examples/metrics.yml', import.meta.url)), env: {} });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(config.http.debug, { addr: '127.0.0.1:5001', prometheus: { enabled: true, path: '/metrics' } });
+    assert.equal(config.health.storagedriver.enabled, true);
   });
 
   it('refuses a malformed address or path', () => {
