@@ -42,6 +42,7 @@ export function buildNotifications(n: FileNotifications | undefined, b: FileBert
     endpoints,
     maxAgeMs: b?.maxage ?? 24 * H,
     maxBackoffMs: b?.maxbackoff ?? 300_000,
+    ...(b?.maxbatch !== undefined && { maxBatch: b.maxbatch }),
     ...(b?.signingkey !== undefined && { signingKey: b.signingkey }),
   };
 }

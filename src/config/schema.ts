@@ -223,7 +223,7 @@ export const fileSchema = section({
     }),
     upload: section({ chunkminlength: int(0) }),
     // Notification delivery beyond distribution's (src/events/): dead letters after maxage, HMAC signatures.
-    notifications: section({ maxage: duration({ positive: true }), maxbackoff: duration({ positive: true }), signingkey: nonEmpty() }),
+    notifications: section({ maxage: duration({ positive: true }), maxbackoff: duration({ positive: true }), maxbatch: int(1), signingkey: nonEmpty() }),
     // Pull-through caches of several upstreams, each under its own prefix, beside local repositories (src/mirror/).
     mirrors: z.array(
       section({

@@ -31,4 +31,9 @@ export interface NotificationsConfig {
   signingKey?: string;
   /** The longest wait between two attempts however many failures (berth.notifications.maxbackoff, default 5m). */
   maxBackoffMs: number;
+  /**
+   * berth.notifications.maxbatch: events per request when several wait (default 1, as distribution
+   * sends them; its envelope allows more, and a busy endpoint keeps up with more).
+   */
+  maxBatch?: number;
 }

@@ -37,6 +37,8 @@ export interface DeliveryOptions {
   pollMs: number;
   /** Events read per query (default 100). */
   batch: number;
+  /** Events per request (berth.notifications.maxbatch; default 1, as distribution). */
+  maxBatch: number;
   /** How often delivered events are removed from the outbox (default 10 min). */
   pruneIntervalMs: number;
 }
@@ -80,7 +82,7 @@ export class NotificationDelivery {
   readonly counters = new Map<string, EndpointCounters>();
 
   constructor(options: Partial<DeliveryOptions> & Pick<DeliveryOptions, 'store' | 'endpoints' | 'holder' | 'maxAgeMs' | 'maxBackoffMs' | 'log'>) {
-    this.options = { leaseTtlMs: 30_000, pollMs: 1000, batch: 100, pruneIntervalMs: 600_000, ...options };
+    this.options = { leaseTtlMs: 30_000, pollMs: 1000, batch: 100, maxBatch: 1, pruneIntervalMs: 600_000, ...options };
     for (const e of this.options.endpoints) this.counters.set(e.name, { delivered: 0, failures: 0, skipped: 0, deadLettered: 0, statuses: {} });
   }
 
@@ -228,20 +230,33 @@ export class NotificationDelivery {
           return store.advance(name, holder, seq, delivered);
         };
         let lost = false;
-        for (const event of events) {
+        const expired = (e: StoredEvent) => Date.now() - e.createdAt > maxAgeMs;
+        for (let i = 0; i < events.length; ) {
+          const event = events[i]!;
           if (this.stopped || Date.now() - renewedAt > leaseTtlMs / 3) break;
-          if (Date.now() - event.createdAt > maxAgeMs) break; // the next round dead-letters it
+          if (expired(event)) break; // the next round dead-letters it
           if (ignores(endpoint, parse(event))) {
             unsaved = { seq: event.seq, delivered: unsaved?.delivered ?? false, count: (unsaved?.count ?? 0) + 1 };
             s.cursor = event.seq;
             counters.skipped++;
+            i++;
             continue;
           }
-          const error = await this.post(endpoint, event);
+          // With berth.notifications.maxbatch above 1, the events that follow go in the same request.
+          const batch = [event];
+          let next = i + 1;
+          while (batch.length < this.options.maxBatch && next < events.length && !expired(events[next]!)) {
+            const e = events[next++]!;
+            if (ignores(endpoint, parse(e))) counters.skipped++;
+            else batch.push(e);
+          }
+          const last = events[next - 1]!.seq;
+          const error = await this.post(endpoint, batch);
           if (error === undefined) {
-            counters.delivered++;
-            unsaved = { seq: event.seq, delivered: true, count: (unsaved?.count ?? 0) + 1 };
-            s.cursor = event.seq;
+            counters.delivered += batch.length;
+            i = next;
+            unsaved = { seq: last, delivered: true, count: (unsaved?.count ?? 0) + batch.length };
+            s.cursor = last;
             s.failures = 0;
             s.nextAttemptAt = 0;
             s.lastError = null;
@@ -297,9 +312,9 @@ export class NotificationDelivery {
   }
 
   /** One attempt; undefined when delivered, else what went wrong. */
-  private async post(endpoint: EndpointConfig, event: StoredEvent): Promise<string | undefined> {
+  private async post(endpoint: EndpointConfig, events: StoredEvent[]): Promise<string | undefined> {
     const counters = this.counters.get(endpoint.name)!;
-    const body = `{"events":[${event.body}]}`;
+    const body = `{"events":[${events.map((e) => e.body).join(',')}]}`;
     const headers = new Headers();
     for (const [k, values] of Object.entries(endpoint.headers)) for (const v of values) headers.append(k, v);
     // Set last, as distribution does: a configured Content-Type cannot replace it.

@@ -30,8 +30,9 @@ export interface EventSource {
 }
 
 /** distribution's RequestRecord: X-Forwarded-For's first address, then X-Real-Ip, then the peer (dcontext.RemoteAddr). */
+const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
+
 export function remoteAddr(req: IncomingMessage): string {
-  const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
   const forwarded = first(req.headers['x-forwarded-for'])?.split(',')[0]?.trim();
   if (forwarded && isIP(forwarded)) return forwarded;
   const real = first(req.headers['x-real-ip'])?.trim();
@@ -61,8 +62,11 @@ function actorRecord(o: EventOrigin): { name?: string } {
   return o.actor ? { name: o.actor } : {};
 }
 
+/** Names of the OCI grammar need no escaping in a path; anything else is escaped per segment. */
+const PLAIN_NAME = /^[a-z0-9._\/-]+$/;
+
 function encodeName(name: string): string {
-  return name.split('/').map(encodeURIComponent).join('/');
+  return PLAIN_NAME.test(name) ? name : name.split('/').map(encodeURIComponent).join('/');
 }
 
 export function manifestURL(o: EventOrigin, repository: string, digest: string): string {
@@ -73,10 +77,26 @@ export function blobURL(o: EventOrigin, repository: string, digest: string): str
   return `${o.baseURL ?? ''}/v2/${encodeName(repository)}/blobs/${digest}`;
 }
 
-export function newEvent(action: EventAction, o: EventOrigin, source: EventSource, target: RegistryEvent['target']): RegistryEvent {
+/** The ISO text of the current millisecond, formatted once per millisecond (pulls come in bursts). */
+let lastMs = 0;
+let lastIso = '';
+function nowIso(ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+/** An event's time in ms (no parsing for one made within the current millisecond). */
+export function eventMs(event: RegistryEvent): number {
+  return event.timestamp === lastIso ? lastMs : Date.parse(event.timestamp);
+}
+
+export function newEvent(action: EventAction, o: EventOrigin, source: EventSource, target: RegistryEvent['target'], now = Date.now()): RegistryEvent {
   return {
     id: randomUUID(),
-    timestamp: new Date().toISOString(),
+    timestamp: nowIso(now),
     action,
     target,
     request: requestRecord(o),

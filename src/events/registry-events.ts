@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from './config-types.ts';
 import type { RegistryEvent, EventAction } from './types.ts';
-import { blobURL, manifestReferences, manifestURL, newEvent, type EventOrigin, type EventSource, type ManifestInfo } from './record.ts';
+import { blobURL, eventMs, manifestReferences, manifestURL, newEvent, type EventOrigin, type EventSource, type ManifestInfo } from './record.ts';
 import { Outbox, type OutboxOptions } from './outbox.ts';
 import type { NotificationStore } from '../metadata/events/store.ts';
 import { NotificationDelivery, ignores, type DeliveryOptions } from './delivery.ts';
@@ -65,6 +65,7 @@ export class RegistryEvents {
         holder: options.holder,
         maxAgeMs: options.config.maxAgeMs,
         maxBackoffMs: options.config.maxBackoffMs,
+        maxBatch: options.config.maxBatch ?? 1,
         ...(options.config.signingKey !== undefined && { signingKey: options.config.signingKey }),
         log: options.log,
         ...options.delivery,
@@ -93,12 +94,12 @@ export class RegistryEvents {
 
   private write(event: RegistryEvent): Promise<void> {
     if (metricsOn) this.count(event);
-    return this.outbox!.addAndWait({ eventId: event.id, createdAt: Date.parse(event.timestamp), body: JSON.stringify(event) });
+    return this.outbox!.addAndWait({ eventId: event.id, createdAt: eventMs(event), body: JSON.stringify(event) });
   }
 
   private queue(event: RegistryEvent): void {
     if (metricsOn) this.count(event);
-    this.outbox!.add({ eventId: event.id, createdAt: Date.parse(event.timestamp), body: JSON.stringify(event) });
+    this.outbox!.add({ eventId: event.id, createdAt: eventMs(event), body: JSON.stringify(event) });
   }
 
   private manifestEvent(action: EventAction, o: EventOrigin, repository: string, m: ManifestInfo, tag: string | undefined, bytes: Buffer | undefined): RegistryEvent {

@@ -43,7 +43,7 @@ describe('notifications config', () => {
         '      ignoredmediatypes: [application/octet-stream]',
         '      ignore: {mediatypes: [application/vnd.oci.image.index.v1+json, application/octet-stream], actions: [pull]}',
         'berth:',
-        '  notifications: {maxage: 2h, maxbackoff: 30s, signingkey: k3y}',
+        '  notifications: {maxage: 2h, maxbackoff: 30s, maxbatch: 50, signingkey: k3y}',
       ].join('\n'),
     );
     const n = config.notifications!;
@@ -62,6 +62,7 @@ describe('notifications config', () => {
     assert.equal(n.maxAgeMs, 7_200_000);
     assert.equal(n.maxBackoffMs, 30_000);
     assert.equal(n.signingKey, 'k3y');
+    assert.equal(n.maxBatch, 50);
     assert.ok(ignores(n.endpoints[0]!, { action: 'pull', target: {} }));
     assert.ok(ignores(n.endpoints[0]!, { action: 'push', target: { mediaType: 'application/octet-stream' } }));
     assert.ok(!ignores(n.endpoints[0]!, { action: 'delete', target: {} }));
@@ -77,6 +78,7 @@ describe('notifications config', () => {
     err('notifications:\n  endpoints: [{name: a, url: "ftp://x/y"}]\n', /notifications\.endpoints\.0\.url/);
     err('notifications:\n  endpoints: [{name: a, url: "http://x/1"}, {name: a, url: "http://x/2"}]\n', /notifications\.endpoints\.1\.name: a names two endpoints/);
     err('berth:\n  notifications: {maxage: 0s}\n', /berth\.notifications\.maxage/);
+    err('berth:\n  notifications: {maxbatch: 0}\n', /berth\.notifications\.maxbatch: must be at least 1/);
     err('berth:\n  notifications: {signingkey: ""}\n', /berth\.notifications\.signingkey: must not be empty/);
     // A disabled endpoint needs no URL; an endpoint without a name is known by its URL.
     const { config, warnings } = load('notifications:\n  endpoints: [{name: off, disabled: true}, {url: "http://x/hook", ignore: {actions: [pul]}}]\n');

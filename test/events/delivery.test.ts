@@ -364,3 +364,44 @@ describe('notifications: console deletions', { timeout: 120_000 }, () => {
     assert.deepEqual(got.at(-1)!.target, { repository: 'con/app' }, 'the repository itself last');
   });
 });
+
+describe('notifications: several events per request (berth.notifications.maxbatch)', { timeout: 120_000 }, () => {
+  let r: Receiver;
+  let reg: TestRegistry;
+
+  before(async () => {
+    r = await startReceiver();
+    const loaded = notificationsOf(`
+notifications:
+  endpoints: [{name: batched, url: ${r.url}, threshold: 1, backoff: 100ms, ignore: {actions: [pull]}}]
+berth:
+  notifications: {maxbatch: 4, maxbackoff: 200ms, signingkey: ${KEY}}
+`);
+    reg = await startTestRegistry((cfg) => {
+      cfg.notifications = loaded.notifications;
+    });
+  });
+
+  after(async () => {
+    await reg?.stop();
+    await r?.stop();
+  });
+
+  it('sends the events that wait together, up to maxbatch per request, in order, signed', async () => {
+    await r.down();
+    const digests: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      digests.push(await pushBlob(reg.url, 'batch/app', randomBytes(32)));
+      // a pull in between: not even recorded, since the only endpoint ignores pulls
+      await (await fetch(`${reg.url}/v2/batch/app/blobs/${digests[i]}`)).arrayBuffer();
+    }
+    await sleep(300);
+    await r.up();
+    const got = await r.waitFor((ev) => digests.every((d) => ev.some((e) => e.target.digest === d)), 10_000, 'the ten pushes');
+    assert.deepEqual(got.map((e) => e.target.digest), digests);
+    const sizes = r.requests.filter((q) => q.status === 200).map((q) => q.events.length);
+    assert.ok(sizes.every((n) => n >= 1 && n <= 4), `batch sizes ${sizes.join(',')}`);
+    assert.ok(sizes.length <= 4, `10 events in ${sizes.length} requests`);
+    for (const q of r.requests.filter((x) => x.status === 200)) assert.ok(verifySignature(KEY, q.body, q.headers[SIGNATURE_HEADER.toLowerCase()] as string));
+  });
+});
