@@ -20,7 +20,7 @@ export interface OutboxOptions {
   flushIntervalMs?: number;
   /** Queued events beyond which a write starts at once (default 1000). */
   maxPending?: number;
-  /** The most events kept in memory while the database fails; the oldest go beyond (default 100,000). */
+  /** The most events kept in memory while the database fails; the oldest go beyond (default 20,000, ~20 MiB). */
   maxQueued?: number;
   /** After each written batch (wakes the delivery workers). */
   onWritten?: () => void;
@@ -46,7 +46,7 @@ export class Outbox {
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? 250;
     this.maxPending = options.maxPending ?? 1000;
-    this.maxQueued = options.maxQueued ?? 100_000;
+    this.maxQueued = options.maxQueued ?? 20_000;
   }
 
   /** Queues an event; it is written with the next batch (within flushIntervalMs). */
