@@ -279,7 +279,7 @@ describe('errors under /v2/ are the JSON envelope, also where no route matches',
   });
 
   it('paths outside /v2/ keep the plain-text 404', async () => {
-    for (const path of ['/v1/_ping', '/v2x', '/v3/lib/app/tags/list']) {
+    for (const path of ['/v1/nothing-here', '/v2x', '/v3/lib/app/tags/list']) {
       const res = await fetch(`${r.url}${path}`);
       assert.equal(res.status, 404, path);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
