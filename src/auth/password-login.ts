@@ -25,6 +25,8 @@ export class PasswordLogin {
     readonly chain: PasswordChain,
     private readonly throttle: LoginThrottle,
     private readonly log: Logger,
+    /** Told of each accepted login (fire and forget: it must not slow the request). */
+    private readonly onLogin?: (principal: Principal) => void,
   ) {}
 
   async login(username: string, password: string, address: string): Promise<{ principal: Principal; verifier: PasswordVerifier }> {
@@ -40,6 +42,7 @@ export class PasswordLogin {
         : await this.chain.verify(username, password);
     if (result.ok) {
       this.throttle.success(username, address);
+      this.onLogin?.(result.principal);
       return { principal: result.principal, verifier: result.verifier };
     }
     if (result.backendDown) {

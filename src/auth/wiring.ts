@@ -79,11 +79,37 @@ export async function buildAuthExtras(
   }
 
   return {
-    overrides: { ...(verifiers.length && { verifiers }), ...(accessController && { accessController }) },
+    overrides: {
+      ...(verifiers.length && { verifiers }),
+      ...(accessController && { accessController }),
+      ...(access && { onLogin: recordHtpasswdLogins(access.store, log) }),
+    },
     ...(access && { access }),
     liftAdmin: (p) => liftAdmin(p, new Set(accessControl.enabled ? accessControl.admins : [])),
     close: async () => {
       await access?.close();
     },
+  };
+}
+
+/**
+ * htpasswd users get a row in the access model when they log in (as LDAP users do), so that an
+ * administrator can add them to teams and grant them roles by name. Every Basic request is a
+ * login, so a user is recorded at most once per RECORD_EVERY_MS per process.
+ */
+const RECORD_EVERY_MS = 10 * 60_000;
+function recordHtpasswdLogins(store: AccessStore, log: Logger): (p: Principal) => void {
+  const recorded = new Map<string, number>();
+  return (p) => {
+    if (p.kind !== 'user' || p.via !== 'htpasswd') return;
+    const now = Date.now();
+    const last = recorded.get(p.name);
+    if (last !== undefined && now - last < RECORD_EVERY_MS) return;
+    if (recorded.size >= 10_000) recorded.clear();
+    recorded.set(p.name, now);
+    store.users.recordLogin(p.name, 'htpasswd').catch((err: unknown) => {
+      recorded.delete(p.name);
+      log.warn({ err, user: p.name }, 'access control: could not record an htpasswd login');
+    });
   };
 }

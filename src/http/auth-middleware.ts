@@ -36,6 +36,8 @@ import { gunMapper, requestHost } from '../trust/notary/gun.ts';
 export interface AuthOverrides {
   /** Verifiers tried before htpasswd (e.g. personal access tokens, local users, LDAP); any turns authentication on. */
   verifiers?: PasswordVerifier[];
+  /** Told of each accepted password login (the access model records htpasswd users with it). */
+  onLogin?: (principal: Principal) => void;
   /** Replaces the default "authenticated may do everything" controller. */
   accessController?: AccessController;
 }
@@ -88,7 +90,7 @@ export async function createAuthMiddleware(config: BerthConfig, log: Logger, ove
   }
   const bf = config.berth.auth.bruteforce;
   const chain = new PasswordChain(verifiers);
-  const login = new PasswordLogin(chain, new LoginThrottle({ maxFailures: bf.maxFailures, lockoutMs: bf.lockoutMs }), log);
+  const login = new PasswordLogin(chain, new LoginThrottle({ maxFailures: bf.maxFailures, lockoutMs: bf.lockoutMs }), log, overrides.onLogin);
   const access = overrides.accessController ?? new AuthenticatedFullAccess();
   const basicRealm = auth.htpasswd?.realm ?? 'berth';
 

@@ -269,9 +269,10 @@ describe('console administration: access control', () => {
   });
 
   it('creates a personal access token shown once, lists it for admins, and revokes it', async () => {
-    // The htpasswd admin has no user row yet: a grant to them is refused, with a hint.
+    // A name nobody logged in with has no user row: a grant to it is refused, with a hint. (The
+    // htpasswd admin got a row when signing in to the console.)
     await admin.page('/ui/admin/permissions');
-    const noRow = await admin.post('/ui/admin/permissions', { subjectKind: 'user', subject: 'admin', scopeKind: 'namespace', scope: 'team-a', role: 'write' });
+    const noRow = await admin.post('/ui/admin/permissions', { subjectKind: 'user', subject: 'nobody-yet', scopeKind: 'namespace', scope: 'team-a', role: 'write' });
     assert.equal(noRow.status, 404);
     assert.match(await noRow.text(), /There is no user, team or robot with this name/);
     await admin.page('/ui/admin/tokens');
