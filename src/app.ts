@@ -12,7 +12,7 @@ import type { AccessStore } from './metadata/access/store.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { FilesystemBlobStore } from './storage/drivers/filesystem.ts';
 import { instrumentBlobStore } from './storage/instrumented.ts';
-import { openSqliteMetadata } from './metadata/sqlite.ts';
+import { openSqliteMetadata, sqlitePath } from './metadata/sqlite.ts';
 import { ManifestCache } from './registry/manifest-cache.ts';
 import { UploadHashes } from './registry/upload-hashes.ts';
 import { UploadStateSigner } from './registry/upload-state.ts';
@@ -38,8 +38,7 @@ export async function openMetadata(config: BerthConfig, log: Logger): Promise<Me
     const { openPostgresMetadata } = await import('./metadata/postgres.ts');
     return openPostgresMetadata({ ...metadata.postgres, onPoolError: (err) => log.warn({ err }, 'PostgreSQL connection error') });
   }
-  const root = resolve(config.storage.filesystem.rootdirectory);
-  return openSqliteMetadata(metadata.sqlite.path ?? join(root, 'berth.sqlite'));
+  return openSqliteMetadata(sqlitePath(metadata.sqlite.path, config.storage.filesystem.rootdirectory));
 }
 
 /**

@@ -1,6 +1,6 @@
 // Embedded default: one SQLite file next to the blobs. WAL lets readers run beside the single writer.
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { KyselyMetadataStore } from './kysely-store.ts';
@@ -19,6 +19,11 @@ function sqliteRegexp(pattern: unknown, value: unknown): number {
     compiledPatterns.set(pattern, re);
   }
   return re.test(value) ? 1 : 0;
+}
+
+/** Where the embedded database lives: berth.metadata.sqlite.path, else berth.sqlite in the storage root. */
+export function sqlitePath(configured: string | undefined, storageRoot: string): string {
+  return configured ?? join(resolve(storageRoot), 'berth.sqlite');
 }
 
 export async function openSqliteMetadata(path: string): Promise<KyselyMetadataStore> {

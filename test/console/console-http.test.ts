@@ -268,6 +268,11 @@ describe('console over HTTP, no authentication (open, as /v2 is)', () => {
     assert.equal((await fetch(`${registry.url}/api/v1/repositories/nope/none`)).status, 404);
   });
 
+  it('shows the embedded database where it really is', async () => {
+    const html = await (await fetch(`${registry.url}/ui/settings`)).text();
+    assert.match(html, /berth\.sqlite</);
+  });
+
   it('serves the manifest bytes exactly for download', async () => {
     const res = await fetch(`${registry.url}/ui/repo/xss/app/-/manifest/${digest}/raw`);
     assert.equal(res.status, 200);

@@ -7,6 +7,7 @@ import { html, type Html } from '../html.ts';
 import { layout, type PageContext } from '../page.ts';
 import { registryHost } from '../pull-commands.ts';
 import { resolvePostgresConfig } from '../../metadata/postgres-config.ts';
+import { sqlitePath } from '../../metadata/sqlite.ts';
 
 interface CertView {
   subject: string;
@@ -53,7 +54,7 @@ export async function settingsPage(ctx: PageContext): Promise<Html> {
     }
     metadata = html`<dt>${t.t('settings.driver')}</dt><dd>PostgreSQL</dd><dt>${t.t('settings.database')}</dt><dd class="mono">${target}</dd>`;
   } else {
-    metadata = html`<dt>${t.t('settings.driver')}</dt><dd>SQLite</dd><dt>${t.t('settings.database')}</dt><dd class="mono">${md.sqlite.path ?? `${config.storage.filesystem.rootdirectory}/berth.db`}</dd>`;
+    metadata = html`<dt>${t.t('settings.driver')}</dt><dd>SQLite</dd><dt>${t.t('settings.database')}</dt><dd class="mono">${sqlitePath(md.sqlite.path, config.storage.filesystem.rootdirectory)}</dd>`;
   }
   const auth = config.auth ?? {};
   const modes: string[] = [];
