@@ -9,6 +9,8 @@
 //     re-checked with a HEAD once its ttl is over, kept when the upstream is down), then the
 //     ordinary handler serves it;
 //   - getBlob: serveBlob() streams a missing blob from the upstream while storing it (blob-fetch.ts).
+// Every pull sends the same notification event whether it was cached or not, as distribution's
+// proxy does: the handlers send it when they answer, serveBlob when it answers itself.
 // What is cached is ordinary content: manifests, tags and linked blobs in the metadata store,
 // bytes in the blob store, under quotas, retention and garbage collection like pushed content.
 // Concurrent requests for the same manifest, tag check or blob share one upstream request.
@@ -285,6 +287,7 @@ export class Mirror {
           return false;
         }
         if (ctx.req.method === 'HEAD') {
+          ctx.services.events?.blobPulled(ctx, name, digest, size);
           send(ctx.res, 200, { ...headers, 'Content-Length': size });
           return true;
         }
@@ -313,6 +316,7 @@ export class Mirror {
       throw this.failure(e, 'blob', { digest });
     }
     if (ctx.req.method === 'HEAD' && fetch.size !== undefined) {
+      ctx.services.events?.blobPulled(ctx, name, digest, fetch.size);
       send(ctx.res, 200, { ...headers, 'Content-Length': fetch.size });
       return true;
     }
@@ -322,6 +326,10 @@ export class Mirror {
       if (attached) {
         const served = await attached;
         proxyBlobPush(fetch.size ?? 0, false);
+        // The pull event is sent once the client has the whole blob: only then is its size known
+        // for certain (an upstream may send no length), and a broken transfer is retried by the
+        // client, which would otherwise count twice.
+        if (ctx.res.writableFinished) ctx.services.events?.blobPulled(ctx, name, digest, fetch.size ?? 0);
         return served;
       }
     }
