@@ -1,18 +1,21 @@
-// One LDAP connection as promises, over ldapjs 3, for the few operations a login needs (connect,
-// StartTLS, simple bind, search). Every operation has its own deadline (ldapjs would otherwise
-// wait forever on a server that accepted the TCP connection but never answers, and queues
-// requests without a limit while it is not connected); on a deadline the connection is dropped.
+// One LDAP connection as promises, over ldapts, for the few operations a login needs (connect,
+// StartTLS, simple bind, search). Every operation has its own deadline, the first outcome wins,
+// and on a deadline the connection is dropped: a server that accepted the TCP connection but never
+// answers cannot hold a login longer than berth.auth.ldap.timeout.
+//
+// berth opens the socket itself and hands it to ldapts (its createConnection option): ldapts
+// would connect lazily inside the first operation, and a refused connection or an untrusted
+// certificate would then read as a failed bind; here connecting is a step of its own, with its
+// own deadline (connecttimeout) and its own message.
 //
 // Errors come in two kinds: LdapResultError, the server's answer to an operation (invalid
 // credentials, no such object, ...), which the caller interprets; and AuthBackendError for
 // everything that means "no answer" (refused, timed out, TLS failure, connection lost).
 // Messages name the operation and the cause, never a password or a filter value.
-import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
-import ldap from 'ldapjs';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { Client, ResultCodeError, type Filter } from 'ldapts';
 import { AuthBackendError } from '../types.ts';
-import type { FilterNode } from './filter.ts';
-import { toLdapjsFilter } from './ldapjs-filter.ts';
 
 export interface ConnectOptions {
   url: string;
@@ -47,15 +50,9 @@ export interface SearchResult {
   truncated: boolean;
 }
 
-// Errors ldapjs raises itself (not results sent by the server).
-const CLIENT_SIDE = new Set(['LDAPError', 'ConnectionError', 'AbandonedError', 'TimeoutError']);
-const SIZE_LIMIT_EXCEEDED = 4;
-
-// The base class of ldapjs's errors (missing from @types/ldapjs).
-const LDAPError = (ldap as unknown as { LDAPError: abstract new () => Error & { code: unknown } }).LDAPError;
-
+/** A result code from the server becomes LdapResultError; anything else means "no answer". */
 function classify(e: unknown, operation: string): Error {
-  if (e instanceof LDAPError && !CLIENT_SIDE.has(e.name) && typeof e.code === 'number') return new LdapResultError(e.code, e.name, operation);
+  if (e instanceof ResultCodeError) return new LdapResultError(e.code, e.name, operation);
   return backendError(operation, e);
 }
 
@@ -70,7 +67,9 @@ export class LdapConnection {
   private closed = false;
 
   private constructor(
-    private readonly client: ldap.Client,
+    private readonly client: Client,
+    /** The TCP (or ldaps:// TLS) socket: destroying it ends the connection whatever state ldapts is in. */
+    private readonly socket: Socket,
     private readonly timeoutMs: number,
   ) {}
 
@@ -78,96 +77,122 @@ export class LdapConnection {
   static async open(o: ConnectOptions): Promise<LdapConnection> {
     const url = new URL(o.url);
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const secure = url.protocol === 'ldaps:';
+    const port = url.port ? Number(url.port) : secure ? 636 : 389;
     // SNI must not carry an IP address; certificate checks use `host` either way.
     const tls: ConnectionOptions = { minVersion: 'TLSv1.2', ...o.tls, host, ...(isIP(host) === 0 && { servername: host }) };
-    let client: ldap.Client;
+    let socket: Socket;
     try {
-      client = ldap.createClient({ url: o.url, tlsOptions: tls, connectTimeout: o.connectTimeoutMs, reconnect: false });
+      socket = secure ? tlsConnect({ ...tls, port }) : netConnect({ host, port });
     } catch (e) {
       throw backendError('connect', e);
     }
-    // ldapjs emits 'error' for a socket that fails at any time; unhandled, that would crash the
-    // process. Pending operations learn about it through their own callbacks.
-    client.on('error', () => undefined);
-    const conn = new LdapConnection(client, o.timeoutMs);
+    // Until ldapts takes the socket over (and after, between its listeners), an 'error' without a
+    // listener would crash the process; the operations learn about failures on their own.
+    socket.on('error', () => undefined);
     try {
-      await conn.timed('connect', o.connectTimeoutMs, (done) => {
-        client.once('connect', () => done(null));
-        for (const event of ['connectRefused', 'connectTimeout', 'setupError', 'error']) client.once(event, (e: unknown) => done(backendError('connect', e)));
-      });
-      if (o.startTls) await conn.timed('StartTLS', o.timeoutMs, (done) => client.starttls(tls, [], (e) => done(e && backendError('StartTLS', e))));
+      await deadline('connect', o.connectTimeoutMs, () => socket.destroy(), new Promise<void>((resolve, reject) => {
+        socket.once(secure ? 'secureConnect' : 'connect', () => resolve());
+        socket.once('error', (e) => reject(backendError('connect', e)));
+        socket.once('close', () => reject(backendError('connect', new Error('connection closed'))));
+      }));
     } catch (e) {
-      conn.close();
+      socket.destroy();
       throw e;
+    }
+    // No tlsOptions for ldapts: on an ldap:// URL they would make it speak TLS from the start.
+    const client = new Client({ url: o.url, ...(secure ? { createSecureConnection: () => socket as ReturnType<typeof tlsConnect> } : { createConnection: () => socket }) });
+    const conn = new LdapConnection(client, socket, o.timeoutMs);
+    if (o.startTls) {
+      try {
+        // A copy: ldapts adds the plain socket to the options it is given.
+        await conn.timed('StartTLS', o.timeoutMs, () => client.startTLS({ ...tls }));
+      } catch (e) {
+        conn.close();
+        throw e;
+      }
     }
     return conn;
   }
 
   /** Simple bind. Throws LdapResultError (e.g. 49 invalid credentials) or AuthBackendError. */
   bind(dn: string, password: string, operation = 'bind'): Promise<void> {
-    return this.timed(operation, this.timeoutMs, (done) => this.client.bind(dn, password, (e) => done(e && classify(e, operation))));
+    return this.timed(operation, this.timeoutMs, () => this.client.bind(dn, password));
   }
 
-  search(base: string, options: { scope: 'base' | 'one' | 'sub'; filter: FilterNode; attributes: string[]; sizeLimit: number }, operation = 'search'): Promise<SearchResult> {
-    return this.timed<SearchResult>(operation, this.timeoutMs, (done) => {
-      const entries: LdapEntry[] = [];
-      const opts = { scope: options.scope, filter: toLdapjsFilter(options.filter), attributes: options.attributes, sizeLimit: options.sizeLimit, timeLimit: Math.max(1, Math.ceil(this.timeoutMs / 1000)) };
-      // ldapjs's types predate its own v3 filter classes.
-      this.client.search(base, opts as ldap.SearchOptions, (e, res) => {
-        if (e) return done(classify(e, operation));
-        res.on('searchEntry', (entry: ldap.SearchEntry) => entries.push(toEntry(entry)));
-        // Continuation references (AD's DomainDnsZones, ...) are not followed: users live in the base.
-        res.on('searchReference', () => undefined);
-        res.on('error', (err: unknown) => {
-          const c = classify(err, operation);
-          if (c instanceof LdapResultError && c.code === SIZE_LIMIT_EXCEEDED) done(null, { entries, truncated: true });
-          else done(c);
-        });
-        res.on('end', () => done(null, { entries, truncated: false }));
-      });
-    });
+  async search(base: string, options: { scope: 'base' | 'one' | 'sub'; filter: Filter; attributes: string[]; sizeLimit: number }, operation = 'search'): Promise<SearchResult> {
+    // One more than asked for: ldapts answers a size-limited search without saying whether the
+    // limit cut it short, so an entry beyond the limit is what tells.
+    const result = await this.timed(operation, this.timeoutMs, () =>
+      this.client.search(base, { scope: options.scope, filter: options.filter, attributes: options.attributes, sizeLimit: options.sizeLimit + 1, timeLimit: Math.max(1, Math.ceil(this.timeoutMs / 1000)) }),
+    );
+    // Continuation references (AD's DomainDnsZones, ...) are not followed: users live in the base.
+    const entries = result.searchEntries.map(toEntry);
+    return { entries: entries.slice(0, options.sizeLimit), truncated: entries.length > options.sizeLimit };
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    try {
-      this.client.destroy();
-    } catch {
-      /* already gone */
-    }
+    // An unbind tells the server goodbye; ldapts destroys the socket once it is written.
+    this.client
+      .unbind()
+      .catch(() => undefined)
+      .finally(() => this.socket.destroy());
   }
 
-  /** Runs one operation with a deadline; the first outcome wins, a late one is ignored. */
-  private timed<T = void>(operation: string, ms: number, start: (done: (e: Error | null, value?: T) => void) => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        finish(new AuthBackendError(`LDAP ${operation} timed out after ${ms} ms`));
-        this.close();
-      }, ms);
-      const finish = (e: Error | null, value?: T) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (e) reject(e);
-        else resolve(value as T);
-      };
-      try {
-        start(finish);
-      } catch (e) {
-        finish(classify(e, operation));
-      }
-    });
+  /** Runs one operation with a deadline; on the deadline the connection is dropped. */
+  private timed<T>(operation: string, ms: number, start: () => Promise<T>): Promise<T> {
+    let running: Promise<T>;
+    try {
+      running = start();
+    } catch (e) {
+      return Promise.reject(classify(e, operation));
+    }
+    return deadline(
+      operation,
+      ms,
+      () => {
+        this.closed = true;
+        this.socket.destroy();
+      },
+      running.catch((e: unknown) => {
+        throw classify(e, operation);
+      }),
+    );
   }
 }
 
-function toEntry(entry: ldap.SearchEntry): LdapEntry {
-  const pojo = entry.pojo;
+/** `work` or AuthBackendError "timed out" after `ms`, whichever comes first; `onTimeout` then runs. */
+function deadline<T>(operation: string, ms: number, onTimeout: () => void, work: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new AuthBackendError(`LDAP ${operation} timed out after ${ms} ms`));
+      onTimeout();
+    }, ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** ldapts' entry object (attribute name -> value or values) as lower-cased names to strings. */
+function toEntry(entry: Record<string, unknown> & { dn: string }): LdapEntry {
   const attributes = new Map<string, string[]>();
-  for (const a of pojo.attributes) {
-    const key = a.type.toLowerCase();
-    attributes.set(key, [...(attributes.get(key) ?? []), ...a.values]);
+  for (const [name, value] of Object.entries(entry)) {
+    if (name === 'dn') continue;
+    const values = (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
+    // ldapts lists every requested attribute, with [] when the entry has none: absent here.
+    if (values.length === 0) continue;
+    const key = name.toLowerCase();
+    attributes.set(key, [...(attributes.get(key) ?? []), ...values]);
   }
-  return { dn: pojo.objectName, attributes };
+  return { dn: entry.dn, attributes };
 }

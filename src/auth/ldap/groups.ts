@@ -3,7 +3,7 @@
 // common name; DNs are compared after normalisation (attribute names and values lower-cased,
 // spaces around separators and escaping differences ignored: `CN=Devs, OU=Groups` and
 // `cn=devs,ou=groups` are the same group, as directories treat them), names case-insensitively.
-import ldap from 'ldapjs';
+import { parseDn } from './dn.ts';
 
 export interface GroupRef {
   dn: string;
@@ -16,30 +16,18 @@ export interface GroupRef {
 /** The RDNs of a DN as [name, value] pairs (names lower-cased, values unescaped); undefined if unparsable. */
 function rdnsOf(dn: string): [string, string][][] | undefined {
   try {
-    const parsed = ldap.parseDN(dn) as unknown as { length: number; rdnAt(i: number): Rdn };
-    const rdns: [string, string][][] = [];
-    for (let i = 0; i < parsed.length; i++) {
-      const rdn = parsed.rdnAt(i);
-      rdns.push([...rdn.keys()].map((k): [string, string] => [k.toLowerCase(), valueText(rdn.getValue(k))]));
-    }
-    return rdns;
+    return parseDn(dn);
   } catch {
     return undefined;
   }
 }
 
-interface Rdn {
-  keys(): Iterable<string>;
-  getValue(name: string): unknown;
-}
-
-const valueText = (v: unknown): string => (typeof v === 'string' ? v : String(v));
 // Separators inside values are escaped again, so distinct DNs never share a key.
 const keyValue = (v: string) => v.trim().toLowerCase().replace(/[\\,+=]/g, (c) => `\\${c}`);
 
 export function normalizeDn(dn: string): string {
   const rdns = rdnsOf(dn);
-  // Not a DN ldapjs can parse: compare the text, which still matches an identical spelling.
+  // Not a DN (RFC 4514): compare the text, which still matches an identical spelling.
   if (!rdns) return dn.trim().toLowerCase().replace(/\s*([,=+])\s*/g, '$1');
   return rdns.map((avas) => avas.map(([k, v]) => `${k}=${keyValue(v)}`).sort().join('+')).join(',');
 }

@@ -9,7 +9,7 @@
 // (PrincipalLookup) does steps 1, 2 and 4 without a password, for refresh-token renewal.
 //
 // Per-login connections, no pool: a login changes the connection's identity (step 3), so a pooled
-// connection would need a rebind anyway; ldapjs 3 has no pool; and a fresh connection never
+// connection would need a rebind anyway; ldapts has no pool; and a fresh connection never
 // trips over a socket the directory (or a firewall) silently dropped while it sat idle. The cost,
 // a TCP (and TLS) handshake per uncached login, is paid about once per user per cachettl.
 //
@@ -32,7 +32,8 @@ import { TtlCache } from '../access/ttl-cache.ts';
 import type { PrincipalLookup } from '../capabilities.ts';
 import { AuthBackendError, type PasswordVerifier, type Principal } from '../types.ts';
 import { LdapConnection, LdapResultError, type LdapEntry } from './connection.ts';
-import { FilterSyntaxError, renderFilter, type FilterNode } from './filter.ts';
+import type { Filter } from 'ldapts';
+import { FilterSyntaxError, renderFilter } from './filter.ts';
 import { GroupMatcher, groupRef, normalizeDn, teamsFor } from './groups.ts';
 
 export interface LdapLog {
@@ -209,7 +210,7 @@ export class LdapPasswordVerifier implements PasswordVerifier, PrincipalLookup {
 
   private async findUser(conn: LdapConnection, username: string): Promise<LdapEntry | undefined> {
     const c = this.config;
-    let filter: FilterNode;
+    let filter: Filter;
     try {
       filter = renderFilter(c.userFilter, { username });
     } catch (e) {
@@ -257,7 +258,7 @@ export class LdapPasswordVerifier implements PasswordVerifier, PrincipalLookup {
     };
   }
 
-  private async search(conn: LdapConnection, base: string, filter: FilterNode, attributes: string[], sizeLimit: number, what: string) {
+  private async search(conn: LdapConnection, base: string, filter: Filter, attributes: string[], sizeLimit: number, what: string) {
     try {
       return await conn.search(base, { scope: 'sub', filter, attributes, sizeLimit }, what);
     } catch (e) {
