@@ -29,7 +29,6 @@ import { parseListenAddress } from './listen-address.ts';
 import { readSecureContextOptions } from './tls.ts';
 import { send, sendError, sendJSON } from './respond.ts';
 import { handleLifecycleApi } from '../lifecycle/http/api.ts';
-import { handleNotificationsApi } from '../events/http/api.ts';
 import { GcScheduler } from '../lifecycle/gc-scheduler.ts';
 import { createRetention, RetentionRunner } from '../lifecycle/retention-runner.ts';
 import { createCollector } from '../lifecycle/wiring.ts';
@@ -276,7 +275,6 @@ async function handle(
     if (auth && (await auth.serve(req, res, url, pathname))) return;
     if (notary && (await notary.handle(req, res, url, pathname))) return;
     if (pathname.startsWith('/api/') && (await handleLifecycleApi(req, res, lifecycleApi))) return;
-    if (pathname.startsWith('/api/v1/notifications') && (await handleNotificationsApi(req, res, lifecycleApi))) return;
     if (admin && pathname.startsWith('/api/')) {
       const { handleAdminApi } = await import('../auth/access/admin-api.ts');
       const deps = { services: admin.access, authenticate: admin.authenticate, prefix: admin.prefix, challenge: admin.challenge, log };

@@ -1,5 +1,6 @@
 // The lifecycle part of the admin JSON API under <prefix>/api/v1/: garbage collection, retention,
-// immutable tags, quotas and usage. Each concern lists its routes in its own file; this module
+// immutable tags, quotas and usage, and the pull policies and notifications that share its
+// conventions. Each concern lists its routes in its own file; this module
 // matches them and renders errors in the admin API's envelope {"errors":[{"code","message"}]}.
 // handleLifecycleApi answers (and returns true) only for paths some route here knows, so the
 // access-control admin API (src/auth/access/admin-api.ts) still answers everything else.
@@ -12,10 +13,11 @@ import { retentionRoutes } from './retention-routes.ts';
 import { immutableTagRoutes } from './immutable-routes.ts';
 import { quotaRoutes } from './quota-routes.ts';
 import { trustPolicyRoutes } from '../../trust/policy/http.ts';
+import { notificationRoutes } from '../../events/http/api.ts';
 import type { LifecycleRoute } from './route.ts';
 import { LeaseBusyError } from '../jobs.ts';
 
-const ROUTES: LifecycleRoute[] = [...gcRoutes, ...retentionRoutes, ...immutableTagRoutes, ...quotaRoutes, ...trustPolicyRoutes];
+const ROUTES: LifecycleRoute[] = [...gcRoutes, ...retentionRoutes, ...immutableTagRoutes, ...quotaRoutes, ...trustPolicyRoutes, ...notificationRoutes];
 const BASE = '/api/v1';
 
 function segmentsOf(pathname: string, prefix: string): string[] | undefined {
