@@ -100,8 +100,16 @@ export class LdapConnection {
       socket.destroy();
       throw e;
     }
+    // ldapts reconnects by itself when the connection was lost; a login must not go on over a
+    // second, unauthenticated connection, so the socket is handed over once, and only while open.
+    let handedOver = false;
+    const handOver = () => {
+      if (handedOver || socket.readyState !== 'open') throw new Error('connection to the directory lost');
+      handedOver = true;
+      return socket;
+    };
     // No tlsOptions for ldapts: on an ldap:// URL they would make it speak TLS from the start.
-    const client = new Client({ url: o.url, ...(secure ? { createSecureConnection: () => socket as ReturnType<typeof tlsConnect> } : { createConnection: () => socket }) });
+    const client = new Client({ url: o.url, ...(secure ? { createSecureConnection: () => handOver() as ReturnType<typeof tlsConnect> } : { createConnection: handOver }) });
     const conn = new LdapConnection(client, socket, o.timeoutMs);
     if (o.startTls) {
       try {
