@@ -16,4 +16,19 @@ export function createLogger(config: BerthConfig['log'], destination: pino.Desti
   );
 }
 
+/**
+ * Process warnings (Node's deprecations, a library's process.emitWarning, e.g. the AWS SDK's
+ * multi-line note that it will soon need a newer Node) as JSON log lines, instead of Node's
+ * default: plain text on stderr, which breaks "stderr is JSON lines" for log collectors. Node's
+ * printer is the one 'warning' listener Node installs itself, so it is removed.
+ */
+export function routeProcessWarnings(log: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    log.warn({ warning: { name: warning.name, ...(warning.code !== undefined && { code: warning.code }), message: warning.message } }, `${warning.name}: ${firstLine(warning.message)}`);
+  });
+}
+
+const firstLine = (text: string) => text.split('\n', 1)[0]!.trim();
+
 export type { Logger };

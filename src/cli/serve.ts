@@ -2,20 +2,23 @@
 // starts on the embedded default (:5000, data under ./data) and says how to push a first image.
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/index.ts';
-import { createLogger } from '../logging.ts';
+import { createLogger, routeProcessWarnings } from '../logging.ts';
 import { startRegistry } from '../http/server.ts';
+import { s3Location } from '../storage/drivers/s3/options.ts';
 
 export async function serve(configPath: string | undefined): Promise<void> {
   const path = configPath ?? process.env.REGISTRY_CONFIGURATION_PATH;
   const { config, warnings } = loadConfig({ path, env: process.env });
   const log = createLogger(config.log);
+  // Before anything that may warn (the AWS SDK does, on Node 20, when the S3 client is made).
+  routeProcessWarnings(log);
   for (const w of warnings) log.warn(w);
   const registry = await startRegistry(config, log);
   log.info(
     {
       url: registry.url,
       // Where things live, never how to log in: no keys or passwords here.
-      blobs: config.storage.driver === 's3' ? `s3://${config.storage.s3?.bucket}/${config.storage.s3?.rootDirectory ?? ''}` : resolve(config.storage.filesystem.rootdirectory),
+      blobs: config.storage.driver === 's3' && config.storage.s3 ? s3Location(config.storage.s3.bucket, config.storage.s3.rootDirectory) : resolve(config.storage.filesystem.rootdirectory),
       metadata: config.berth.metadata.driver,
       config: path ?? '(defaults)',
       deleteEnabled: config.storage.delete.enabled,

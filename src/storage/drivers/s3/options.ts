@@ -47,7 +47,7 @@ export interface ResolvedS3Settings {
   forcePathStyle: boolean;
   secure: boolean;
   skipVerify: boolean;
-  /** Normalised: no leading or trailing slash; '' for the bucket root. */
+  /** Normalised (normalizeRootDirectory): no leading, trailing or doubled slash; '' for the bucket root. */
   rootDirectory: string;
   chunkSize: number;
   multipartCopyThresholdSize: number;
@@ -55,6 +55,20 @@ export interface ResolvedS3Settings {
   multipartCopyMaxConcurrency: number;
   /** Whether static keys were given (true) or the SDK's default chain is used (false). Never the keys. */
   staticCredentials: boolean;
+}
+
+/**
+ * The key prefix as used for every key: `/registry/`, `registry` and `registry//` are one prefix,
+ * and `a//b` is `a/b` (an empty path segment is never meant, and S3 consoles show it as a folder
+ * with no name). The start line and the driver both use this, so what is logged is where keys go.
+ */
+export function normalizeRootDirectory(rootDirectory: string | undefined): string {
+  return (rootDirectory ?? '').split('/').filter(Boolean).join('/');
+}
+
+/** `s3://bucket/prefix` for logs: where blobs live, never how to reach them (no endpoint, no keys). */
+export function s3Location(bucket: string, rootDirectory: string | undefined): string {
+  return `s3://${bucket}/${normalizeRootDirectory(rootDirectory)}`;
 }
 
 export class S3OptionsError extends Error {
@@ -105,7 +119,7 @@ export function resolveS3Options(o: S3StorageOptions): ResolvedS3Settings {
     forcePathStyle: o.forcePathStyle ?? endpoint !== undefined,
     secure,
     skipVerify: o.skipVerify ?? false,
-    rootDirectory: (o.rootDirectory ?? '').replace(/^\/+|\/+$/g, ''),
+    rootDirectory: normalizeRootDirectory(o.rootDirectory),
     chunkSize: sizeOption('chunkSize', o.chunkSize, 10 * MiB, MIN_PART_SIZE, MAX_PART_SIZE),
     multipartCopyThresholdSize: sizeOption('multipartCopyThresholdSize', o.multipartCopyThresholdSize, 32 * MiB, 0, MAX_PART_SIZE),
     multipartCopyChunkSize: sizeOption('multipartCopyChunkSize', o.multipartCopyChunkSize, 32 * MiB, MIN_PART_SIZE, MAX_PART_SIZE),
