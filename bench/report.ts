@@ -17,6 +17,16 @@ export interface Row {
   target?: string;
   verdict?: Verdict;
   note?: string;
+  /** Details that do not fit one row (e.g. a curve over client counts), printed after the main table. */
+  table?: Table;
+}
+
+export interface Table {
+  title: string;
+  head: string[];
+  rows: string[][];
+  /** Indexes of columns holding numbers (right-aligned). */
+  numeric?: number[];
 }
 
 export interface Report {
@@ -76,10 +86,18 @@ export function renderText(rep: Report): string {
   out.push('');
   out.push(`targets: ${pass} PASS, ${fail.length} FAIL${fail.length ? ' <<< ' + fail.map((r) => `${r.bench}/${r.metric}`).join(', ') : ''}`);
   out.push('("berth vs dist" is how many times better berth is: higher-is-better metrics berth/dist, lower-is-better dist/berth)');
+  for (const t of rep.rows.flatMap((r) => (r.table ? [r.table] : []))) out.push('', t.title, ...textTable(t));
   for (const n of rep.notes) out.push(`note: ${n}`);
   for (const r of rep.rows) if (r.note) out.push(`note (${r.bench} ${r.metric}): ${r.note}`);
   for (const e of rep.errors) out.push(`ERROR: ${e}`);
   return out.join('\n') + '\n';
+}
+
+function textTable(t: Table): string[] {
+  const num = new Set(t.numeric ?? []);
+  const w = t.head.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i].length)));
+  const line = (c: string[]) => c.map((x, i) => (num.has(i) ? x.padStart(w[i]) : x.padEnd(w[i]))).join('  ').trimEnd();
+  return [line(t.head), w.map((n) => '-'.repeat(n)).join('  '), ...t.rows.map(line)];
 }
 
 export function renderMarkdown(rep: Report): string {
@@ -105,6 +123,11 @@ export function renderMarkdown(rep: Report): string {
     '"berth vs dist" is how many times better berth is (berth/dist for higher-is-better metrics, dist/berth for lower-is-better).',
     '',
   ];
+  for (const t of rep.rows.flatMap((r) => (r.table ? [r.table] : []))) {
+    const num = new Set(t.numeric ?? []);
+    out.push(`### ${t.title}`, '', `| ${t.head.map(esc).join(' | ')} |`, `|${t.head.map((_, i) => (num.has(i) ? '---:' : '---')).join('|')}|`);
+    out.push(...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`), '');
+  }
   const notes = [...rep.notes, ...rep.rows.filter((r) => r.note).map((r) => `${r.bench} ${r.metric}: ${r.note}`)];
   if (notes.length) out.push('Notes:', '', ...notes.map((n) => `- ${esc(n)}`), '');
   if (rep.errors.length) out.push('Errors:', '', ...rep.errors.map((e) => `- ${'`'}${e.replace(/`/g, "'").slice(0, 800)}${'`'}`), '');

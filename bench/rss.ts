@@ -54,8 +54,11 @@ export class RssSampler {
   private byPhase: Record<string, number> = {};
   private timer: NodeJS.Timeout;
 
-  constructor(readonly pid: number) {
-    this.timer = setInterval(() => this.sample(), 250);
+  constructor(
+    readonly pid: number,
+    intervalMs = 250,
+  ) {
+    this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
     this.sample();
   }

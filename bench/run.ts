@@ -1,6 +1,6 @@
 // `npm run bench`: berth vs CNCF Distribution side by side, in one run, on this machine.
 //   --quick            small sizes for a fast check
-//   --only=a,b         run some benchmarks: blob, skopeo, cli, manifest, listing, scale, gc, console, search (memory is always reported)
+//   --only=a,b         run some benchmarks: blob, skopeo, cli, manifest, listing, scale, gc, console, search, clients (memory is always reported)
 //   --json FILE        also write the report as JSON
 //   --berth=MODE       compiled (dist/, default when built), tsx, or none
 // Progress goes to stderr, the table to stdout and bench/results/latest.md. Exits 0 even when targets fail.
@@ -20,12 +20,13 @@ import { metadataScale } from './metadata-bench.ts';
 import { consoleScale } from './console-scale.ts';
 import { searchBench } from './search.ts';
 import { manifestLoad } from './manifest-load.ts';
+import { manyClients } from './many-clients.ts';
 import { renderMarkdown, renderText, type Report, type Row } from './report.ts';
 import { RssSampler, type RssResult } from './rss.ts';
 import { defaultBerthMode, staleBuild, startBerth, startDistribution, stopAll, type BerthMode } from './servers.ts';
 import { skopeoCopy } from './skopeo-copy.ts';
 
-const BENCHES: Record<string, Bench> = { blob: blobThroughput, skopeo: skopeoCopy, cli: cliTransfer, manifest: manifestLoad, listing, scale: metadataScale, gc: gcBench, console: consoleScale, search: searchBench };
+const BENCHES: Record<string, Bench> = { blob: blobThroughput, skopeo: skopeoCopy, cli: cliTransfer, manifest: manifestLoad, listing, scale: metadataScale, gc: gcBench, console: consoleScale, search: searchBench, clients: manyClients };
 
 function parseArgs(argv: string[]) {
   const opts = { quick: false, only: Object.keys(BENCHES), json: undefined as string | undefined, berth: defaultBerthMode() as BerthMode | 'none' };
@@ -37,7 +38,7 @@ function parseArgs(argv: string[]) {
     else if (k === '--json') opts.json = resolve(val());
     else if (k === '--berth') opts.berth = val() as BerthMode | 'none';
     else if (k === '--help' || k === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--only=blob,skopeo,cli,manifest,listing,scale,gc,console,search] [--json out.json] [--berth=compiled|tsx|none]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--only=blob,skopeo,cli,manifest,listing,scale,gc,console,search,clients] [--json out.json] [--berth=compiled|tsx|none]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${argv[i]}`);
   }
