@@ -1,11 +1,13 @@
 // Administration (site administrators only; the router checks): an overview linking each area,
 // and the areas themselves: access (users, teams, permissions, robots, tokens, LDAP, audit) in
-// ./access/, lifecycle (garbage collection, retention, immutable tags, quotas) in ./lifecycle/.
+// ./access/, lifecycle (garbage collection, retention, immutable tags, quotas) in ./lifecycle/,
+// notifications (endpoints and dead letters) in ./notifications/.
 import { html, type Html } from '../../html.ts';
 import { layout, type Flash, type PageContext } from '../../page.ts';
 import { NotFound } from '../../errors.ts';
 import { accessAdmin, ACCESS_AREAS } from './access/index.ts';
 import { lifecycleAdmin, LIFECYCLE_AREAS } from './lifecycle/index.ts';
+import { notificationsAdmin, NOTIFICATIONS_AREAS } from './notifications/index.ts';
 import type { MessageKey } from '../../i18n/index.ts';
 
 /** A page to render, or a redirect after a POST (with a one-shot notice). */
@@ -20,14 +22,14 @@ export interface AdminArea {
 
 export async function adminPage(ctx: PageContext, sub: string, form: URLSearchParams | undefined, flash: Flash | undefined): Promise<AdminOutcome> {
   if (sub === '/' && !form) return { html: await overview(ctx, flash) };
-  const out = (await accessAdmin(ctx, sub, form, flash)) ?? (await lifecycleAdmin(ctx, sub, form, flash));
+  const out = (await accessAdmin(ctx, sub, form, flash)) ?? (await lifecycleAdmin(ctx, sub, form, flash)) ?? (await notificationsAdmin(ctx, sub, form, flash));
   if (!out) throw new NotFound();
   return out;
 }
 
 async function overview(ctx: PageContext, flash: Flash | undefined): Promise<Html> {
   const { t } = ctx;
-  const areas = [...ACCESS_AREAS(ctx), ...LIFECYCLE_AREAS(ctx)];
+  const areas = [...ACCESS_AREAS(ctx), ...LIFECYCLE_AREAS(ctx), ...NOTIFICATIONS_AREAS(ctx)];
   return layout(
     ctx,
     { title: t.t('admin.title'), nav: 'admin', flash },
