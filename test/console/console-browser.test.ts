@@ -108,6 +108,7 @@ describe('console in chromium', { skip }, () => {
         ['/ui/admin/retention', 'admin-retention'],
         ['/ui/admin/immutable', 'admin-immutable'],
         ['/ui/admin/quotas', 'admin-quotas'],
+        ['/ui/admin/notifications', 'admin-notifications-empty'],
         ['/ui/repo/team/app/-/delete-tags?tag=v1', 'confirm-delete'],
       ];
       for (const [path, name] of pages) {
