@@ -3,7 +3,7 @@
 // missing and the upload is re-hashed from storage: correct, just slower for that one upload.
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { UploadArea } from '../storage/blob-store.ts';
 import { parseDigest } from '../oci/digest.ts';
 import { bodyBytesConsumed } from '../http/memory-pressure.ts';
@@ -53,8 +53,8 @@ export class UploadHashes {
     }
   }
 
-  /** Wraps a body so its bytes update the upload's hash on their way to storage. */
-  tap(id: string, offset: number): Transform {
+  /** What the storage driver calls with each chunk of a body on its way to storage: updates the upload's hash. */
+  tap(id: string, offset: number): (chunk: Buffer) => void {
     let state = this.states.get(id);
     if (!state || state.offset !== offset) {
       // Unknown or stale state: only a fresh upload can start hashing from zero.
@@ -63,16 +63,13 @@ export class UploadHashes {
       else this.states.delete(id);
     }
     const s = state;
-    return new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        if (s) {
-          s.hash.update(chunk);
-          s.offset += chunk.length;
-        }
-        bodyBytesConsumed(chunk.length);
-        done(null, chunk);
-      },
-    });
+    return (chunk: Buffer) => {
+      if (s) {
+        s.hash.update(chunk);
+        s.offset += chunk.length;
+      }
+      bodyBytesConsumed(chunk.length);
+    };
   }
 
   /** Called when an append failed: what was hashed may not all be on disk. */

@@ -4,7 +4,6 @@
 // under their digest only after verification (commit is atomic in the driver).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { pipeline } from 'node:stream';
 import { parseDigest } from '../oci/digest.ts';
 import { assertValidName } from '../oci/reference.ts';
 import { hasRequestBody } from '../http/request-body.ts';
@@ -130,13 +129,12 @@ async function sessionSize(ctx: RequestContext, name: string, id: string): Promi
 /** Appends the request body at `offset`, hashing it; returns the new size. */
 async function appendBody(ctx: RequestContext, id: string, offset: number): Promise<number> {
   const { uploadHashes, blobs } = ctx.services;
-  const tap = uploadHashes.tap(id, offset);
   const received = uploadHashes.receiving(id, ctx.req);
   try {
-    // pipeline, not pipe: a client that disconnects mid-body must end the append with an error
-    // (pipe() would leave the driver waiting for an end that never comes, holding the upload lock).
-    const body = pipeline(ctx.req, tap, () => undefined);
-    return await blobs.uploads.append(id, body);
+    // The driver reads the request itself and hands each chunk to the hash: no stream stage in
+    // between (src/storage/drivers/file-appender.ts says why). A client that disconnects mid-body
+    // ends the append with an error, which releases the upload lock.
+    return await blobs.uploads.append(id, ctx.req, uploadHashes.tap(id, offset));
   } catch (e) {
     uploadHashes.forget(id);
     if (e instanceof UploadNotFoundError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { detail: { uuid: id } });

@@ -27,8 +27,13 @@ export interface UploadInfo {
 /** Upload sessions: bytes appended in order, made visible under a digest only by commit(). */
 export interface UploadArea {
   create(id: string): Promise<void>;
-  /** Appends a stream at the current end and resolves with the new total size. A failed append may leave a partial write; size() is the truth. */
-  append(id: string, body: Readable): Promise<number>;
+  /**
+   * Appends a stream at the current end and resolves with the new total size. A failed append may
+   * leave a partial write; size() is the truth. `onChunk` sees every chunk, in order, as it is taken
+   * from `body` (the upload's hash is computed there, without another stream stage); after a failed
+   * append it may have seen bytes that were not stored.
+   */
+  append(id: string, body: Readable, onChunk?: (chunk: Buffer) => void): Promise<number>;
   /** Current size in bytes, or undefined when no such upload exists. */
   size(id: string): Promise<number | undefined>;
   /** Reads the bytes written so far (used to re-hash after a restart or on another replica). */

@@ -4,12 +4,12 @@
 //   tmp/                                      small atomic writes (manifests) before rename
 // uploads/ and blobs/ are on the same filesystem, so commit is a rename(2): a crash either leaves the
 // upload in uploads/ (purged later) or the whole blob in place, never a partial blob.
-import { createWriteStream } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import { appendStream } from './file-appender.ts';
 import { BlobNotFoundError, UploadNotFoundError, type BlobInfo, type BlobStore, type ByteRange, type UploadArea, type UploadInfo } from '../blob-store.ts';
 
 const WRITE_CHUNK = 1024 * 1024;
@@ -160,11 +160,18 @@ class FilesystemUploads implements UploadArea {
     await writeFile(this.pathOf(id), '', { flag: 'wx' });
   }
 
-  async append(id: string, body: Readable): Promise<number> {
+  async append(id: string, body: Readable, onChunk?: (chunk: Buffer) => void): Promise<number> {
     const path = this.pathOf(id);
-    if ((await this.size(id)) === undefined) throw new UploadNotFoundError(id);
-    await pipeline(body, createWriteStream(path, { flags: 'a', highWaterMark: WRITE_CHUNK }));
-    return (await stat(path)).size;
+    // O_APPEND without O_CREAT: every write lands at the end, and a missing upload is an error, not a new file.
+    const handle = await open(path, constants.O_WRONLY | constants.O_APPEND).catch((e) => {
+      throw isMissing(e) ? new UploadNotFoundError(id) : e;
+    });
+    try {
+      const start = (await handle.stat()).size;
+      return start + (await appendStream(handle, body, onChunk));
+    } finally {
+      await handle.close();
+    }
   }
 
   async size(id: string): Promise<number | undefined> {

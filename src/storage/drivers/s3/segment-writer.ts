@@ -47,8 +47,9 @@ interface Multipart {
 /**
  * Streams `body` into segments starting at `offset`; `keyAt(offset)` names a segment. Resolves with
  * the number of bytes written. A body that fills MAX_PARTS parts rolls over into a next segment.
+ * `onChunk` sees each chunk of the body in order (the upload's hash).
  */
-export async function writeSegments(bucket: Bucket, body: Readable, offset: number, partSize: number, keyAt: (offset: number) => string): Promise<number> {
+export async function writeSegments(bucket: Bucket, body: Readable, offset: number, partSize: number, keyAt: (offset: number) => string, onChunk?: (chunk: Buffer) => void): Promise<number> {
   const queue = new ChunkQueue();
   let segmentStart = offset;
   let open: Multipart | undefined;
@@ -73,7 +74,9 @@ export async function writeSegments(bucket: Bucket, body: Readable, offset: numb
     // Async iteration pulls the next chunk only after the previous part is stored: backpressure
     // reaches the client's TCP window instead of our memory.
     for await (const chunk of body) {
-      queue.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      onChunk?.(bytes);
+      queue.push(bytes);
       while (queue.length >= partSize) {
         await sendPart(queue.take(partSize));
         if (open && open.parts.length === MAX_PARTS) await completeOpen();

@@ -54,9 +54,9 @@ export class S3Uploads implements UploadArea {
     return state;
   }
 
-  async append(id: string, body: Readable): Promise<number> {
+  async append(id: string, body: Readable, onChunk?: (chunk: Buffer) => void): Promise<number> {
     const { size } = await this.existing(id);
-    const written = await writeSegments(this.bucket, body, size, this.settings.chunkSize, (offset) => this.keys.segment(id, offset));
+    const written = await writeSegments(this.bucket, body, size, this.settings.chunkSize, (offset) => this.keys.segment(id, offset), onChunk);
     return size + written;
   }
 

@@ -1,0 +1,134 @@
+// The filesystem driver's one-stage body writer (src/storage/drivers/file-appender.ts): every byte
+// in order, bytes of a stalled body stored without waiting for more, a body that breaks off is an
+// error (and a later error on it is not an uncaught one), and a slow disk pauses the body instead
+// of piling batches up in memory.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
+import { appendStream } from '../../src/storage/drivers/file-appender.ts';
+
+async function withFile<T>(fn: (path: string, handle: FileHandle) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-appender-'));
+  const path = join(dir, 'upload');
+  await (await open(path, 'w')).close();
+  const handle = await open(path, constants.O_WRONLY | constants.O_APPEND);
+  try {
+    return await fn(path, handle);
+  } finally {
+    await handle.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('appendStream', () => {
+  it('writes every byte in order and shows each chunk to onChunk first', async () => {
+    await withFile(async (path, handle) => {
+      const body = new PassThrough();
+      const seen = createHash('sha256');
+      const sent = createHash('sha256');
+      const done = appendStream(handle, body, (c) => seen.update(c));
+      let total = 0;
+      for (let i = 0; i < 200; i++) {
+        // Odd sizes, from a few bytes to several batches' worth.
+        const chunk = randomBytes(i % 7 === 0 ? 3 * 1024 * 1024 + i : 1 + ((i * 7919) % 70_000));
+        sent.update(chunk);
+        total += chunk.length;
+        if (!body.write(chunk)) await new Promise((r) => body.once('drain', r));
+      }
+      body.end();
+      assert.equal(await done, total);
+      const expected = sent.digest('hex');
+      assert.equal(seen.digest('hex'), expected);
+      assert.equal(createHash('sha256').update(await readFile(path)).digest('hex'), expected);
+    });
+  });
+
+  it('appends after what the file holds', async () => {
+    await withFile(async (path, handle) => {
+      await handle.write(Buffer.from('abc'));
+      const body = new PassThrough();
+      const done = appendStream(handle, body);
+      body.end(Buffer.from('def'));
+      assert.equal(await done, 3);
+      assert.equal(await readFile(path, 'utf8'), 'abcdef');
+    });
+  });
+
+  it('stores what a stalled body sent without waiting for the rest', async () => {
+    await withFile(async (path, handle) => {
+      const body = new PassThrough();
+      const done = appendStream(handle, body);
+      body.write(randomBytes(100 * 1024)); // far below a batch
+      let size = 0;
+      for (const deadline = Date.now() + 2000; size < 100 * 1024 && Date.now() < deadline; await sleep(5)) size = (await stat(path)).size;
+      assert.equal(size, 100 * 1024);
+      body.end();
+      assert.equal(await done, 100 * 1024);
+    });
+  });
+
+  it('rejects when the body breaks off, and a later error on it is not uncaught', async () => {
+    await withFile(async (_path, handle) => {
+      const body = new PassThrough();
+      const done = appendStream(handle, body);
+      body.write(randomBytes(64 * 1024));
+      body.destroy(new Error('client went away'));
+      await assert.rejects(done, /client went away/);
+      // Emitting another error on the stream must not throw (it would crash the server).
+      body.emit('error', new Error('late'));
+    });
+  });
+
+  it('rejects when the body closes before its end', async () => {
+    await withFile(async (_path, handle) => {
+      const body = new PassThrough();
+      const done = appendStream(handle, body);
+      body.write(randomBytes(1024));
+      body.destroy();
+      await assert.rejects(done, /ended early/);
+    });
+  });
+
+  it('pauses the body while a slow write is in flight, so memory stays bounded', async () => {
+    let inFlight = 0;
+    let maxVector = 0;
+    let written = 0;
+    // A file whose writes take 30 ms each: the disk, not the client, is the bottleneck.
+    const slow = {
+      writev: async (buffers: Buffer[]) => {
+        inFlight++;
+        assert.equal(inFlight, 1, 'one write at a time');
+        const bytes = buffers.reduce((n, b) => n + b.length, 0);
+        maxVector = Math.max(maxVector, bytes);
+        await sleep(30);
+        written += bytes;
+        inFlight--;
+        return { bytesWritten: bytes, buffers };
+      },
+    } as unknown as FileHandle;
+    const body = new PassThrough({ highWaterMark: 64 * 1024 });
+    const done = appendStream(slow, body);
+    let paused = false;
+    const total = 16 * 1024 * 1024;
+    for (let sent = 0; sent < total; sent += 64 * 1024) {
+      if (!body.write(Buffer.alloc(64 * 1024))) {
+        paused ||= body.isPaused();
+        await new Promise((r) => body.once('drain', r));
+      }
+    }
+    body.end();
+    assert.equal(await done, total);
+    assert.equal(written, total);
+    assert.ok(paused, 'the body was paused while the disk was busy');
+    // A batch never grows past twice the batch size (plus the chunk that crossed the line).
+    assert.ok(maxVector <= 2 * 1024 * 1024 + 64 * 1024, `largest write ${maxVector} bytes`);
+  });
+});
