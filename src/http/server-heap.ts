@@ -1,0 +1,41 @@
+// V8 heap settings for the server, applied from inside the program so that `bin/berth.js serve`,
+// `node bin/berth.js serve`, `npm start` and `node dist/cli/main.js serve` all run the same way
+// (command-line flags only reach the first; NODE_OPTIONS rejects most V8 flags).
+//
+// Young generation: V8 grows each semi-space from 1 MiB up to 16 MiB when many young objects
+// survive a scavenge, which module loading at start-up does: an idle berth then holds ~28 MiB of
+// mostly empty new space for good. Stopping growth keeps it at 1 MiB per semi-space (2 MiB). The
+// request paths allocate little that outlives a request, so scavenges stay cheap; the benchmark's
+// manifest and blob rows measure the cost. Unlike --max-semi-space-size, which V8 reads once when
+// the heap is set up, the growth factor is read at every resize, so setting it here still works.
+//
+// A minor GC on demand (src/http/memory-pressure.ts): uploads drop one 64 KiB body Buffer per
+// socket read, outside V8's heap; a scavenge every few MiB of body frees them long before V8's own
+// external-memory heuristics would.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+type Gc = (opts?: { type?: 'minor' | 'major' }) => void;
+
+let configured = false;
+let gcFunction: Gc | undefined;
+
+/** Applies the server's heap settings; call before the server's modules are loaded. Idempotent. */
+export function configureServerHeap(): void {
+  if (configured) return;
+  configured = true;
+  // BERTH_V8_DEFAULTS=1 leaves V8's own sizing (to compare, or when a deployment sets flags itself).
+  if (process.env.BERTH_V8_DEFAULTS === '1') return;
+  setFlagsFromString('--semi-space-growth-factor=1');
+  gcFunction = (globalThis as { gc?: Gc }).gc;
+  if (!gcFunction) {
+    // --expose-gc set now binds `gc` in contexts created from now on: take it from a fresh one.
+    setFlagsFromString('--expose-gc');
+    gcFunction = runInNewContext('gc') as Gc;
+  }
+}
+
+/** The garbage collector, when configureServerHeap() made it reachable (or node ran with --expose-gc). */
+export function serverGc(): Gc | undefined {
+  return gcFunction ?? (globalThis as { gc?: Gc }).gc;
+}
