@@ -6,6 +6,7 @@
 import { loadConfig } from '../config/index.ts';
 import { DEFAULT_COST, generatePassword, hashPassword, listUsers, readLines, removeUser, setUser, updateFile } from '../auth/htpasswd-edit.ts';
 import { checkUserName } from '../auth/htpasswd-format.ts';
+import { promptHidden } from '../util/hidden-prompt.ts';
 
 export interface UserCommandOptions {
   config?: string;
@@ -21,6 +22,8 @@ const MIN_PASSWORD = 8;
 const MAX_PASSWORD_BYTES = 72;
 
 class UsageError extends Error {}
+/** Ctrl-C or Ctrl-D at a hidden prompt. */
+const cancelled = () => new UsageError('cancelled');
 
 export async function userCommand(action: 'add' | 'remove' | 'passwd' | 'list', name: string | undefined, opts: UserCommandOptions): Promise<number> {
   try {
@@ -82,40 +85,12 @@ async function obtainPassword(opts: UserCommandOptions): Promise<{ password: str
     // Like docker login --password-stdin: the trailing newline of `echo` is not part of it.
     password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
   } else if (process.stdin.isTTY) {
-    password = await prompt('Password: ');
-    if ((await prompt('Repeat password: ')) !== password) throw new UsageError('the passwords do not match');
+    password = await promptHidden('Password: ', cancelled);
+    if ((await promptHidden('Repeat password: ', cancelled)) !== password) throw new UsageError('the passwords do not match');
   } else {
     return { password: generatePassword(), generated: true };
   }
   if (password.length < MIN_PASSWORD) throw new UsageError(`the password must have at least ${MIN_PASSWORD} characters`);
   if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw new UsageError(`the password must not be longer than ${MAX_PASSWORD_BYTES} bytes (bcrypt ignores the rest)`);
   return { password, generated: false };
-}
-
-/** Reads a line from the terminal without echoing it. */
-function prompt(question: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(question);
-  stdin.setRawMode(true);
-  stdin.resume();
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const done = (err?: Error) => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write('\n');
-      if (err) reject(err);
-      else resolve(value);
-    };
-    const onData = (buf: Buffer) => {
-      for (const ch of buf.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003' || ch === '\u0004') return done(new UsageError('cancelled'));
-        if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
-        else value += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
 }
