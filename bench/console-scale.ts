@@ -7,19 +7,13 @@
 //   node --import tsx bench/console-scale.ts            # throwaway PostgreSQL 15 + temp SQLite
 //   BERTH_BENCH_PG_URL=postgres://... node --import tsx bench/console-scale.ts
 //   BERTH_BENCH_BACKENDS=sqlite BERTH_BENCH_REPOS=10000 node --import tsx bench/console-scale.ts
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
 import { encodeCursor } from '../src/metadata/console/cursor.ts';
 import type { Page } from '../src/metadata/console/console-store.ts';
-import { openPostgresMetadata } from '../src/metadata/postgres.ts';
-import { openSqliteMetadata } from '../src/metadata/sqlite.ts';
 import type { MetadataStore } from '../src/metadata/store.ts';
-import type { ScaleBackend } from './metadata-scale.ts';
+import { bulkLoadPostgres, bulkLoadSqlite, markdownTable, openFilledStore, scaleOptionsFromEnv, timeCalls, type ScaleBackend } from './scale-store.ts';
 import { log } from './client.ts';
 import type { Bench } from './context.ts';
 import type { Row } from './report.ts';
@@ -126,46 +120,20 @@ function fillStatements(dialect: ScaleBackend, n: number, bigTags: number): stri
 }
 
 export async function fillPostgres(url: string, n: number, bigTags: number): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query('begin');
+  await bulkLoadPostgres(url, async (c) => {
     for (const s of fillStatements('postgres', n, bigTags)) await c.query(s);
-    await c.query('commit');
-    // Statistics and the visibility map as autovacuum would leave them, not the bulk load's window.
-    await c.query('vacuum analyze');
-  } finally {
-    await c.end();
-  }
+  });
 }
 
 export function fillSqlite(path: string, n: number, bigTags: number): void {
-  const db = new BetterSqlite3(path);
-  try {
-    db.transaction(() => {
-      for (const s of fillStatements('sqlite', n, bigTags)) db.exec(s);
-    })();
-    db.exec('analyze');
-  } finally {
-    db.close();
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  bulkLoadSqlite(path, (db) => {
+    for (const s of fillStatements('sqlite', n, bigTags)) db.exec(s);
+  });
 }
 
 async function time(samples: number, call: () => Promise<{ items: unknown[] } | undefined>): Promise<{ p50: number; p99: number; rows: number }> {
-  let rows = 0;
-  for (let i = 0; i < Math.max(3, samples / 5); i++) rows = (await call())?.items.length ?? 0;
-  const ms: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await call();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return { p50: percentile(ms, 50), p99: percentile(ms, 99), rows };
+  const { p50, p99, last } = await timeCalls(samples, Math.max(3, samples / 5), call);
+  return { p50, p99, rows: last?.items.length ?? 0 };
 }
 
 function check(backend: string, what: string, got: string[], want: string[]): void {
@@ -232,40 +200,25 @@ export async function runConsoleScale(options: ConsoleScaleOptions = {}): Promis
   const result: ConsoleScaleResult = { rows: [], fillSeconds: {} };
   for (const backend of options.backends ?? ['postgres', 'sqlite']) {
     const cleanups: (() => Promise<void>)[] = [];
-    let sqlitePath: string | undefined;
     try {
-      let store: MetadataStore;
       const t0 = performance.now();
-      if (backend === 'postgres') {
-        let url = options.postgresUrl;
-        if (!url) {
-          const { startPostgres } = await import('../test/helpers/postgres.ts');
-          const server = await startPostgres();
-          cleanups.push(() => server.stop());
-          url = await server.createDatabase('console_scale');
-        }
-        store = await openPostgresMetadata({ url });
-        cleanups.unshift(() => store.close());
-        log(`postgres: filling ${n} repositories and one with ${bigTags} tags`);
-        await fillPostgres(url, n, bigTags);
-      } else {
-        const dir = await mkdtemp(join(tmpdir(), 'berth-console-scale-'));
-        cleanups.push(() => rm(dir, { recursive: true, force: true }));
-        const path = join(dir, 'berth.sqlite');
-        sqlitePath = path;
-        await (await openSqliteMetadata(path)).close(); // migrate
-        log(`sqlite: filling ${n} repositories and one with ${bigTags} tags`);
-        fillSqlite(path, n, bigTags);
-        store = await openSqliteMetadata(path);
-        cleanups.unshift(() => store.close());
-      }
+      const { store, close, sqliteDir } = await openFilledStore(
+        backend,
+        {
+          postgresUrl: options.postgresUrl,
+          database: 'console_scale',
+          tmpPrefix: 'berth-console-scale-',
+          beforeFill: () => log(`${backend}: filling ${n} repositories and one with ${bigTags} tags`),
+          fill: { postgres: (url) => fillPostgres(url, n, bigTags), sqlite: (path) => fillSqlite(path, n, bigTags) },
+        },
+        cleanups,
+      );
       result.fillSeconds[backend] = (performance.now() - t0) / 1000;
       log(`${backend}: filled in ${result.fillSeconds[backend]!.toFixed(1)} s; measuring`);
       result.rows.push(...(await measure(backend, store, n, bigTags, samples)));
-      if (backend === 'sqlite' && options.onSqliteReady) {
-        await store.close();
-        cleanups.shift();
-        await options.onSqliteReady(dirname(sqlitePath!));
+      if (sqliteDir && options.onSqliteReady) {
+        await close();
+        await options.onSqliteReady(sqliteDir);
       }
     } finally {
       for (const c of cleanups) await c();
@@ -277,9 +230,7 @@ export async function runConsoleScale(options: ConsoleScaleOptions = {}): Promis
 export function renderConsoleTable(result: ConsoleScaleResult): string {
   const head = ['backend', 'case', 'rows', 'p50 ms', 'p99 ms', `p99 < ${CONSOLE_TARGET_MS} ms`];
   const body = result.rows.map((r) => [r.backend, r.case, String(r.rows), r.p50.toFixed(2), r.p99.toFixed(2), r.p99 < CONSOLE_TARGET_MS ? 'yes' : 'NO']);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 4 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
+  return markdownTable(head, body, (i) => i >= 2 && i <= 4);
 }
 
 /** Row "console" of `npm run bench`: the console's store calls at 100,000 repositories (10,000 with --quick). */
@@ -349,14 +300,7 @@ export const consoleScale: Bench = async (ctx) => {
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const backends = process.env.BERTH_BENCH_BACKENDS?.split(',').map((b) => b.trim()) as ScaleBackend[] | undefined;
-  runConsoleScale({
-    backends,
-    postgresUrl: process.env.BERTH_BENCH_PG_URL,
-    repositories: process.env.BERTH_BENCH_REPOS ? Number(process.env.BERTH_BENCH_REPOS) : undefined,
-    samples: process.env.BERTH_BENCH_SAMPLES ? Number(process.env.BERTH_BENCH_SAMPLES) : undefined,
-    log: (l) => process.stderr.write(`${l}\n`),
-  }).then(
+  runConsoleScale(scaleOptionsFromEnv()).then(
     (r) => {
       const fill = Object.entries(r.fillSeconds).map(([b, s]) => `${b} ${s!.toFixed(1)} s`).join(', ');
       process.stdout.write(`${renderConsoleTable(r)}\n\nfill (bulk SQL, incl. server start and migration): ${fill}\n`);

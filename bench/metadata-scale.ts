@@ -7,18 +7,12 @@
 //   node --import tsx bench/metadata-scale.ts            # throwaway PostgreSQL 15 + temp SQLite
 //   BERTH_BENCH_PG_URL=postgres://... node --import tsx bench/metadata-scale.ts
 //   BERTH_BENCH_BACKENDS=sqlite node --import tsx bench/metadata-scale.ts
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
-import { openPostgresMetadata } from '../src/metadata/postgres.ts';
-import { openSqliteMetadata } from '../src/metadata/sqlite.ts';
 import type { MetadataStore } from '../src/metadata/store.ts';
+import { bulkLoadPostgres, bulkLoadSqlite, markdownTable, openFilledStore, scaleOptionsFromEnv, timeCalls, type ScaleBackend } from './scale-store.ts';
 
-export type ScaleBackend = 'postgres' | 'sqlite';
+export type { ScaleBackend } from './scale-store.ts';
 
 export interface ScaleOptions {
   backends?: ScaleBackend[];
@@ -58,10 +52,7 @@ function sortedNames(count: number, name: (i: number) => string): string[] {
 }
 
 export async function fillPostgres(url: string, repos: number, tags: number): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query('begin');
+  await bulkLoadPostgres(url, async (c) => {
     // The same names and digests as repoName/tagName/digest above, generated in SQL.
     await c.query(
       `insert into repositories (name, created_at)
@@ -82,19 +73,11 @@ export async function fillPostgres(url: string, repos: number, tags: number): Pr
        select r.id, 'release-' || i, ${m}, 0 from repositories r, generate_series(0, $2 - 1) i where r.name = $1`,
       [BIG, tags],
     );
-    await c.query('commit');
-    // A bulk load leaves the planner without statistics and the visibility map unset until
-    // autovacuum's next round; measure the steady state instead of that window.
-    await c.query('vacuum analyze');
-  } finally {
-    await c.end();
-  }
+  });
 }
 
 export function fillSqlite(path: string, repos: number, tags: number): void {
-  const db = new BetterSqlite3(path);
-  try {
-    db.transaction(() => {
+  bulkLoadSqlite(path, (db) => {
       const repo = db.prepare('insert into repositories (name, created_at) values (?, 0)');
       const blob = db.prepare('insert into blobs (digest, size, created_at) values (?, 100, 0)');
       const link = db.prepare('insert into repository_blobs (repository_id, digest, created_at) values (?, ?, 0)');
@@ -114,28 +97,12 @@ export function fillSqlite(path: string, repos: number, tags: number): void {
       }
       const big = add(BIG);
       for (let i = 0; i < tags; i++) tag.run(big.id, tagName(i), big.d);
-    })();
-    db.exec('analyze');
-  } finally {
-    db.close();
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  });
 }
 
 async function time(samples: number, call: () => Promise<unknown[] | undefined>): Promise<{ p50: number; p99: number; rows: number }> {
-  let rows = 0;
-  for (let i = 0; i < Math.max(3, samples / 10); i++) rows = (await call())?.length ?? 0;
-  const ms: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await call();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return { p50: percentile(ms, 50), p99: percentile(ms, 99), rows };
+  const { p50, p99, last } = await timeCalls(samples, Math.max(3, samples / 10), call);
+  return { p50, p99, rows: last?.length ?? 0 };
 }
 
 async function measure(backend: ScaleBackend, store: MetadataStore, repos: number, tags: number, samples: number): Promise<ScaleRow[]> {
@@ -175,31 +142,18 @@ export async function runMetadataScale(options: ScaleOptions = {}): Promise<Scal
   for (const backend of options.backends ?? ['postgres', 'sqlite']) {
     const cleanups: (() => Promise<void>)[] = [];
     try {
-      let store: MetadataStore;
       const t0 = performance.now();
-      if (backend === 'postgres') {
-        let url = options.postgresUrl;
-        if (!url) {
-          // Test helper, loaded only when needed: the throwaway server needs PostgreSQL's binaries.
-          const { startPostgres } = await import('../test/helpers/postgres.ts');
-          const server = await startPostgres();
-          cleanups.push(() => server.stop());
-          url = await server.createDatabase('scale');
-        }
-        store = await openPostgresMetadata({ url });
-        cleanups.unshift(() => store.close());
-        log(`postgres: filling ${repos} repositories and ${tags} tags`);
-        await fillPostgres(url, repos, tags);
-      } else {
-        const dir = await mkdtemp(join(tmpdir(), 'berth-scale-'));
-        cleanups.push(() => rm(dir, { recursive: true, force: true }));
-        const path = join(dir, 'berth.sqlite');
-        await (await openSqliteMetadata(path)).close(); // migrate
-        log(`sqlite: filling ${repos} repositories and ${tags} tags`);
-        fillSqlite(path, repos, tags);
-        store = await openSqliteMetadata(path);
-        cleanups.unshift(() => store.close());
-      }
+      const { store } = await openFilledStore(
+        backend,
+        {
+          postgresUrl: options.postgresUrl,
+          database: 'scale',
+          tmpPrefix: 'berth-scale-',
+          beforeFill: () => log(`${backend}: filling ${repos} repositories and ${tags} tags`),
+          fill: { postgres: (url) => fillPostgres(url, repos, tags), sqlite: (path) => fillSqlite(path, repos, tags) },
+        },
+        cleanups,
+      );
       result.fillSeconds[backend] = (performance.now() - t0) / 1000;
       log(`${backend}: filled in ${result.fillSeconds[backend]!.toFixed(1)} s; measuring`);
       result.rows.push(...(await measure(backend, store, repos, tags, samples)));
@@ -213,20 +167,13 @@ export async function runMetadataScale(options: ScaleOptions = {}): Promise<Scal
 export function renderScaleTable(result: ScaleResult): string {
   const head = ['backend', 'case', 'rows', 'p50 ms', 'p99 ms', `p99 < ${PAGE_TARGET_MS} ms`];
   const body = result.rows.map((r) => [r.backend, r.case, String(r.rows), r.p50.toFixed(2), r.p99.toFixed(2), r.case.includes('unpaginated') ? '(not a page)' : r.p99 < PAGE_TARGET_MS ? 'yes' : 'NO']);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 4 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
+  return markdownTable(head, body, (i) => i >= 2 && i <= 4);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const backends = process.env.BERTH_BENCH_BACKENDS?.split(',').map((b) => b.trim()) as ScaleBackend[] | undefined;
   runMetadataScale({
-    backends,
-    postgresUrl: process.env.BERTH_BENCH_PG_URL,
-    repositories: process.env.BERTH_BENCH_REPOS ? Number(process.env.BERTH_BENCH_REPOS) : undefined,
+    ...scaleOptionsFromEnv(),
     tags: process.env.BERTH_BENCH_TAGS ? Number(process.env.BERTH_BENCH_TAGS) : undefined,
-    samples: process.env.BERTH_BENCH_SAMPLES ? Number(process.env.BERTH_BENCH_SAMPLES) : undefined,
-    log: (l) => process.stderr.write(`${l}\n`),
   }).then(
     (r) => {
       const fill = Object.entries(r.fillSeconds).map(([b, s]) => `${b} ${s!.toFixed(1)} s`).join(', ');

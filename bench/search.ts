@@ -7,21 +7,16 @@
 //   node --import tsx bench/search.ts                       # throwaway PostgreSQL 15 + temp SQLite
 //   BERTH_BENCH_BACKENDS=sqlite BERTH_BENCH_REPOS=10000 node --import tsx bench/search.ts
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openPostgresMetadata } from '../src/metadata/postgres.ts';
-import { openSqliteMetadata } from '../src/metadata/sqlite.ts';
 import type { MetadataStore } from '../src/metadata/store.ts';
 import type { RepositorySearchRequest } from '../src/metadata/console/search-query.ts';
 import { repoRoot } from '../test/helpers/processes.ts';
 import { log } from './client.ts';
 import { fillPostgres, fillSqlite } from './console-scale.ts';
 import type { Bench } from './context.ts';
-import type { ScaleBackend } from './metadata-scale.ts';
 import type { Row } from './report.ts';
+import { markdownTable, openFilledStore, scaleOptionsFromEnv, timeCalls, type ScaleBackend } from './scale-store.ts';
 import { staleBuild, startBerth } from './servers.ts';
 
 export const SEARCH_TARGET_MS = 20;
@@ -73,20 +68,9 @@ function cases(n: number): Case[] {
   ];
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 async function time(samples: number, call: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  for (let i = 0; i < Math.max(3, samples / 5); i++) await call();
-  const ms: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await call();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+  const { p50, p99 } = await timeCalls(samples, Math.max(3, samples / 5), call);
+  return { p50, p99 };
 }
 
 async function measureStore(backend: ScaleBackend, store: MetadataStore, n: number, samples: number): Promise<SearchScaleRow[]> {
@@ -130,34 +114,21 @@ export async function runSearchScale(options: { backends?: ScaleBackend[]; repos
   for (const backend of options.backends ?? ['postgres', 'sqlite']) {
     const cleanups: (() => Promise<void>)[] = [];
     try {
-      if (backend === 'postgres') {
-        let url = options.postgresUrl;
-        if (!url) {
-          const { startPostgres } = await import('../test/helpers/postgres.ts');
-          const server = await startPostgres();
-          cleanups.push(() => server.stop());
-          url = await server.createDatabase('search_scale');
-        }
-        const store = await openPostgresMetadata({ url });
-        cleanups.unshift(() => store.close());
-        say(`search: postgres: filling ${n} repositories`);
-        await fillPostgres(url, n, 10);
-        rows.push(...(await measureStore('postgres', store, n, samples)));
-      } else {
-        const dir = await mkdtemp(join(tmpdir(), 'berth-search-scale-'));
-        cleanups.push(() => rm(dir, { recursive: true, force: true }));
-        const path = join(dir, 'berth.sqlite');
-        await (await openSqliteMetadata(path)).close(); // migrate
-        say(`search: sqlite: filling ${n} repositories`);
-        fillSqlite(path, n, 10);
-        const store = await openSqliteMetadata(path);
-        try {
-          rows.push(...(await measureStore('sqlite', store, n, samples)));
-        } finally {
-          await store.close();
-        }
-        if (options.http !== false) rows.push(...(await measureHttp(dirname(path), n, samples)));
-      }
+      const { store, close, sqliteDir } = await openFilledStore(
+        backend,
+        {
+          postgresUrl: options.postgresUrl,
+          database: 'search_scale',
+          tmpPrefix: 'berth-search-scale-',
+          beforeFill: () => say(`search: ${backend}: filling ${n} repositories`),
+          fill: { postgres: (url) => fillPostgres(url, n, 10), sqlite: (path) => fillSqlite(path, n, 10) },
+        },
+        cleanups,
+      );
+      rows.push(...(await measureStore(backend, store, n, samples)));
+      // The server opens the SQLite file itself: the store lets go of it first.
+      await close();
+      if (sqliteDir && options.http !== false) rows.push(...(await measureHttp(sqliteDir, n, samples)));
     } finally {
       for (const c of cleanups) await c();
     }
@@ -168,10 +139,7 @@ export async function runSearchScale(options: { backends?: ScaleBackend[]; repos
 export function renderSearchTable(rows: SearchScaleRow[]): string {
   const head = ['backend', 'case', 'results', 'total', 'p50 ms', 'p99 ms', `p99 < ${SEARCH_TARGET_MS} ms`];
   const body = rows.map((r) => [r.backend, r.case, String(r.results), String(r.total), r.p50.toFixed(2), r.p99.toFixed(2), r.p99 < SEARCH_TARGET_MS ? 'yes' : 'NO']);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const num = (i: number) => i >= 2 && i <= 5;
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (num(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (num(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
+  return markdownTable(head, body, (i) => i >= 2 && i <= 5);
 }
 
 /** Row "search" of `npm run bench`: /v1/search at 100,000 repositories (10,000 with --quick). */
@@ -193,14 +161,7 @@ export const searchBench: Bench = async (ctx) => {
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const backends = process.env.BERTH_BENCH_BACKENDS?.split(',').map((b) => b.trim()) as ScaleBackend[] | undefined;
-  runSearchScale({
-    backends,
-    postgresUrl: process.env.BERTH_BENCH_PG_URL,
-    repositories: process.env.BERTH_BENCH_REPOS ? Number(process.env.BERTH_BENCH_REPOS) : undefined,
-    samples: process.env.BERTH_BENCH_SAMPLES ? Number(process.env.BERTH_BENCH_SAMPLES) : undefined,
-    log: (l) => process.stderr.write(`${l}\n`),
-  }).then(
+  runSearchScale(scaleOptionsFromEnv()).then(
     (rows) => process.stdout.write(`${renderSearchTable(rows)}\n`),
     (err: unknown) => {
       process.stderr.write(`search bench failed: ${(err as Error).stack ?? err}\n`);
