@@ -6,7 +6,7 @@ import type { AuthExtras } from '../auth/wiring.ts';
 import type { RegistryServices } from '../registry/services.ts';
 import type { GcScheduler } from '../lifecycle/gc-scheduler.ts';
 import type { RetentionRunner } from '../lifecycle/retention-runner.ts';
-import { loadConsoleAssets } from './assets.ts';
+import { loadConsoleAssets, type ConsoleAssets } from './assets.ts';
 import type { ConsoleDeps } from './deps.ts';
 import { SessionManager } from './session/sessions.ts';
 
@@ -19,11 +19,12 @@ export async function createConsole(
   extras: AuthExtras,
   jobs: { gc?: GcScheduler; retention?: RetentionRunner },
   log: Logger,
+  preloaded?: ConsoleAssets,
 ): Promise<ConsoleDeps | undefined> {
   if (!config.berth.ui.enabled) return undefined;
   const prefix = config.http.prefix.replace(/\/+$/, '');
   const [assets, sessions] = await Promise.all([
-    loadConsoleAssets(),
+    preloaded ?? loadConsoleAssets(),
     SessionManager.open(services.metadata.console, { ttlMs: config.berth.ui.sessionTtlMs, idleMs: config.berth.ui.sessionIdleMs }, `${prefix}/`),
   ]);
   return {

@@ -35,11 +35,9 @@ import { createCollector } from '../lifecycle/wiring.ts';
 import { BlobBusyError } from '../lifecycle/blob-writes.ts';
 import type { LifecycleApiDeps, LifecycleCaller } from '../lifecycle/http/context.ts';
 import { ApiError } from '../auth/access/admin/http.ts';
-import { createConsole } from '../console/wiring.ts';
-import { handleConsole } from '../console/http/router.ts';
-import type { ConsoleDeps } from '../console/deps.ts';
-import { createNotary } from '../trust/notary/wiring.ts';
-import type { NotaryHttp } from '../trust/notary/http.ts';
+import { lazyConsole, type ConsoleHandler } from '../console/lazy.ts';
+import { loadConsoleAssets } from '../console/assets.ts';
+import { lazyNotary, type NotaryHandler } from '../trust/notary/lazy.ts';
 import { EXTENSION_PREFIX, serveSignatureExtension, SIGNATURES_HEADER } from '../trust/signatures/http.ts';
 
 export interface RunningRegistry {
@@ -92,18 +90,23 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
     jobs: { gc, retention },
     caller: (req) => lifecycleCaller(req, auth, extras),
   };
-  let consoleDeps: ConsoleDeps | undefined;
-  try {
-    consoleDeps = await createConsole(config, services, auth, extras, { gc, retention }, log);
-  } catch (e) {
-    gc.stop();
-    await retention.stop();
-    await extras.close();
-    await services.metadata.close();
-    throw e;
+  // The console and the Notary server load on their first request (src/console/lazy.ts,
+  // src/trust/notary/lazy.ts); the console's assets are read now, so a missing build stops the start.
+  let consoleHandler: ConsoleHandler | undefined;
+  if (config.berth.ui.enabled) {
+    try {
+      const assets = await loadConsoleAssets();
+      consoleHandler = lazyConsole(async () => (await import('../console/wiring.ts')).createConsole(config, services, auth, extras, { gc, retention }, log, assets));
+    } catch (e) {
+      gc.stop();
+      await retention.stop();
+      await extras.close();
+      await services.metadata.close();
+      throw e;
+    }
   }
   // The Notary server (docker trust, notary) on the registry's origin: src/trust/notary/.
-  const notary = createNotary(config, services.metadata, auth, log);
+  const notary = lazyNotary(async () => (await import('../trust/notary/wiring.ts')).createNotary(config, services.metadata, auth, log));
   const health = new HealthMonitor(
     [
       { name: 'storagedriver', check: () => services.blobs.check() },
@@ -143,7 +146,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
         if (shuttingDown) setImmediate(() => listener.closeIdle());
       });
     }
-    void handle(req, res, services, health, auth, admin, lifecycleApi, consoleDeps, notary, search);
+    void handle(req, res, services, health, auth, admin, lifecycleApi, consoleHandler, notary, search);
   }, log);
   const server = listener.server;
   const { host, port } = parseListenAddress(config.http.addr);
@@ -222,8 +225,8 @@ async function handle(
   auth: AuthMiddleware | undefined,
   admin: AdminApi | undefined,
   lifecycleApi: LifecycleApiDeps,
-  consoleDeps: ConsoleDeps | undefined,
-  notary: NotaryHttp | undefined,
+  consoleHandler: ConsoleHandler | undefined,
+  notary: NotaryHandler,
   search: SearchDeps,
 ): Promise<void> {
   const started = process.hrtime.bigint();
@@ -271,9 +274,9 @@ async function handle(
     if (pathname.startsWith(EXTENSION_PREFIX)) {
       return await serveSignatureExtension({ req, res, url, services, baseURL: externalBaseURL(req, config.http.host, config.http.relativeurls) }, pathname, auth);
     }
-    if (consoleDeps && (await handleConsole(req, res, url, pathname, consoleDeps))) return;
+    if (consoleHandler && (await consoleHandler(req, res, url, pathname))) return;
     if (auth && (await auth.serve(req, res, url, pathname))) return;
-    if (notary && (await notary.handle(req, res, url, pathname))) return;
+    if (await notary(req, res, url, pathname)) return;
     if (pathname.startsWith('/api/') && (await handleLifecycleApi(req, res, lifecycleApi))) return;
     if (admin && pathname.startsWith('/api/')) {
       const { handleAdminApi } = await import('../auth/access/admin-api.ts');

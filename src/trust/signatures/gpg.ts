@@ -4,8 +4,13 @@
 // one of the trusted keys, and its JSON payload names the manifest's digest (and, by the default
 // identity rule, the image's repository). Keys come from `gpg --export` (binary) or
 // `gpg --export --armor`; a GnuPG keybox (pubring.kbx) is not an OpenPGP key file.
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { ATOMIC_PAYLOAD_TYPE, identityMismatch, parseSimpleSigningPayload, PayloadError, type SimpleSigningPayload } from '../cosign/payload.ts';
+
+// openpgp is 1.2 MB of JavaScript: loaded on first use, so a server without GPG keys in its pull
+// policy, and every client command but verify and inspect, never pays its memory and start-up.
+let library: Promise<typeof openpgp> | undefined;
+const load = (): Promise<typeof openpgp> => (library ??= import('openpgp'));
 
 export type GpgKeys = openpgp.Key[];
 
@@ -13,6 +18,7 @@ export type GpgKeys = openpgp.Key[];
 export async function readGpgKeys(bytes: Buffer, source = 'keyring'): Promise<GpgKeys> {
   try {
     const text = bytes.subarray(0, 64).toString('latin1');
+    const openpgp = await load();
     const keys = text.includes('-----BEGIN PGP') ? await openpgp.readKeys({ armoredKeys: bytes.toString('utf8') }) : await openpgp.readKeys({ binaryKeys: new Uint8Array(bytes) });
     if (!keys.length) throw new Error('no keys in it');
     return keys;
@@ -42,6 +48,7 @@ export interface ExpectedImage {
 
 /** Verifies one simple signature (the exact bytes) against trusted keys and the image it must be for. */
 export async function verifySimpleSignature(content: Buffer, keys: GpgKeys, expected: ExpectedImage): Promise<GpgVerification> {
+  const openpgp = await load();
   let message: openpgp.Message<Uint8Array>;
   try {
     message = await openpgp.readMessage({ binaryMessage: new Uint8Array(content) });
