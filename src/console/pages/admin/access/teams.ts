@@ -21,7 +21,6 @@ import {
   fieldMessages,
   formAlert,
   inputField,
-  pager,
   query,
   ruleMessage,
   safeBack,
@@ -32,9 +31,9 @@ import {
   type AdminOutcome,
   type FormState,
 } from './shared.ts';
+import { loadNameList, nameSearchForm } from './name-list.ts';
 import { grantsTable } from './permissions.ts';
 
-const PAGE = 50;
 const FIELDS = {
   name: 'adminAccess.teams.invalid.name',
   description: 'adminAccess.teams.invalid.description',
@@ -61,16 +60,9 @@ const teamHref = (ctx: PageContext, name: string, rest = '') => adminHref(ctx, `
 export async function teamsPage(ctx: PageContext, flash?: Flash, state?: FormState): Promise<Html> {
   const { t } = ctx;
   const store = accessOf(ctx).store;
-  const q = ctx.url.searchParams.get('q')?.trim().slice(0, 100) || undefined;
-  const after = ctx.url.searchParams.get('after')?.slice(0, 255) || undefined;
-  const rows = await store.teams.list({ ...(q && { query: q }), limit: PAGE, ...(after && { after }) });
-  const last = rows[rows.length - 1];
-  const next = rows.length === PAGE && last ? adminHref(ctx, `/teams${query({ q, after: last.name })}`) : undefined;
+  const { q, rows, pager } = await loadNameList(ctx, '/teams', (o) => store.teams.list(o));
   const body = html`<div class="page-head"><h1>${t.t('adminAccess.teams.title')}</h1><p class="muted">${t.t('adminAccess.teams.intro')}</p></div>
-<form class="toolbar" method="get" action="${adminHref(ctx, '/teams')}" role="search">
-<label class="visually-hidden" for="team-q">${t.t('adminAccess.teams.search')}</label>
-<input type="search" id="team-q" name="q" value="${q ?? ''}" placeholder="${t.t('adminAccess.teams.search')}" data-filter="teams" data-filter-status="${t.t('adminAccess.filterStatus')}">
-<button type="submit" class="btn">${t.t('adminAccess.search')}</button></form>
+${nameSearchForm(ctx, { path: '/teams', id: 'team-q', label: t.t('adminAccess.teams.search'), filter: 'teams', q })}
 ${
   rows.length === 0
     ? html`<p class="empty">${q ? t.t('adminAccess.teams.noMatch') : t.t('adminAccess.teams.none')}</p>`
@@ -81,7 +73,7 @@ ${
         (tm) => html`<tr><th scope="row"><a class="mono" href="${teamHref(ctx, tm.name)}">${tm.name}</a></th><td class="truncate">${tm.description ?? ''}</td><td class="mono">${tm.ldapGroup ?? ''}</td>${timeCell(ctx, tm.createdAt.getTime())}</tr>`,
       )}</tbody></table></div>`
 }
-${pager(ctx, { first: after ? adminHref(ctx, `/teams${query({ q })}`) : undefined, next })}
+${pager}
 <section class="card" aria-labelledby="new-team-title"><h2 id="new-team-title">${t.t('adminAccess.teams.new')}</h2>
 ${formAlert(ctx, state, 'new')}
 <form class="stack" method="post" action="${adminHref(ctx, '/teams')}">${csrfField(ctx)}

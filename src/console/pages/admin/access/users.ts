@@ -20,7 +20,6 @@ import {
   fieldMessages,
   formAlert,
   inputField,
-  pager,
   query,
   ruleMessage,
   seg,
@@ -30,10 +29,9 @@ import {
   type AdminOutcome,
   type FormState,
 } from './shared.ts';
+import { loadNameList, nameSearchForm } from './name-list.ts';
 import { grantsTable } from './permissions.ts';
 import { tokensTable } from './tokens.ts';
-
-const PAGE = 50;
 
 const FIELDS = {
   name: 'adminAccess.users.invalid.name',
@@ -66,16 +64,9 @@ function statusBadges(ctx: PageContext, u: UserRecord): Html {
 export async function usersPage(ctx: PageContext, flash?: Flash, state?: FormState): Promise<Html> {
   const { t } = ctx;
   const store = accessOf(ctx).store;
-  const q = ctx.url.searchParams.get('q')?.trim().slice(0, 100) || undefined;
-  const after = ctx.url.searchParams.get('after')?.slice(0, 255) || undefined;
-  const rows = await store.users.list({ ...(q && { query: q }), limit: PAGE, ...(after && { after }) });
-  const last = rows[rows.length - 1];
-  const next = rows.length === PAGE && last ? adminHref(ctx, `/users${query({ q, after: last.name })}`) : undefined;
+  const { q, rows, pager } = await loadNameList(ctx, '/users', (o) => store.users.list(o));
   const body = html`<div class="page-head"><h1>${t.t('adminAccess.users.title')}</h1><p class="muted">${t.t('adminAccess.users.intro')}</p></div>
-<form class="toolbar" method="get" action="${adminHref(ctx, '/users')}" role="search">
-<label class="visually-hidden" for="user-q">${t.t('adminAccess.users.search')}</label>
-<input type="search" id="user-q" name="q" value="${q ?? ''}" placeholder="${t.t('adminAccess.users.search')}" data-filter="users" data-filter-status="${t.t('adminAccess.filterStatus')}">
-<button type="submit" class="btn">${t.t('adminAccess.search')}</button></form>
+${nameSearchForm(ctx, { path: '/users', id: 'user-q', label: t.t('adminAccess.users.search'), filter: 'users', q })}
 ${
   rows.length === 0
     ? html`<p class="empty">${q ? t.t('adminAccess.users.noMatch') : t.t('adminAccess.users.none')}</p>`
@@ -86,7 +77,7 @@ ${
         (u) => html`<tr><th scope="row"><a class="mono" href="${userHref(ctx, u.name)}">${u.name}</a></th><td>${u.displayName ?? ''}</td><td>${u.email ?? ''}</td><td>${sourceLabel(ctx, u.source)}</td><td>${statusBadges(ctx, u)}</td>${timeCell(ctx, u.lastLoginAt?.getTime())}</tr>`,
       )}</tbody></table></div>`
 }
-${pager(ctx, { first: after ? adminHref(ctx, `/users${query({ q })}`) : undefined, next })}
+${pager}
 <section class="card" aria-labelledby="new-user-title"><h2 id="new-user-title">${t.t('adminAccess.users.new')}</h2>
 ${formAlert(ctx, state, 'new')}
 <form class="stack" method="post" action="${adminHref(ctx, '/users')}">${csrfField(ctx)}
