@@ -12,59 +12,13 @@ import { loadConfig } from '../../src/config/index.ts';
 import { basic, pushBlob, startAuthRegistry, startHtpasswdRegistry, type AuthRegistry } from '../auth/harness.ts';
 import { ldapSection } from '../ldap/harness.ts';
 import { axeViolations, browserSkip, formatViolations, launchBrowser, openPage } from '../helpers/browser.ts';
+import { ConsoleClient } from '../helpers/console-client.ts';
 import { PASSWORDS, SERVICE_DN, SERVICE_PW, SKIP_LDAP, startSlapd, type Slapd } from '../ldap/slapd.ts';
 
 const USERS = { admin: 'admin-password-1', alice: 'alice-password-1', bob: 'bob-password-1' };
 
-/** A cookie jar and form posts over fetch, never following redirects. */
-class Browser {
-  cookies = new Map<string, string>();
-  /** The CSRF token of the last page that had a form. */
-  token = '';
-  constructor(
-    readonly base: string,
-    readonly lang = 'en',
-  ) {}
-
-  async get(path: string): Promise<Response> {
-    const res = this.keep(await fetch(this.base + path, { headers: { cookie: this.cookieHeader(), 'accept-language': this.lang }, redirect: 'manual' }));
-    return res;
-  }
-
-  /** GET, expecting 200; the body (and the page's CSRF token, kept for the next post). */
-  async page(path: string, status = 200): Promise<string> {
-    const res = await this.get(path);
-    const text = await res.text();
-    assert.equal(res.status, status, `GET ${path}: ${res.status}\n${text.slice(0, 3000)}`);
-    const m = /name="_csrf" value="([^"]+)"/.exec(text);
-    if (m) this.token = m[1];
-    return text;
-  }
-
-  async post(path: string, form: Record<string, string | string[]>, o: { csrf?: boolean } = {}): Promise<Response> {
-    const body = new URLSearchParams();
-    if (o.csrf !== false) body.append('_csrf', this.token);
-    for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-    return this.keep(
-      await fetch(this.base + path, {
-        method: 'POST',
-        headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', 'accept-language': this.lang },
-        body,
-        redirect: 'manual',
-      }),
-    );
-  }
-
-  /** POST expecting a 303 to `to` (a prefix of the location); then the target page with its notice. */
-  async submit(path: string, form: Record<string, string | string[]>, to?: string): Promise<string> {
-    const res = await this.post(path, form);
-    const text = await res.text();
-    assert.equal(res.status, 303, `POST ${path}: ${res.status}\n${text.slice(0, 3000)}`);
-    const location = res.headers.get('location')!;
-    if (to) assert.ok(location.startsWith(to), `POST ${path} went to ${location}, not ${to}`);
-    return this.page(location);
-  }
-
+/** The shared console client, with a login through the form as one of USERS. */
+class Browser extends ConsoleClient {
   async login(user: keyof typeof USERS): Promise<void> {
     await this.page('/ui/login');
     const res = await this.post('/ui/login', { username: user, password: USERS[user], next: '/ui/' });
@@ -72,21 +26,6 @@ class Browser {
     assert.ok(this.cookies.has('berth_session'));
     // The session has its own CSRF token: take it from a page.
     await this.page('/ui/settings');
-  }
-
-  private cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  private keep(res: Response): Response {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split(';');
-      const k = pair.slice(0, pair.indexOf('='));
-      const v = pair.slice(pair.indexOf('=') + 1);
-      if (attrs.some((a) => /max-age=0/i.test(a.trim()))) this.cookies.delete(k);
-      else this.cookies.set(k, v);
-    }
-    return res;
   }
 }
 
@@ -261,7 +200,7 @@ describe('console administration: access control', () => {
     after = await admin.submit('/ui/admin/robots/robot%24ci', { description: 'CI pushes' });
     assert.equal((await pushBlob(r.url, 'team-a/robot-app', basic('robot$ci', fresh))).status, 201);
     assert.match(await admin.page('/ui/admin/robots/robot$ci/delete'), /Delete robot\$ci\?/);
-    after = await admin.submit('/ui/admin/robots/robot%24ci/delete', {}, '/ui/admin/robots');
+    after = await admin.submit('/ui/admin/robots/robot%24ci/delete', {}, '/ui/admin/robots?namespace=team-a');
     assert.match(after, /Robot account robot\$ci deleted/);
     assert.equal((await pushBlob(r.url, 'team-a/robot-app', basic('robot$ci', fresh))).status, 401);
     // No secret ever reached a log line.
@@ -389,7 +328,7 @@ describe('console administration: access control', () => {
     const noCsrf = await admin.post('/ui/admin/users', { name: 'mallory', source: 'local' }, { csrf: false });
     assert.equal(noCsrf.status, 403);
     const wrong = new Browser(r.url);
-    wrong.cookies = new Map(admin.cookies);
+    for (const [k, v] of admin.cookies) wrong.cookies.set(k, v);
     wrong.token = 'not-the-token';
     assert.equal((await wrong.post('/ui/admin/teams', { name: 'evil' })).status, 403);
     await admin.page('/ui/admin/users/mallory', 404);
