@@ -3,12 +3,6 @@ import { UsageError } from '../client/index.ts';
 import { connect, printJson, runCommand } from './registry-common.ts';
 import { pageSize, type ListOptions } from './tags.ts';
 
-export const CATALOG_EXAMPLES = `
-Examples:
-  berth catalog registry.example.com:5000
-  berth catalog localhost:5000 --insecure --json
-`;
-
 export function catalogCommand(host: string, opts: ListOptions): Promise<number> {
   return runCommand(async () => {
     if (host.includes('/')) throw new UsageError(`catalog takes a registry host (HOST[:PORT]), not ${host}`);

@@ -3,11 +3,10 @@
 // mounted within one registry, else streamed source -> destination. `--with-referrers` brings the
 // signatures and SBOMs along (the referrers tag schema on registries without the referrers API).
 import type { Command } from 'commander';
-import { manifestRef, parseImageRef, UsageError, type ImageRef } from '../client/index.ts';
-import { Copier } from '../transfer/copy.ts';
-import { parsePlatform, type Platform } from '../transfer/platform.ts';
+import type { ImageRef } from '../client/image-ref.ts';
+import { UsageError } from '../client/usage-error.ts';
+import type { Platform } from '../transfer/platform.ts';
 import { DEFAULT_PARALLEL } from '../transfer/pool.ts';
-import { Progress, progressMode } from '../transfer/progress.ts';
 import { clientCommand, connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
 export interface CopyCommandOptions extends ConnectionOptions {
@@ -47,6 +46,9 @@ function refText(r: { host: string; repo: string; tag?: string; digest?: string 
 
 export function copyCommand(source: string, destination: string, opts: CopyCommandOptions): Promise<number> {
   return runCommand(async () => {
+    // The reference parser loads node:crypto (digests): imported when the command runs, not at start-up.
+    const { manifestRef, parseImageRef } = await import('../client/image-ref.ts');
+    const { parsePlatform } = await import('../transfer/platform.ts');
     const src = parseImageRef(source);
     const parsedDst = parseImageRef(destination);
     const dst: ImageRef = { ...parsedDst, tag: explicitTag(destination) ? parsedDst.tag : src.tag };
@@ -65,6 +67,9 @@ export function copyCommand(source: string, destination: string, opts: CopyComma
       throw new UsageError(`source and destination are the same: ${source}`);
     }
 
+    // Loaded here, not at the top: registerCopy runs at every start of the CLI (main.ts).
+    const { Copier } = await import('../transfer/copy.ts');
+    const { Progress, progressMode } = await import('../transfer/progress.ts');
     const srcClient = await connect(src.host, {
       insecure: opts.srcInsecure || opts.insecure,
       caCert: opts.srcCaCert ?? opts.caCert,

@@ -2,12 +2,6 @@
 import { headManifest, manifestRef, parseImageRef } from '../client/index.ts';
 import { connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
-export const DIGEST_EXAMPLES = `
-Examples:
-  berth digest registry.example.com:5000/library/alpine:3.19
-  IMG=localhost:5000/app@$(berth digest localhost:5000/app:1.0 --insecure)
-`;
-
 export function digestCommand(image: string, opts: ConnectionOptions): Promise<number> {
   return runCommand(async () => {
     const ref = parseImageRef(image);

@@ -19,19 +19,6 @@ export interface InspectOptions extends ConnectionOptions {
   gpgKeyring?: string;
 }
 
-export const INSPECT_EXAMPLES = `
-Examples:
-  berth inspect registry.example.com:5000/library/alpine:3.19
-  berth inspect localhost:5000/app@sha256:... --insecure --json
-  berth inspect localhost:5000/app:1.0 --raw > manifest.json     # the exact bytes
-  berth inspect localhost:5000/app:1.0 --config --insecure        # the image config blob
-  berth inspect localhost:5000/app:1.0 --key cosign.pub --gpg-keyring release.gpg   # signatures checked
-
-Signatures of every kind are listed: cosign (the sha256-<hex>.sig tag and OCI referrers), GPG
-simple signatures (the registry's signatures extension), Notary targets (the registry's Notary API,
-GUN HOST:PORT/REPO). Without --key / --gpg-keyring, cosign and GPG signatures show "not checked".
-`;
-
 interface Desc {
   mediaType?: string;
   digest: string;

@@ -14,17 +14,6 @@ export interface LoginOptions extends ConnectionOptions {
   printConfig?: boolean;
 }
 
-export const LOGIN_EXAMPLES = `
-Examples:
-  printf '%s' "$PASS" | berth login registry.example.com:5000 -u ci --password-stdin
-  berth login localhost:5000 -u alice --insecure        # prompts for the password
-  berth logout registry.example.com:5000
-
-  # Pull credentials for DC/OS (Mesos fetch URI, or a secret); the local login is left as it is
-  printf '%s' "$PASS" | berth login registry.example.com:5000 -u foo --password-stdin --archive docker.tar.gz
-  printf '%s' "$PASS" | berth login registry.example.com:5000 -u foo --password-stdin --print-config > config.json
-`;
-
 async function prompt(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   // Hide what is typed: readline echoes through _writeToOutput, which we silence after the question.

@@ -1,22 +1,32 @@
 #!/usr/bin/env node
 // The `berth` command. Each subcommand lives in its own file; this only wires them to commander.
 import { Command } from 'commander';
-// serve, import and user load the server's modules (about 0.3-1 s): imported only when run, so the
-// client commands (push, pull, ...) start fast.
+// Start-up time matters (`berth --version`, `berth tags` in a script loop): only commander, the help
+// texts and the flag definitions load here. Every action imports its command's code when it runs
+// (type-only imports below cost nothing), so serve never loads for a client command nor the
+// client for serve; the bundle (scripts/build-cli.mjs) splits at these dynamic imports.
 import type { UserCommandOptions } from './user.ts';
 import type { ImportCommandOptions } from './import.ts';
-import { GC_EXAMPLES, IMPORT_EXAMPLES, USER_EXAMPLES } from './help-texts.ts';
 import type { GcCommandOptions } from './gc.ts';
-import { repeatable, tlsInit, TLS_INIT_EXAMPLES, type TlsInitOptions } from './tls.ts';
-import { clientCommand, type ConnectionOptions } from './registry-common.ts';
-import { loginCommand, logoutCommand, LOGIN_EXAMPLES, type LoginOptions } from './login.ts';
-import { tagsCommand, TAGS_EXAMPLES, type ListOptions } from './tags.ts';
-import { catalogCommand, CATALOG_EXAMPLES } from './catalog.ts';
-import { inspectCommand, INSPECT_EXAMPLES, type InspectOptions } from './inspect.ts';
-import { digestCommand, DIGEST_EXAMPLES } from './digest.ts';
-import { rmCommand, RM_EXAMPLES } from './rm.ts';
-import { tagCommand, TAG_EXAMPLES } from './tag.ts';
-import { usageCommand, USAGE_EXAMPLES } from './usage.ts';
+import type { TlsInitOptions } from './tls.ts';
+import type { LoginOptions } from './login.ts';
+import type { ListOptions } from './tags.ts';
+import type { InspectOptions } from './inspect.ts';
+import {
+  CATALOG_EXAMPLES,
+  DIGEST_EXAMPLES,
+  GC_EXAMPLES,
+  IMPORT_EXAMPLES,
+  INSPECT_EXAMPLES,
+  LOGIN_EXAMPLES,
+  RM_EXAMPLES,
+  TAG_EXAMPLES,
+  TAGS_EXAMPLES,
+  TLS_INIT_EXAMPLES,
+  USAGE_EXAMPLES,
+  USER_EXAMPLES,
+} from './help-texts.ts';
+import { clientCommand, repeatable, type ConnectionOptions } from './registry-common.ts';
 import { registerPush } from './push.ts';
 import { registerPull } from './pull.ts';
 import { registerCopy } from './copy.ts';
@@ -33,6 +43,8 @@ program
   .description('run the registry server')
   .addHelpText('after', '\nExamples:\n  berth serve\n  berth serve /etc/docker/registry/config.yml\n  REGISTRY_HTTP_ADDR=:5001 berth serve')
   .action(async (config?: string) => {
+    // Before the server's modules load: heap settings that hold however berth was started.
+    (await import('../http/server-heap.ts')).configureServerHeap();
     const { serve } = await import('./serve.ts');
     await serve(config);
   });
@@ -115,7 +127,7 @@ program
   .option('--force', 'replace an existing server.crt and server.key')
   .addHelpText('after', TLS_INIT_EXAMPLES)
   .action(async (opts: TlsInitOptions) => {
-    process.exitCode = await tlsInit(opts);
+    process.exitCode = await (await import('./tls.ts')).tlsInit(opts);
   });
 
 const user = program
@@ -152,27 +164,27 @@ clientCommand(program.command('login').argument('<host>', 'registry HOST[:PORT]'
   .option('--print-config', 'print the config.json holding the login (for a secret store) instead of storing it')
   .addHelpText('after', LOGIN_EXAMPLES)
   .action(async (host: string, opts: LoginOptions) => {
-    process.exitCode = await loginCommand(host, opts);
+    process.exitCode = await (await import('./login.ts')).loginCommand(host, opts);
   });
 
 clientCommand(program.command('logout').argument('<host>', 'registry HOST[:PORT]').description('remove the stored login for a registry'), false)
   .addHelpText('after', LOGIN_EXAMPLES)
   .action(async (host: string) => {
-    process.exitCode = await logoutCommand(host);
+    process.exitCode = await (await import('./login.ts')).logoutCommand(host);
   });
 
 clientCommand(program.command('tags').argument('<repository>', 'HOST[:PORT]/REPO').description('list the tags of a repository'))
   .option('--page-size <n>', 'tags per request (the registry paginates beyond it)')
   .addHelpText('after', TAGS_EXAMPLES)
   .action(async (repo: string, opts: ListOptions) => {
-    process.exitCode = await tagsCommand(repo, opts);
+    process.exitCode = await (await import('./tags.ts')).tagsCommand(repo, opts);
   });
 
 clientCommand(program.command('catalog').argument('<host>', 'registry HOST[:PORT]').description('list the repositories of a registry'))
   .option('--page-size <n>', 'repositories per request (the registry paginates beyond it)')
   .addHelpText('after', CATALOG_EXAMPLES)
   .action(async (host: string, opts: ListOptions) => {
-    process.exitCode = await catalogCommand(host, opts);
+    process.exitCode = await (await import('./catalog.ts')).catalogCommand(host, opts);
   });
 
 clientCommand(program.command('inspect').argument('<image>', 'HOST[:PORT]/REPO[:TAG|@DIGEST]').description('show an image: manifest, config, layers and sizes, or the platforms of an index'))
@@ -182,31 +194,31 @@ clientCommand(program.command('inspect').argument('<image>', 'HOST[:PORT]/REPO[:
   .option('--gpg-keyring <file>', 'GPG public keys (gpg --export): verify the simple signatures listed')
   .addHelpText('after', INSPECT_EXAMPLES)
   .action(async (image: string, opts: InspectOptions) => {
-    process.exitCode = await inspectCommand(image, opts);
+    process.exitCode = await (await import('./inspect.ts')).inspectCommand(image, opts);
   });
 
 clientCommand(program.command('digest').argument('<image>', 'HOST[:PORT]/REPO[:TAG]').description('print the manifest digest of an image'))
   .addHelpText('after', DIGEST_EXAMPLES)
   .action(async (image: string, opts: ConnectionOptions) => {
-    process.exitCode = await digestCommand(image, opts);
+    process.exitCode = await (await import('./digest.ts')).digestCommand(image, opts);
   });
 
 clientCommand(program.command('rm').argument('<image>', 'HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@DIGEST').description('delete a tag or a manifest from a registry'))
   .addHelpText('after', RM_EXAMPLES)
   .action(async (image: string, opts: ConnectionOptions) => {
-    process.exitCode = await rmCommand(image, opts);
+    process.exitCode = await (await import('./rm.ts')).rmCommand(image, opts);
   });
 
 clientCommand(program.command('tag').argument('<source>', 'HOST[:PORT]/REPO[:TAG|@DIGEST]').argument('<target>', 'HOST[:PORT]/REPO:TAG').description('tag an image again without moving bytes (same manifest, same digest)'))
   .addHelpText('after', TAG_EXAMPLES)
   .action(async (src: string, dst: string, opts: ConnectionOptions) => {
-    process.exitCode = await tagCommand(src, dst, opts);
+    process.exitCode = await (await import('./tag.ts')).tagCommand(src, dst, opts);
   });
 
 clientCommand(program.command('usage').argument('<host>', 'registry HOST[:PORT] (berth)').argument('[namespace]', 'only this namespace and the repositories below it').description('show storage used per namespace and repository, and the quotas'))
   .addHelpText('after', USAGE_EXAMPLES)
   .action(async (host: string, namespace: string | undefined, opts: ConnectionOptions) => {
-    process.exitCode = await usageCommand(host, namespace, opts);
+    process.exitCode = await (await import('./usage.ts')).usageCommand(host, namespace, opts);
   });
 
 // Image transfer commands (src/transfer/): each file registers its own flags and help.

@@ -2,11 +2,10 @@
 // layout (directory, or a tar when OUT ends in .tar). Resumable: re-run the same command after an
 // interruption and the blobs already on disk are kept (src/transfer/pull.ts says where).
 import { Option, type Command } from 'commander';
-import { parseImageRef, UsageError } from '../client/index.ts';
-import { parsePlatform, type Platform } from '../transfer/platform.ts';
-import { pull, type PullFormat } from '../transfer/pull.ts';
+import { UsageError } from '../client/usage-error.ts';
+import type { Platform } from '../transfer/platform.ts';
+import type { PullFormat } from '../transfer/pull.ts';
 import { DEFAULT_PARALLEL } from '../transfer/pool.ts';
-import { Progress, progressMode } from '../transfer/progress.ts';
 import { clientCommand, connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
 export interface PullCommandOptions extends ConnectionOptions {
@@ -43,6 +42,9 @@ for an OCI directory, OUT/blobs/ does).
 
 export function pullCommand(image: string, opts: PullCommandOptions): Promise<number> {
   return runCommand(async () => {
+    // The reference parser loads node:crypto (digests): imported when the command runs, not at start-up.
+    const { parseImageRef } = await import('../client/image-ref.ts');
+    const { parsePlatform } = await import('../transfer/platform.ts');
     const ref = parseImageRef(image);
     if (!opts.output) throw new UsageError('an output path is required: -o, --output <path>');
     if (opts.allPlatforms && opts.format !== 'oci') {
@@ -53,6 +55,9 @@ export function pullCommand(image: string, opts: PullCommandOptions): Promise<nu
     if (opts.platform) platform = parsePlatform(opts.platform);
     const parallel = opts.parallel === undefined ? DEFAULT_PARALLEL : Number(opts.parallel);
     if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new UsageError(`--parallel wants a whole number from 1 to 64, got ${opts.parallel}`);
+    // Loaded here, not at the top: registerPull runs at every start of the CLI (main.ts).
+    const { pull } = await import('../transfer/pull.ts');
+    const { Progress, progressMode } = await import('../transfer/progress.ts');
     const client = await connect(ref.host, opts);
     const progress = new Progress(progressMode({ quiet: opts.quiet, json: opts.json }));
     let result;

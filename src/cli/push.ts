@@ -4,13 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { parseImageRef, UsageError } from '../client/index.ts';
-import { BlobInfoCache, UploadSessions } from '../transfer/blob-cache.ts';
+import { UsageError } from '../client/usage-error.ts';
 import type { Compression } from '../transfer/compression.ts';
 import { DEFAULT_PARALLEL } from '../transfer/pool.ts';
-import { Progress, progressMode } from '../transfer/progress.ts';
-import { executePush } from '../transfer/push.ts';
-import { planPush } from '../transfer/push-sources.ts';
 import { clientCommand, connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
 export interface PushCommandOptions extends ConnectionOptions {
@@ -75,6 +71,8 @@ export function registerPush(program: Command): void {
 
 export function pushCommand(source: string, image: string, opts: PushCommandOptions): Promise<number> {
   return runCommand(async () => {
+    // The reference parser loads node:crypto (digests): imported when the command runs, not at start-up.
+    const { parseImageRef } = await import('../client/image-ref.ts');
     const ref = parseImageRef(image);
     const parallel = Number(opts.parallel ?? DEFAULT_PARALLEL);
     if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new UsageError('--parallel must be 1..64');
@@ -87,6 +85,11 @@ export function pushCommand(source: string, image: string, opts: PushCommandOpti
       if (eq <= 0) throw new UsageError(`--annotation wants KEY=VALUE, got ${a}`);
       annotations[a.slice(0, eq)] = a.slice(eq + 1);
     }
+    // Loaded here, not at the top: registerPush runs at every start of the CLI (main.ts).
+    const { BlobInfoCache, UploadSessions } = await import('../transfer/blob-cache.ts');
+    const { Progress, progressMode } = await import('../transfer/progress.ts');
+    const { executePush } = await import('../transfer/push.ts');
+    const { planPush } = await import('../transfer/push-sources.ts');
     const progress = new Progress(progressMode(opts));
     const tmp = await mkdtemp(join(tmpdir(), 'berth-push-'));
     try {

@@ -1,7 +1,10 @@
 // What the registry client commands (login, tags, inspect, ...) share: connection flags, output,
 // and the exit-code convention scripts rely on: 0 ok, 1 error, 2 usage.
+// Loaded at start-up by main.ts (clientCommand): the client itself (node:https, TLS) is imported
+// only when a command connects.
 import type { Command, CommanderError } from 'commander';
-import { RegistryClient, UsageError, type ClientOptions } from '../client/index.ts';
+import type { ClientOptions, RegistryClient } from '../client/client.ts';
+import { UsageError } from '../client/usage-error.ts';
 
 export interface ConnectionOptions {
   insecure?: boolean;
@@ -19,7 +22,13 @@ export function clientCommand(c: Command, json = true): Command {
   return c.exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : 2));
 }
 
-export function connect(host: string, opts: ConnectionOptions, extra: Partial<ClientOptions> = {}): Promise<RegistryClient> {
+/** commander option parser for flags that may be given more than once (--host a --host b). */
+export function repeatable(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export async function connect(host: string, opts: ConnectionOptions, extra: Partial<ClientOptions> = {}): Promise<RegistryClient> {
+  const { RegistryClient } = await import('../client/client.ts');
   return RegistryClient.create(host, { insecure: opts.insecure, caCert: opts.caCert, creds: opts.creds, ...extra });
 }
 

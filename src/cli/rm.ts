@@ -4,13 +4,6 @@
 import { deleteManifest, headManifest, parseImageRef, RegistryHttpError } from '../client/index.ts';
 import { connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
-export const RM_EXAMPLES = `
-Examples:
-  berth rm registry.example.com:5000/team/app:old-tag
-  berth rm localhost:5000/team/app@sha256:... --insecure
-  (the registry needs storage.delete.enabled: true)
-`;
-
 export function rmCommand(image: string, opts: ConnectionOptions): Promise<number> {
   return runCommand(async () => {
     const ref = parseImageRef(image);

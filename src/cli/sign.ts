@@ -2,9 +2,8 @@
 // it (the sha256-<hex>.sig tag, and with --referrer an OCI 1.1 referrer), on any registry.
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { parseImageRef, UsageError } from '../client/index.ts';
-import { clientCommand, connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
-import { repeatable } from './tls.ts';
+import { UsageError } from '../client/usage-error.ts';
+import { clientCommand, connect, printJson, repeatable, runCommand, type ConnectionOptions } from './registry-common.ts';
 
 export interface SignCommandOptions extends ConnectionOptions {
   key: string;
@@ -25,6 +24,8 @@ password comes from COSIGN_PASSWORD, else a prompt, else standard input.
 
 export function signCommand(image: string, opts: SignCommandOptions): Promise<number> {
   return runCommand(async () => {
+    // The reference parser loads node:crypto (digests): imported when the command runs, not at start-up.
+    const { parseImageRef } = await import('../client/image-ref.ts');
     const ref = parseImageRef(image);
     const annotations: Record<string, string> = {};
     for (const a of opts.annotation ?? []) {

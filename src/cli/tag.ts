@@ -5,12 +5,6 @@ import { getManifest, manifestRef, mountBlob, parseImageRef, putManifest, UsageE
 import { isIndexType } from '../client/media.ts';
 import { connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
-export const TAG_EXAMPLES = `
-Examples:
-  berth tag registry.example.com:5000/app:1.0 registry.example.com:5000/app:stable
-  berth tag localhost:5000/app@sha256:... localhost:5000/app:prod --insecure
-`;
-
 export function tagCommand(src: string, dst: string, opts: ConnectionOptions): Promise<number> {
   return runCommand(async () => {
     const from = parseImageRef(src);

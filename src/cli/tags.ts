@@ -1,16 +1,10 @@
 // `berth tags HOST/REPO`: every tag, following the registry's pagination.
-import { parseRepoRef } from '../client/index.ts';
+import { parseRepoRef } from '../client/image-ref.ts';
 import { connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
 export interface ListOptions extends ConnectionOptions {
   pageSize?: string;
 }
-
-export const TAGS_EXAMPLES = `
-Examples:
-  berth tags registry.example.com:5000/library/alpine
-  berth tags localhost:5000/team/app --insecure --json | jq -r '.tags[]'
-`;
 
 export function pageSize(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -21,21 +21,6 @@ export interface TlsInitOptions {
   force?: boolean;
 }
 
-export const TLS_INIT_EXAMPLES = `
-Examples:
-  berth tls init --host docker.example.com
-  berth tls init --host docker.example.com --host registry.internal --ip 192.168.0.1 --out /etc/berth/tls
-  berth tls init --host docker.example.com --port 443 --days 397
-  berth tls init --host docker.example.com --ca-cert company-ca.crt --ca-key company-ca.key
-
-Writes ca.crt (give it to clients), ca.key (keep it safe, 0600), server.crt and server.key (0600)
-into --out. Run it again with another --host and --force to reissue server.crt from the same CA.`;
-
-/** commander option parser for flags that may be given more than once (--host a --host b). */
-export function repeatable(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 export async function tlsInit(opts: TlsInitOptions): Promise<number> {
   const names = subjectNames(opts.host, opts.ip);
   const days = positiveInt('--days', opts.days);

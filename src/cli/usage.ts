@@ -6,15 +6,6 @@ import type { UsageReport } from '../lifecycle/usage-report.ts';
 import { formatBytes } from '../lifecycle/quotas.ts';
 import { connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
-export const USAGE_EXAMPLES = `
-Examples:
-  berth usage registry.example.com:5000
-  berth usage registry.example.com:5000 team-a --json
-
-A namespace's usage counts each blob once, however many of its repositories hold it, so it can be
-less than the sum of its repositories. Quotas count the same way (see docs/immutable-tags-and-quotas.md).
-`;
-
 function table(rows: string[][], rightAligned: Set<number>): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');

@@ -3,7 +3,7 @@
 // simple signatures from the registry's signatures extension), 1 with the reasons otherwise.
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { headManifest, manifestRef, parseImageRef, UsageError } from '../client/index.ts';
+import { UsageError } from '../client/usage-error.ts';
 import { clientCommand, connect, printJson, runCommand, type ConnectionOptions } from './registry-common.ts';
 
 export interface VerifyCommandOptions extends ConnectionOptions {
@@ -26,11 +26,14 @@ Exit codes: 0 a signature verified, 1 none did (or an error), 2 usage.
 export function verifyCommand(image: string, opts: VerifyCommandOptions): Promise<number> {
   return runCommand(async () => {
     if (!opts.key && !opts.gpgKeyring) throw new UsageError('give --key (a cosign public key) and/or --gpg-keyring (GPG public keys)');
+    // The reference parser loads node:crypto (digests): imported when the command runs, not at start-up.
+    const { manifestRef, parseImageRef } = await import('../client/image-ref.ts');
     const ref = parseImageRef(image);
     const publicKey = opts.key ? (await import('../trust/cosign/keys.ts')).readPublicKey(await readFile(opts.key, 'utf8')) : undefined;
     const gpg = opts.gpgKeyring ? await import('../trust/signatures/find.ts') : undefined;
     const gpgKeys = opts.gpgKeyring ? await (await import('../trust/signatures/gpg.ts')).readGpgKeys(await readFile(opts.gpgKeyring), opts.gpgKeyring) : undefined;
     const client = await connect(ref.host, opts);
+    const { headManifest } = await import('../client/manifests.ts');
     const head = await headManifest(client, ref.repo, manifestRef(ref));
     if (!head) throw new Error(`${image}: manifest not found`);
     const digest = head.digest;

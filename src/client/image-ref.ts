@@ -2,6 +2,7 @@
 // registry here: berth talks to private registries, so there is no implicit docker.io.
 import { isDigest } from '../oci/digest.ts';
 import { isValidName, isValidTag } from '../oci/reference.ts';
+import { UsageError } from './usage-error.ts';
 
 export interface ImageRef {
   host: string;
@@ -10,7 +11,7 @@ export interface ImageRef {
   digest?: string;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export function parseImageRef(text: string): ImageRef {
   let rest = text;

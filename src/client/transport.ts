@@ -1,8 +1,9 @@
 // Raw HTTP(S) for the registry client. node:http/https rather than global fetch: fetch cannot take a
 // per-request CA without the undici package, and registries with a private CA are the common case.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type * as Https from 'node:https';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -64,6 +65,23 @@ export function loadCa(host: string, opts: TransportOptions): Buffer[] | undefin
   }
 }
 
+// node:https brings tls and most of crypto: a few ms of the CLI's start-up, more than a whole
+// plain-HTTP request to a local registry takes. Loaded (synchronously) on the first https:// request.
+let https: typeof Https | undefined;
+const loadHttps = (): typeof Https => (https ??= createRequire(import.meta.url)('node:https') as typeof Https);
+
+/**
+ * What a registry on this machine is verified against when no CA is configured for it: nothing,
+ * rather than Node's bundled public roots. No public CA may certify localhost, 127.0.0.0/8 or ::1
+ * (CA/Browser Forum baseline requirements), so a certificate fails verification either way, with
+ * the same errors; but building that root store takes about 17 ms, most of the HTTPS attempt a
+ * command makes before falling back to a loopback registry's plain HTTP. With NODE_EXTRA_CA_CERTS
+ * set (Node adds it to that store; it may hold a private CA for localhost) the default stays.
+ */
+function loopbackTrust(host: string): Buffer[] | undefined {
+  return isLoopback(host) && !process.env.NODE_EXTRA_CA_CERTS ? [] : undefined;
+}
+
 export function baseUrl(host: string, opts: TransportOptions): string {
   return `${opts.insecure ? 'http' : 'https'}://${host}`;
 }
@@ -106,12 +124,12 @@ export function send(url: string, host: string, opts: TransportOptions, req: Sen
 export function send(url: string, host: string, opts: TransportOptions, req: SendOptions): Promise<RawResponse | StreamResponse> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const https = u.protocol === 'https:';
+    const tls = u.protocol === 'https:';
     // A CA is only meaningful for the registry itself; redirects to S3 etc. use the system store.
-    const ca = https && u.host === host ? loadCa(host, opts) : undefined;
+    const ca = tls && u.host === host ? (loadCa(host, opts) ?? loopbackTrust(host)) : undefined;
     const headers: Record<string, string> = { 'User-Agent': 'berth-client/0.1', ...req.headers };
     if (Buffer.isBuffer(req.body)) headers['Content-Length'] = String(req.body.length);
-    const r = (https ? httpsRequest : httpRequest)(u, { method: req.method, headers, ...(ca ? { ca } : {}) }, (res) => {
+    const r = (tls ? loadHttps().request : httpRequest)(u, { method: req.method, headers, ...(ca ? { ca } : {}) }, (res) => {
       if (req.stream) {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, url, stream: res });
         return;

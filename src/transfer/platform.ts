@@ -1,6 +1,6 @@
 // Platforms (`os/arch[/variant]`) as docker and the OCI image index name them, and choosing one
 // image out of an index the way `docker pull --platform` does.
-import { UsageError } from '../client/index.ts';
+import { UsageError } from '../client/image-ref.ts';
 
 export interface Platform {
   os: string;

@@ -97,4 +97,18 @@ describe('berth client commands over TLS', () => {
     assert.equal(tls.code, 1);
     assert.match(tls.stderr, /x509/);
   });
+
+  it("verifies a registry on this machine against its configured CA only, unless NODE_EXTRA_CA_CERTS is set (Node's public roots cannot certify a loopback name)", async () => {
+    // Without NODE_EXTRA_CA_CERTS (set to '': unset for Node) no root store is built for loopback
+    // hosts: the plain-HTTP fall back, the x509 error and --ca-cert behave as with the roots.
+    const bare = berthCli({ ...sb.env, NODE_EXTRA_CA_CERTS: '' });
+    assert.equal((await bare(['catalog', plain.host])).code, 0);
+    const refused = await bare(['catalog', server.host]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /x509.*--ca-cert/s);
+    assert.equal((await bare(['catalog', server.host, '--ca-cert', ca])).code, 0);
+    // A private CA for localhost given to Node through NODE_EXTRA_CA_CERTS is trusted, as before.
+    const extra = await berthCli({ ...sb.env, NODE_EXTRA_CA_CERTS: ca })(['catalog', `localhost:${server.port}`]);
+    assert.equal(extra.code, 0, extra.stderr);
+  });
 });
