@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '../test/helpers/processes.ts';
 import { blobThroughput } from './blob-throughput.ts';
 import { cliTransfer } from './cli-transfer.ts';
+import { cliStart } from './cli-start.ts';
 import { cpuSnapshot, foreignCores } from './cpu.ts';
 import { gcBench } from './gc.ts';
 import { killChildren, log, run } from './client.ts';
@@ -26,7 +27,7 @@ import { RssSampler, type RssResult } from './rss.ts';
 import { defaultBerthMode, staleBuild, startBerth, startDistribution, stopAll, type BerthMode } from './servers.ts';
 import { skopeoCopy } from './skopeo-copy.ts';
 
-const BENCHES: Record<string, Bench> = { blob: blobThroughput, skopeo: skopeoCopy, cli: cliTransfer, manifest: manifestLoad, listing, scale: metadataScale, gc: gcBench, console: consoleScale, search: searchBench, clients: manyClients };
+const BENCHES: Record<string, Bench> = { blob: blobThroughput, skopeo: skopeoCopy, cli: cliTransfer, clistart: cliStart, manifest: manifestLoad, listing, scale: metadataScale, gc: gcBench, console: consoleScale, search: searchBench, clients: manyClients };
 
 function parseArgs(argv: string[]) {
   const opts = { quick: false, only: Object.keys(BENCHES), json: undefined as string | undefined, berth: defaultBerthMode() as BerthMode | 'none' };
