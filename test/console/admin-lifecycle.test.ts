@@ -11,55 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pushBlob, pushImage, randomBlob, startTestRegistry, OCI_MANIFEST, type TestRegistry } from '../http/harness.ts';
 import { GC_LEASE } from '../../src/lifecycle/blob-writes.ts';
 import { axeViolations, browserSkip, formatViolations, launchBrowser, openPage } from '../helpers/browser.ts';
-
-/** A cookie jar and form posts over fetch (redirects are not followed). */
-class Browser {
-  cookies = new Map<string, string>();
-  constructor(
-    readonly base: string,
-    readonly lang = 'en',
-  ) {}
-  async get(path: string): Promise<Response> {
-    return this.keep(await fetch(this.base + path, { headers: { cookie: this.cookieHeader(), 'accept-language': this.lang }, redirect: 'manual' }));
-  }
-  async page(path: string, status = 200): Promise<string> {
-    const res = await this.get(path);
-    const text = await res.text();
-    assert.equal(res.status, status, `GET ${path}: ${res.status}\n${text.slice(0, 2000)}`);
-    return text;
-  }
-  async post(path: string, form: Record<string, string | string[]>, withCookies = true): Promise<Response> {
-    const body = new URLSearchParams();
-    for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-    return this.keep(
-      await fetch(this.base + path, {
-        method: 'POST',
-        headers: { ...(withCookies && { cookie: this.cookieHeader() }), 'content-type': 'application/x-www-form-urlencoded', 'accept-language': this.lang },
-        body,
-        redirect: 'manual',
-      }),
-    );
-  }
-  /** The _csrf hidden field of a page. */
-  async csrf(path = '/ui/admin/'): Promise<string> {
-    const html = await this.page(path);
-    const m = /name="_csrf" value="([^"]+)"/.exec(html);
-    assert.ok(m, `no _csrf on ${path}`);
-    return m[1];
-  }
-  private cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  private keep(res: Response): Response {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split(';');
-      const [k, v] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
-      if (attrs.some((a) => /max-age=0/i.test(a.trim()))) this.cookies.delete(k);
-      else this.cookies.set(k, v);
-    }
-    return res;
-  }
-}
+import { ConsoleFormClient } from '../helpers/console-client.ts';
 
 function location(res: Response): string {
   assert.equal(res.status, 303, `expected a redirect, got ${res.status}`);
@@ -89,7 +41,7 @@ function text(html: string): string {
 
 describe('console: lifecycle administration', () => {
   let reg: TestRegistry;
-  let b: Browser;
+  let b: ConsoleFormClient;
   let loose: string;
   before(async () => {
     reg = await startTestRegistry((c) => {
@@ -105,7 +57,7 @@ describe('console: lifecycle administration', () => {
     await pushImage(reg.url, 'team/tools', 'v1');
     // A blob linked to team/app that no manifest refers to: garbage once its grace period is over.
     loose = await pushBlob(reg.url, 'team/app', randomBlob(4096).data);
-    b = new Browser(reg.url);
+    b = new ConsoleFormClient(reg.url);
   });
   after(() => reg?.stop());
 
@@ -327,7 +279,7 @@ describe('console: lifecycle administration', () => {
     const noToken = await b.post('/ui/admin/gc/run', { dryRun: 'on' });
     assert.equal(noToken.status, 403);
     const csrf = await b.csrf('/ui/admin/quotas');
-    const noCookie = await b.post('/ui/admin/quotas/-/new', { _csrf: csrf, namespace: 'team', limit: '1GiB' }, false);
+    const noCookie = await b.post('/ui/admin/quotas/-/new', { _csrf: csrf, namespace: 'team', limit: '1GiB' }, { cookies: false });
     assert.equal(noCookie.status, 403);
     assert.equal((await api(reg, '/gc/runs')).body.runs.length, runs);
     assert.equal((await api(reg, '/quotas/team')).status, 404);
@@ -347,7 +299,7 @@ describe('console: lifecycle administration', () => {
   });
 
   it('speaks Chinese with Accept-Language: zh-CN', async () => {
-    const zh = new Browser(reg.url, 'zh-CN');
+    const zh = new ConsoleFormClient(reg.url, 'zh-CN');
     const pages: [string, RegExp][] = [
       ['/ui/admin/gc', /立即运行/],
       ['/ui/admin/retention', /命名空间策略/],

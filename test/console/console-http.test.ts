@@ -15,41 +15,13 @@ import { startRegistry } from '../../src/http/server.ts';
 import { pushBlob, putManifest, sha256, startTestRegistry, OCI_MANIFEST, type TestRegistry } from '../http/harness.ts';
 import { en } from '../../src/console/i18n/en/index.ts';
 import { zhCN } from '../../src/console/i18n/zh-CN/index.ts';
+import { ConsoleFormClient } from '../helpers/console-client.ts';
 
-/** A tiny cookie jar + form helpers over fetch. */
-class Browser {
-  cookies = new Map<string, string>();
-  constructor(readonly base: string, readonly lang = 'en') {}
-  async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-    return this.keep(await fetch(this.base + path, { headers: { cookie: this.cookieHeader(), 'accept-language': this.lang, ...headers }, redirect: 'manual' }));
-  }
-  async post(path: string, form: Record<string, string | string[]>): Promise<Response> {
-    const body = new URLSearchParams();
-    for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-    return this.keep(await fetch(this.base + path, { method: 'POST', headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', 'accept-language': this.lang }, body, redirect: 'manual' }));
-  }
-  /** The _csrf field of a page's first form. */
-  async csrf(path = '/ui/'): Promise<string> {
-    const html = await (await this.get(path)).text();
-    const m = /name="_csrf" value="([^"]+)"/.exec(html);
-    assert.ok(m, `no _csrf on ${path}`);
-    return m[1];
-  }
+/** The shared console client (the CSRF token goes into each form by hand), with a login through the form. */
+class Browser extends ConsoleFormClient {
   async login(user: string, password: string): Promise<Response> {
     const csrf = await this.csrf('/ui/login');
     return this.post('/ui/login', { _csrf: csrf, username: user, password, next: '/ui/' });
-  }
-  private cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  private keep(res: Response): Response {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split(';');
-      const [k, v] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
-      if (attrs.some((a) => /max-age=0/i.test(a.trim()))) this.cookies.delete(k);
-      else this.cookies.set(k, v);
-    }
-    return res;
   }
 }
 
@@ -299,7 +271,7 @@ describe('console sessions across a restart', () => {
       const second = await startRegistry(config, pino({ level: 'silent' }));
       try {
         const again = new Browser(second.url);
-        again.cookies = b.cookies;
+        for (const [k, v] of b.cookies) again.cookies.set(k, v);
         assert.match(await (await again.get('/ui/')).text(), /Signed in as/);
       } finally {
         await second.close();

@@ -1,6 +1,5 @@
 // The console over plain HTTP, as a browser without JavaScript uses it: a cookie jar, pages read
-// with their CSRF token, form posts that never follow redirects. (Older console tests each carry
-// their own copy of this; new ones use this one.)
+// with their CSRF token, form posts that never follow redirects. Shared by the console's HTTP tests.
 import assert from 'node:assert/strict';
 
 export class ConsoleClient {
@@ -64,6 +63,23 @@ export class ConsoleClient {
       else this.cookies.set(k, v);
     }
     return res;
+  }
+}
+
+/**
+ * For tests that put the CSRF token into each form themselves, or leave it out to see the refusal:
+ * posts carry only the fields given.
+ */
+export class ConsoleFormClient extends ConsoleClient {
+  override post(path: string, form: Record<string, string | string[]>, o: { cookies?: boolean } = {}): Promise<Response> {
+    return super.post(path, form, { ...o, csrf: false });
+  }
+
+  /** The _csrf hidden field of the page at `path` (its first form). */
+  async csrf(path: string): Promise<string> {
+    const m = /name="_csrf" value="([^"]+)"/.exec(await this.page(path));
+    assert.ok(m, `no _csrf on ${path}`);
+    return m[1]!;
   }
 }
 
