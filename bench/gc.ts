@@ -166,9 +166,9 @@ async function berthRun(dir: string): Promise<BerthRun> {
     const t0 = performance.now();
     await run(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', join(repoRoot, 'tsconfig.build.json'), '--outDir', join(build, 'dist'), '--sourceMap', 'false']);
     log(`gc: dist/ is not current; compiled src/ for the berth CLI into ${build} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    // The flags bin/berth.js runs the compiled CLI with.
+    // As bin/berth.js runs it: no V8 flags (the server sets its heap up itself, src/http/server-heap.ts).
     const main = join(build, 'dist', 'cli', 'main.js');
-    return { server, cli: 'compiled (src/ built for the bench)', argv: (args) => [process.execPath, ['--max-semi-space-size=4', '--expose-gc', main, ...args]] };
+    return { server, cli: 'compiled (src/ built for the bench)', argv: (args) => [process.execPath, [main, ...args]] };
   } catch (e) {
     log(`gc: could not compile src/ (${(e as Error).message.slice(0, 300)}); the berth CLI runs through tsx`);
     return { server, cli: 'tsx', argv: (args) => [process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), ...args]] };
