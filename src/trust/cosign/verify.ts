@@ -7,34 +7,10 @@
 // bytes, so a server-side policy can run them on what it stores.
 import type { KeyObject } from 'node:crypto';
 import { getBlob, getManifest, listReferrers, RegistryHttpError, type RegistryClient } from '../../client/index.ts';
-import { verifyPayload } from './keys.ts';
+import { checkCosignSignature, type CosignCheck } from './check.ts';
 import { COSIGN_SIG_ARTIFACT_TYPE, parseSignatureManifest, sha256, SIGNATURE_ANNOTATION, signatureTag, SIMPLESIGNING_MEDIA_TYPE, type Descriptor } from './layout.ts';
-import { COSIGN_PAYLOAD_TYPE, parseSimpleSigningPayload, PayloadError } from './payload.ts';
 
-export interface CosignCheck {
-  ok: boolean;
-  reason?: string;
-  /** The payload's claims, once the signature verified. */
-  dockerReference?: string;
-  optional?: Record<string, unknown> | null;
-}
-
-/** One signature (payload bytes, base64 signature) checked against a key and the image digest. */
-export function checkCosignSignature(payload: Buffer, signatureB64: string | undefined, publicKey: KeyObject, digest: string): CosignCheck {
-  if (signatureB64 === undefined) return { ok: false, reason: `no ${SIGNATURE_ANNOTATION} annotation` };
-  const signature = Buffer.from(signatureB64, 'base64');
-  if (!verifyPayload(payload, signature, publicKey)) return { ok: false, reason: 'the signature does not verify with the key (another key, or a tampered payload or signature)' };
-  let claims;
-  try {
-    claims = parseSimpleSigningPayload(payload, COSIGN_PAYLOAD_TYPE);
-  } catch (e) {
-    return { ok: false, reason: e instanceof PayloadError ? `invalid payload: ${e.message}` : String(e) };
-  }
-  if (claims.dockerManifestDigest !== digest) {
-    return { ok: false, dockerReference: claims.dockerReference, reason: `the payload is for ${claims.dockerManifestDigest}, not ${digest}` };
-  }
-  return { ok: true, dockerReference: claims.dockerReference, optional: claims.optional };
-}
+export { checkCosignSignature, type CosignCheck } from './check.ts';
 
 export interface CosignSignatureReport extends CosignCheck {
   kind: 'cosign';

@@ -9,7 +9,7 @@
 //   notary  targets of the GUN's trust data whose sha256 and length are the manifest's (notary.ts).
 import { createHash, type KeyObject } from 'node:crypto';
 import type { ManifestRecord } from '../../metadata/store.ts';
-import { checkCosignSignature, type CosignCheck } from '../cosign/verify.ts';
+import { checkCosignSignature, type CosignCheck } from '../cosign/check.ts';
 import { COSIGN_SIG_ARTIFACT_TYPE, parseSignatureManifest, SIGNATURE_ANNOTATION, signatureTag, SIMPLESIGNING_MEDIA_TYPE, type Descriptor } from '../cosign/layout.ts';
 import { COSIGN_PAYLOAD_TYPE, parseSimpleSigningPayload } from '../cosign/payload.ts';
 import { verifySimpleSignature, type GpgKeys } from '../signatures/gpg.ts';
