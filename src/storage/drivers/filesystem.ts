@@ -14,8 +14,17 @@ import { BlobNotFoundError, UploadNotFoundError, type BlobInfo, type BlobStore, 
 
 const WRITE_CHUNK = 1024 * 1024;
 // Streamed reads (TLS, HTTP/2, re-hashing) use large chunks: on loopback 1 MiB chunks gave
-// ~0.8 GB/s and 4 MiB ~1.4 GB/s. Plain HTTP/1.1 GETs bypass this with sendfile (openFile).
-const READ_CHUNK = 4 * 1024 * 1024;
+// ~0.8 GB/s and 4 MiB ~1.4 GB/s. Plain HTTP/1.1 GETs bypass this with sendfile (openFile). The
+// chunk shrinks as more streams run at once, so 64 clients pulling over TLS hold about 16 MiB of
+// read buffers between them rather than 64 x 4 MiB.
+const READ_CHUNK_MAX = 4 * 1024 * 1024;
+const READ_CHUNK_MIN = 256 * 1024;
+const READ_BUDGET = 16 * 1024 * 1024;
+let openReads = 0;
+
+function readChunk(): number {
+  return Math.max(READ_CHUNK_MIN, Math.min(READ_CHUNK_MAX, Math.floor(READ_BUDGET / Math.max(1, openReads))));
+}
 
 // link(2) failures meaning "not here" rather than "broken": another filesystem (EXDEV), protected_hardlinks
 // or a filesystem without hard links (EPERM, ENOTSUP), too many links to one inode (EMLINK).
@@ -70,7 +79,10 @@ export class FilesystemBlobStore implements BlobStore {
   async read(digest: string, range?: ByteRange): Promise<Readable> {
     // Open first so a missing blob is an error here, not a stream error after headers went out.
     const handle = await this.openFile(digest);
-    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: READ_CHUNK });
+    openReads++;
+    const stream = handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: readChunk() });
+    stream.once('close', () => openReads--);
+    return stream;
   }
 
   async put(digest: string, data: Buffer): Promise<void> {
