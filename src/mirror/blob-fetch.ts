@@ -10,6 +10,9 @@
 // wants a range, waits for the commit and is then served from storage like any stored blob. A client
 // slower than the upstream by more than LAG_BYTES is detached and continues from storage after the
 // commit, so one slow client neither holds back the others nor makes berth buffer without bound.
+// Nothing the fetch does waits for a client: `done` (and the quota's write in flight) is over at the
+// commit, and each detached client then reads the rest from storage at its own pace, so a client
+// that stops reading keeps only its own response open, never another client's or the commit.
 import { EventEmitter, once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -50,7 +53,10 @@ export interface BlobFetchTarget {
 export class BlobFetch extends EventEmitter {
   /** Resolves when the upstream has answered and the bytes start flowing; rejects when it refused. */
   readonly ready: Promise<void>;
-  /** Resolves when the blob is stored and linked to the repository; rejects when the transfer failed. */
+  /**
+   * Resolves when the blob is stored and linked to the repository (whatever the clients still
+   * reading it do); rejects when the transfer failed.
+   */
   readonly done: Promise<void>;
   /** The blob's size, when the upstream said (known once `ready`). */
   size: number | undefined;
@@ -149,7 +155,9 @@ export class BlobFetch extends EventEmitter {
       if (e instanceof BlobCollectedError) throw new UpstreamError('unavailable', `blob ${digest} was garbage-collected while it was cached; retry`);
       throw e;
     }
-    await Promise.all([...this.subscribers].filter((s) => s.detached).map((s) => this.finishFromStorage(s)));
+    // Clients that fell behind read the rest from storage, each at its own pace: the fetch is over
+    // (`done`, the clients waiting for it, the quota's write in flight) without waiting for them.
+    for (const sub of this.subscribers) if (sub.detached) void this.finishFromStorage(sub);
   }
 
   /** Upstream bytes to storage and to the attached clients, hashed on the way; throws unless they are the blob. */
@@ -173,7 +181,11 @@ export class BlobFetch extends EventEmitter {
         if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), appended]);
       }
     } catch (e) {
-      sink.destroy();
+      // Ended, not destroyed: the append then settles (and closes its file) once it has written what
+      // it took, before the caller aborts the upload. A body destroyed before the append starts
+      // reading it (it opens the file first) would leave that append waiting for ever.
+      sink.end();
+      await appended.catch(() => undefined);
       throw e instanceof UpstreamError ? e : new UpstreamError('unavailable', `${upstream.label}: blob ${digest}: the transfer broke off after ${this.received} bytes (${(e as Error).message})`);
     }
     sink.end();
