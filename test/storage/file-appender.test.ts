@@ -132,3 +132,25 @@ describe('appendStream', () => {
     assert.ok(maxVector <= 2 * 1024 * 1024 + 64 * 1024, `largest write ${maxVector} bytes`);
   });
 });
+
+describe('appendStream on a body that is already over', () => {
+  it('rejects at once when the body broke before the append began', { timeout: 5000 }, async () => {
+    await withFile(async (_path, handle) => {
+      const body = new PassThrough();
+      body.on('error', () => undefined);
+      body.destroy(new Error('gone before the file was open'));
+      await new Promise((r) => setImmediate(r));
+      await assert.rejects(appendStream(handle, body), /gone before the file was open/);
+    });
+  });
+
+  it('resolves with 0 for a body that already ended', { timeout: 5000 }, async () => {
+    await withFile(async (_path, handle) => {
+      const body = new PassThrough();
+      body.end();
+      body.resume();
+      await new Promise((r) => body.once('end', r));
+      assert.equal(await appendStream(handle, body), 0);
+    });
+  });
+});

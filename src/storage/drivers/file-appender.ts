@@ -32,6 +32,10 @@ const ignore = (): void => undefined;
 
 /** Appends every byte of `body` at the end of `handle` (opened for appending); resolves with the byte count. */
 export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chunk: Buffer) => void): Promise<number> {
+  // A body that ended or broke before the caller got here (the file is opened first) emits no
+  // more events: settle now rather than wait for them.
+  if (body.destroyed && !body.readableEnded) return Promise.reject(body.errored ?? new Error('the request body ended early: the client closed the connection'));
+  if (body.readableEnded) return Promise.resolve(0);
   active++;
   // Fixed for this append: what it may batch given the appends already running.
   const WRITE_AT = Math.max(MIN_BATCH, Math.floor(BATCH_BUDGET / active));
