@@ -1,4 +1,6 @@
 // Small registry client for setting up benchmark data (not for timing large transfers: those use curl).
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { MEDIA, sha256 } from '../test/helpers/images.ts';
@@ -167,3 +169,17 @@ export const percentile = (xs: number[], p: number): number => {
 export const log = (msg: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 };
+
+/**
+ * Writes and deletes `bytes` of scratch data. On this machine (a VM whose memory the host backs
+ * lazily) page cache that grows into memory not touched recently costs 4-16 s of system time per
+ * GiB in the writing process, while reusing just-freed pages costs 0.4 s (dd, measured): without
+ * this, whichever registry's upload happens to grow the page cache is charged for the VM, not for
+ * its own work. Every server gets the same treatment before every timed write (docs/benchmark.md).
+ */
+export async function prewarmPageCache(dir: string, bytes: number): Promise<void> {
+  const scratch = join(dir, 'prewarm.bin');
+  await run('dd', ['if=/dev/zero', `of=${scratch}`, 'bs=1M', `count=${Math.ceil(bytes / (1024 * 1024))}`, 'status=none']);
+  await rm(scratch, { force: true });
+  await run('sync', []);
+}

@@ -23,6 +23,17 @@ function procTicks(pid: number | 'self'): number {
   }
 }
 
+/** User and system CPU seconds a process has used so far (itself only); zeros when it is gone. */
+export function processUserSystemSeconds(pid: number): { user: number; system: number } {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(f[11]) / HZ, system: Number(f[12]) / HZ };
+  } catch {
+    return { user: 0, system: 0 };
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
 export function processCpuSeconds(pid: number): number {
   return procTicks(pid) / HZ;

@@ -24,7 +24,12 @@ function collect(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-export async function startNullRegistry(): Promise<{ host: string; close(): Promise<void> }> {
+export interface NullRegistry {
+  host: string;
+  close(): Promise<void>;
+}
+
+export async function startNullRegistry(): Promise<NullRegistry> {
   const sizes = new Map<string, number>();
   const server: Server = createServer(async (req, res) => {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');

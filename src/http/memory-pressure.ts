@@ -7,7 +7,10 @@
 // (src/http/server-heap.ts); otherwise nothing happens.
 import { serverGc } from './server-heap.ts';
 
-const EVERY_BYTES = 16 * 1024 * 1024;
+// Every 4 MiB: measured on a skopeo push of a 1 GiB layer (32 KiB chunks), 16 MiB let V8's
+// external-memory accounting start 65 full mark-compacts (2.5 CPU s of the server's user time);
+// 8 MiB, 35; 4 MiB, one (1.2 s); 2 MiB, one, with twice the scavenges.
+const EVERY_BYTES = 4 * 1024 * 1024;
 
 let since = 0;
 

@@ -1,34 +1,71 @@
 // Appends a request body to a file with few, large writes, in one stage.
 //
-// Why not pipeline(body, hashTransform, createWriteStream(...)): an upload arrives as one 64 KiB
-// Buffer per socket read, and every stream stage costs per-chunk bookkeeping on the main thread
-// (callbacks, buffering state, one fs.write and one thread-pool round trip per chunk). Profiles of
-// a 1 GiB upload put that plumbing at about a third of the registry's CPU, more than the disk. Here
-// the body's chunks go, in order, to `onChunk` (the upload's SHA-256) and into a batch, and each
-// batch becomes a single writev(2) in the thread pool while the next batch fills: one syscall and
-// one thread hop per ~1 MiB instead of per 64 KiB, and nothing else in between.
+// Why not pipeline(body, hashTransform, createWriteStream(...)): an upload arrives as one Buffer
+// per socket read (64 KiB, or less with chunked encoding: Go clients such as skopeo send 32 KiB
+// pieces), and every stream stage costs per-chunk bookkeeping on the main thread (callbacks,
+// buffering state, one fs.write and one thread-pool round trip per chunk). Here each chunk goes
+// to `onChunk` (the upload's SHA-256) and is copied into a batch buffer; a full batch becomes one
+// write(2) in the thread pool while the other buffer fills.
 //
-// Memory stays bounded: at most one write is in flight and the batch waiting behind it is capped;
-// when it is full the body is paused, so TCP flow control slows the client instead of our heap.
+// Why copy instead of keeping references to the chunks: a chunk held until its batch is written
+// survives a scavenge or two of the small young generation (src/http/server-heap.ts) and is
+// promoted, and then only a full mark-compact frees it and the memory behind it. Profiles of a
+// skopeo push of a 1 GiB layer put those collections at a third of the registry's CPU. Copied,
+// every chunk dies young; the two batch buffers are reused, and pooled between appends.
+//
+// Memory stays bounded: two buffers per append, the budget shared by the appends in progress
+// (never below 64 KiB each), and when both are busy the body is paused, so TCP flow control slows
+// the client instead of our heap growing.
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 /**
- * A batch is written once it holds this much, or when the body ends. The budget is shared by the
- * appends in progress (never below one socket read each), so many concurrent uploads together
- * hold about as much as one: 32 pushes at once would otherwise pin up to 96 MiB of batches.
+ * Bytes per batch buffer. The budget is shared by the appends in progress, so many concurrent
+ * uploads together hold about as much as one: 32 pushes at once would otherwise pin 64 MiB.
  */
 const BATCH_BUDGET = 1024 * 1024;
 const MIN_BATCH = 64 * 1024;
-/** Appends in progress in this process. */
-let active = 0;
 /**
- * A smaller batch is written once it has waited this long: a client that stalls or sends slowly
- * still has what it sent stored (a resumed upload starts from the size GET reports).
+ * A partly filled batch is written once it has waited this long: a client that stalls or sends
+ * slowly still has what it sent stored (a resumed upload starts from the size GET reports).
  */
 const WRITE_AFTER_MS = 10;
+/** Free batch buffers kept for the next appends, by size, up to this many bytes in all. */
+const POOL_BYTES = 4 * 1024 * 1024;
+
+/** Appends in progress in this process. */
+let active = 0;
+const pool = new Map<number, Buffer[]>();
+let pooledBytes = 0;
+
+function takeBuffer(size: number): Buffer {
+  const free = pool.get(size)?.pop();
+  if (free) {
+    pooledBytes -= size;
+    return free;
+  }
+  // Outside Node's shared slab: these live as long as an upload, and go back to the pool.
+  return Buffer.allocUnsafeSlow(size);
+}
+
+function giveBack(buffer: Buffer): void {
+  if (pooledBytes + buffer.length > POOL_BYTES) return;
+  const list = pool.get(buffer.length) ?? [];
+  list.push(buffer);
+  pool.set(buffer.length, list);
+  pooledBytes += buffer.length;
+}
 
 const ignore = (): void => undefined;
+
+/** Writes buffer[0, length) at the file's end (O_APPEND), looping over short writes. */
+async function writeAll(handle: FileHandle, buffer: Buffer, length: number): Promise<void> {
+  for (let offset = 0; offset < length; ) {
+    const { bytesWritten } = await handle.write(buffer, offset, length - offset, null);
+    if (bytesWritten <= 0) throw new Error('the file system accepted no bytes');
+    offset += bytesWritten;
+  }
+}
 
 /** Appends every byte of `body` at the end of `handle` (opened for appending); resolves with the byte count. */
 export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chunk: Buffer) => void): Promise<number> {
@@ -37,90 +74,22 @@ export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chun
   if (body.destroyed && !body.readableEnded) return Promise.reject(body.errored ?? new Error('the request body ended early: the client closed the connection'));
   if (body.readableEnded) return Promise.resolve(0);
   active++;
-  // Fixed for this append: what it may batch given the appends already running.
-  const WRITE_AT = Math.max(MIN_BATCH, Math.floor(BATCH_BUDGET / active));
-  // Bytes waiting behind the write in flight before the body is paused.
-  const PAUSE_AT = 2 * WRITE_AT;
+  // Fixed for this append: its share of the budget given the appends already running.
+  const size = Math.max(MIN_BATCH, Math.floor(BATCH_BUDGET / active));
   return new Promise<number>((resolve, reject) => {
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
+    let fill: Buffer = takeBuffer(size);
+    let fillLength = 0;
+    /** The other buffer, or undefined while it is being written. */
+    let spare: Buffer | undefined = takeBuffer(size);
+    /** The rest of a chunk that did not fit while both buffers were busy (the body is paused). */
+    let pending: Buffer | undefined;
     let written = 0;
-    let writing = false;
     let ended = false;
     let settled = false;
+    let failure: Error | undefined;
     let timer: NodeJS.Timeout | undefined;
 
-    let failure: Error | undefined;
-    const fail = (e: unknown): void => {
-      if (settled) return;
-      settled = true;
-      detach();
-      failure = e instanceof Error ? e : new Error(String(e));
-      // The caller closes the file when this settles: never while a write still uses it.
-      if (!writing) reject(failure);
-    };
-    const done = (): void => {
-      if (settled) return;
-      settled = true;
-      detach();
-      resolve(written);
-    };
-
-    const write = (): void => {
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
-      const buffers = batch;
-      const bytes = batchBytes;
-      batch = [];
-      batchBytes = 0;
-      writing = true;
-      // libuv writes the whole vector (it loops over short writes and IOV_MAX), or fails.
-      handle.writev(buffers).then(() => {
-        writing = false;
-        written += bytes;
-        if (failure) return reject(failure);
-        if (settled) return;
-        if (batchBytes >= WRITE_AT || (ended && batchBytes > 0)) write();
-        else if (ended) done();
-        else if (batchBytes > 0) timer ??= setTimeout(writeLate, WRITE_AFTER_MS); // its timer may have fired during the write
-        if (body.isPaused() && !ended && batchBytes < PAUSE_AT) body.resume();
-      }, (e: unknown) => {
-        writing = false;
-        if (failure) return reject(failure);
-        fail(e);
-      });
-    };
-
-    const writeLate = (): void => {
-      timer = undefined;
-      if (!writing && !settled && batchBytes > 0) write();
-    };
-
-    const onData = (chunk: Buffer): void => {
-      onChunk?.(chunk);
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      // One timer per batch, not per chunk; a fast body fills the batch long before it fires.
-      timer ??= setTimeout(writeLate, WRITE_AFTER_MS);
-      if (writing) {
-        if (batchBytes >= PAUSE_AT) body.pause();
-      } else if (batchBytes >= WRITE_AT) {
-        write();
-      }
-    };
-    const onEnd = (): void => {
-      ended = true;
-      if (writing) return; // the write in flight takes the rest when it completes
-      if (batchBytes > 0) write();
-      else done();
-    };
-    // A client that disconnects mid-body: 'close' without 'end' (IncomingMessage also emits an error).
-    const onClose = (): void => {
-      if (!ended) fail(new Error('the request body ended early: the client closed the connection'));
-    };
-    const detach = (): void => {
+    const release = (): void => {
       active--;
       if (timer) clearTimeout(timer);
       body.off('data', onData);
@@ -129,6 +98,106 @@ export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chun
       body.off('close', onClose);
       // A late error (the client leaves after a failed write) must not become an uncaught one.
       body.on('error', ignore);
+    };
+    const fail = (e: unknown): void => {
+      if (settled) return;
+      settled = true;
+      release();
+      failure = e instanceof Error ? e : new Error(String(e));
+      // The caller closes the file when this settles: never while a write still uses it.
+      if (spare) finish();
+    };
+    /** Settles once no write is in flight; the buffers go back to the pool. */
+    const finish = (): void => {
+      giveBack(fill);
+      if (spare) giveBack(spare);
+      if (failure) reject(failure);
+      else resolve(written);
+    };
+
+    const write = (): void => {
+      if (timer) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      const buffer = fill;
+      const length = fillLength;
+      fill = spare!;
+      spare = undefined;
+      fillLength = 0;
+      writeAll(handle, buffer, length).then(
+        () => {
+          spare = buffer;
+          written += length;
+          if (failure) return finish();
+          if (pending) {
+            const rest = pending;
+            pending = undefined;
+            take(rest);
+            if (!pending && !ended) body.resume();
+          }
+          if (!spare) return; // take() started the next write
+          if (ended && !pending) {
+            if (fillLength > 0) write();
+            else {
+              settled = true;
+              release();
+              finish();
+            }
+          } else if (fillLength > 0) {
+            timer ??= setTimeout(writeLate, WRITE_AFTER_MS);
+          }
+        },
+        (e: unknown) => {
+          spare = buffer;
+          if (!failure) fail(e);
+          else finish();
+        },
+      );
+    };
+
+    const writeLate = (): void => {
+      timer = undefined;
+      if (spare && !settled && fillLength > 0) write();
+    };
+
+    /** Copies `chunk` into the batch, writing full buffers; keeps the rest in `pending` when both are busy. */
+    const take = (chunk: Buffer): void => {
+      for (let offset = 0; offset < chunk.length; ) {
+        if (fillLength === fill.length) {
+          if (!spare) {
+            pending = chunk.subarray(offset);
+            body.pause();
+            return;
+          }
+          write();
+        }
+        const n = chunk.copy(fill, fillLength, offset);
+        fillLength += n;
+        offset += n;
+      }
+      if (fillLength === fill.length && spare) write();
+      // One timer per batch, not per chunk; a fast body fills the batch long before it fires.
+      else if (fillLength > 0) timer ??= setTimeout(writeLate, WRITE_AFTER_MS);
+    };
+
+    const onData = (chunk: Buffer): void => {
+      onChunk?.(chunk);
+      take(chunk);
+    };
+    const onEnd = (): void => {
+      ended = true;
+      if (!spare || pending) return; // the write in flight takes the rest when it completes
+      if (fillLength > 0) write();
+      else {
+        settled = true;
+        release();
+        finish();
+      }
+    };
+    // A client that disconnects mid-body: 'close' without 'end' (IncomingMessage also emits an error).
+    const onClose = (): void => {
+      if (!ended) fail(new Error('the request body ended early: the client closed the connection'));
     };
 
     body.on('data', onData);
