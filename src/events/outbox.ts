@@ -1,10 +1,11 @@
 // The request path's side of the outbox: events are queued in memory and written to the metadata
 // store in batches, never one database write per event.
-//  - Pulls (the hot path) are only queued; a timer writes what accumulated every flushIntervalMs
-//    (or at once past maxPending). A crash loses at most that interval's pull events.
-//  - Pushes, mounts and deletes wait for the batch holding their event to be written before the
-//    client hears the answer, so an acknowledged write always has its event in the outbox. The
-//    batch is written on the next turn of the event loop: concurrent writes share one transaction.
+//  - Every event the registry answers for (pushes, pulls, mounts, deletes) waits for the batch
+//    holding it to be written before the client hears the answer, so an answered request always
+//    has its event in the outbox, across a kill -9. The batch is written on the next turn of the
+//    event loop: concurrent requests share one transaction.
+//  - add() only queues: a timer writes what accumulated every flushIntervalMs (or at once past
+//    maxPending), for events nobody waits on.
 // When the database refuses a batch, its events go back to the front of the queue and the write is
 // retried with a growing delay; waiting writers are released after the first failure (the write
 // itself succeeded; its event is still queued and logged about).

@@ -97,11 +97,6 @@ export class RegistryEvents {
     return this.outbox!.addAndWait({ eventId: event.id, createdAt: eventMs(event), body: JSON.stringify(event) });
   }
 
-  private queue(event: RegistryEvent): void {
-    if (metricsOn) this.count(event);
-    this.outbox!.add({ eventId: event.id, createdAt: eventMs(event), body: JSON.stringify(event) });
-  }
-
   private manifestEvent(action: EventAction, o: EventOrigin, repository: string, m: ManifestInfo, tag: string | undefined, bytes: Buffer | undefined): RegistryEvent {
     return newEvent(action, o, this.options.source, {
       mediaType: m.mediaType,
@@ -133,23 +128,21 @@ export class RegistryEvents {
     return this.write(this.manifestEvent('push', o, repository, m, tag, bytes));
   }
 
-  /** A manifest GET or HEAD answered with the manifest (`bytes` when the caller has them at hand). */
-  manifestPulled(o: EventOrigin, repository: string, m: ManifestInfo, tag?: string, bytes?: Buffer): void {
+  /**
+   * A manifest GET or HEAD answered with the manifest (`bytes` when the caller has them at hand).
+   * Resolves once the event is in the outbox: the handler answers after that, so a crash (kill -9)
+   * never loses the event of a pull the client saw. Concurrent pulls share one write per turn of
+   * the event loop (src/events/outbox.ts).
+   */
+  async manifestPulled(o: EventOrigin, repository: string, m: ManifestInfo, tag?: string, bytes?: Buffer): Promise<void> {
     if (!this.wanted('pull', m.mediaType)) return;
+    const event = this.manifestEvent('pull', o, repository, m, tag, bytes);
     if (this.includeReferences && !bytes && this.options.loadManifest) {
       // References need the bytes (from the manifest cache, or storage for a HEAD that read none).
-      // Built now (time, request), queued once read.
-      const event = this.manifestEvent('pull', o, repository, m, tag, undefined);
-      void this.options.loadManifest(m.digest).then(
-        (b) => {
-          if (b) event.target.references = manifestReferences(b);
-          this.queue(event);
-        },
-        () => this.queue(event),
-      );
-      return;
+      const loaded = await this.options.loadManifest(m.digest).catch(() => undefined);
+      if (loaded) event.target.references = manifestReferences(loaded);
     }
-    this.queue(this.manifestEvent('pull', o, repository, m, tag, bytes));
+    await this.write(event);
   }
 
   /** A manifest deleted by digest, with the tags that pointed at it (they went with it). */
@@ -180,10 +173,10 @@ export class RegistryEvents {
     return this.write(this.blobEvent('push', o, repository, digest, size));
   }
 
-  /** A blob GET or HEAD on a blob linked to the repository. */
-  blobPulled(o: EventOrigin, repository: string, digest: string, size: number): void {
-    if (!this.wanted('pull', BLOB_MEDIA_TYPE)) return;
-    this.queue(this.blobEvent('pull', o, repository, digest, size));
+  /** A blob GET or HEAD on a blob linked to the repository; resolves once the event is in the outbox (as manifestPulled). */
+  blobPulled(o: EventOrigin, repository: string, digest: string, size: number): Promise<void> {
+    if (!this.wanted('pull', BLOB_MEDIA_TYPE)) return DONE;
+    return this.write(this.blobEvent('pull', o, repository, digest, size));
   }
 
   /** A blob mounted from another repository (`from`: the source, named or discovered). */

@@ -287,7 +287,7 @@ export class Mirror {
           return false;
         }
         if (ctx.req.method === 'HEAD') {
-          ctx.services.events?.blobPulled(ctx, name, digest, size);
+          void ctx.services.events?.blobPulled(ctx, name, digest, size);
           send(ctx.res, 200, { ...headers, 'Content-Length': size });
           return true;
         }
@@ -316,7 +316,7 @@ export class Mirror {
       throw this.failure(e, 'blob', { digest });
     }
     if (ctx.req.method === 'HEAD' && fetch.size !== undefined) {
-      ctx.services.events?.blobPulled(ctx, name, digest, fetch.size);
+      void ctx.services.events?.blobPulled(ctx, name, digest, fetch.size);
       send(ctx.res, 200, { ...headers, 'Content-Length': fetch.size });
       return true;
     }
@@ -329,7 +329,7 @@ export class Mirror {
         // The pull event is sent once the client has the whole blob: only then is its size known
         // for certain (an upstream may send no length), and a broken transfer is retried by the
         // client, which would otherwise count twice.
-        if (ctx.res.writableFinished) ctx.services.events?.blobPulled(ctx, name, digest, fetch.size ?? 0);
+        if (ctx.res.writableFinished) void ctx.services.events?.blobPulled(ctx, name, digest, fetch.size ?? 0);
         return served;
       }
     }

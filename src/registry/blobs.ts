@@ -28,8 +28,8 @@ export async function getBlob(ctx: RequestContext, name: string, digestParam: st
   if (ctx.services.mirror && (await ctx.services.mirror.serveBlob(ctx, name, digestParam))) return;
   const { digest } = parseDigest(digestParam);
   const size = await linkedSize(ctx, name, digest);
-  // A notification pull event for any answer once the blob is found (as distribution): queued in memory only.
-  ctx.services.events?.blobPulled(ctx, name, digest, size);
+  // A notification pull event for any answer once the blob is found (as distribution), in the outbox before the answer.
+  await ctx.services.events?.blobPulled(ctx, name, digest, size);
   const { res, req, services } = ctx;
   const etag = `"${digest}"`;
   const headers: Record<string, string | number> = {

@@ -44,8 +44,8 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   const etag = `"${digest}"`;
   const headers = { 'Content-Type': record.mediaType, 'Docker-Content-Digest': digest, ETag: etag, 'Content-Length': record.size };
   if (ctx.req.headers['if-none-match'] === etag) return send(ctx.res, 304, headers);
-  // A notification pull event (GET and HEAD, as distribution; not a 304): queued in memory only.
-  ctx.services.events?.manifestPulled(ctx, name, record, ref.kind === 'tag' ? ref.tag : undefined);
+  // A notification pull event (GET and HEAD, as distribution; not a 304), in the outbox before the answer.
+  await ctx.services.events?.manifestPulled(ctx, name, record, ref.kind === 'tag' ? ref.tag : undefined);
   if (ctx.req.method === 'HEAD') return send(ctx.res, 200, headers);
   let bytes = manifestCache.get(digest) ?? (await contentCache?.get(digest));
   if (!bytes) {

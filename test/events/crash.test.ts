@@ -106,6 +106,27 @@ describe('notifications survive kill -9', { timeout: 240_000 }, () => {
     assert.equal((await endpointState(berth.base)).backlog, 0);
   });
 
+  it('a pull the client saw has its event even when kill -9 comes right after the answer', async () => {
+    await r.down();
+    berth = await berthOn(port, configYaml, dir.path);
+    const image = await pushImage(berth.base, 'crash/pulled', 'v1');
+    const seen = new Set(r.accepted().map((e) => e.id));
+    // The answers arrive, then the process dies at once: no flush interval to wait out.
+    const manifest = await fetch(`${berth.base}/v2/crash/pulled/manifests/v1`, { headers: { Accept: OCI_MANIFEST } });
+    assert.equal(manifest.status, 200);
+    await manifest.arrayBuffer();
+    const blob = await fetch(`${berth.base}/v2/crash/pulled/blobs/${image.layer}`);
+    assert.equal(blob.status, 200);
+    await blob.arrayBuffer();
+    await berth.stop('SIGKILL');
+    berth = undefined;
+    await r.up();
+    berth = await berthOn(port, configYaml, dir.path);
+    const pulls = (events: RegistryEvent[]) => events.filter((e) => !seen.has(e.id) && e.action === 'pull' && e.target.repository === 'crash/pulled');
+    const got = pulls(await r.waitFor((ev) => new Set(pulls(ev).map((e) => e.id)).size >= 2, 30_000, 'both pull events from before the crash'));
+    assert.deepEqual([...new Set(got.map((e) => e.target.tag ?? e.target.digest))].sort(), [image.layer, 'v1'].sort());
+  });
+
   it('deliveries in flight at the kill are sent again after the restart, with the same ids', async () => {
     // Every request waits 2 s for its answer: the kill lands while one is in flight.
     const slow = await startReceiver();
