@@ -35,9 +35,10 @@ import { createCollector } from '../lifecycle/wiring.ts';
 import { BlobBusyError } from '../lifecycle/blob-writes.ts';
 import type { LifecycleApiDeps, LifecycleCaller } from '../lifecycle/http/context.ts';
 import { ApiError } from '../auth/access/admin/http.ts';
-import { lazyConsole, type ConsoleHandler } from '../console/lazy.ts';
+import { lazyConsole } from '../console/lazy.ts';
 import { loadConsoleAssets } from '../console/assets.ts';
-import { lazyNotary, type NotaryHandler } from '../trust/notary/lazy.ts';
+import { lazyNotary } from '../trust/notary/lazy.ts';
+import type { PathHandler } from './lazy-handler.ts';
 import { EXTENSION_PREFIX, serveSignatureExtension, SIGNATURES_HEADER } from '../trust/signatures/http.ts';
 
 export interface RunningRegistry {
@@ -92,7 +93,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
   };
   // The console and the Notary server load on their first request (src/console/lazy.ts,
   // src/trust/notary/lazy.ts); the console's assets are read now, so a missing build stops the start.
-  let consoleHandler: ConsoleHandler | undefined;
+  let consoleHandler: PathHandler | undefined;
   if (config.berth.ui.enabled) {
     try {
       const assets = await loadConsoleAssets();
@@ -225,8 +226,8 @@ async function handle(
   auth: AuthMiddleware | undefined,
   admin: AdminApi | undefined,
   lifecycleApi: LifecycleApiDeps,
-  consoleHandler: ConsoleHandler | undefined,
-  notary: NotaryHandler,
+  consoleHandler: PathHandler | undefined,
+  notary: PathHandler,
   search: SearchDeps,
 ): Promise<void> {
   const started = process.hrtime.bigint();

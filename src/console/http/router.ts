@@ -2,6 +2,7 @@
 // `/api/v1/repositories...` their JSON twins. Every request gets a Viewer (session cookie, else the
 // Authorization header a script sends, else anonymous; or "open" without authentication), a
 // locale (cookie, else Accept-Language), a theme, and a CSRF token that every POST must echo.
+import { isConsolePath } from '../lazy.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { negotiateLocale, isLocale, translator, type Locale } from '../i18n/index.ts';
@@ -29,12 +30,12 @@ const YEAR = 365 * 86_400;
 
 /** True when the request was the console's (answered); false to let the registry handle it. */
 export async function handleConsole(req: IncomingMessage, res: ServerResponse, url: URL, pathname: string, deps: ConsoleDeps): Promise<boolean> {
+  if (!isConsolePath(pathname)) return false;
   if (pathname === '/' || pathname === '/ui') {
     redirect(res, deps.prefix + '/ui/', [], 302);
     return true;
   }
-  const isApi = pathname === '/api/v1/repositories' || pathname.startsWith('/api/v1/repositories/');
-  if (!pathname.startsWith('/ui/') && !isApi) return false;
+  const isApi = pathname.startsWith('/api/');
   if (pathname.startsWith('/ui/static/')) {
     if (!deps.assets.serve(req, res, pathname)) sendPlain404(res);
     return true;
