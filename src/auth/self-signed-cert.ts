@@ -25,9 +25,14 @@ const octetString = (b: Buffer) => tlv(0x04, b);
 const NULL = Buffer.from([0x05, 0x00]);
 const TRUE = Buffer.from([0x01, 0x01, 0xff]);
 
-function integer(b: Buffer): Buffer {
-  // DER integers are signed: a leading 1 bit needs a zero byte in front to stay positive.
-  return tlv(0x02, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+/** A non-negative DER INTEGER from big-endian bytes, in the minimal form DER requires. */
+export function derInteger(b: Buffer): Buffer {
+  // Leading zero bytes are "illegal padding" to OpenSSL (a random serial starts with 0x00 once in
+  // 256), so strip them; then a leading 1 bit needs one zero byte in front to stay positive.
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0) start++;
+  const v = b.subarray(start);
+  return tlv(0x02, v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
 }
 
 function oid(dotted: string): Buffer {
@@ -79,8 +84,8 @@ export function selfSignedCertificate(privateKey: KeyObject, publicKey: KeyObjec
     ),
   );
   const tbs = seq(
-    explicit(0, integer(Buffer.from([2]))), // v3
-    integer(serial),
+    explicit(0, derInteger(Buffer.from([2]))), // v3
+    derInteger(serial),
     alg.id,
     name,
     seq(time(now), time(new Date(now.getTime() + days * 86_400_000))),

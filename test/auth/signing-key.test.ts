@@ -6,7 +6,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { loadSigningKey } from '../../src/auth/signing-key.ts';
+import { derInteger, selfSignedCertificate } from '../../src/auth/self-signed-cert.ts';
 
 describe('generated token signing key', () => {
   it('is the same for replicas that start together, with no temporary file left', async () => {
@@ -21,6 +23,23 @@ describe('generated token signing key', () => {
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('self-signed certificate encoding', () => {
+  it('writes DER integers in minimal form, so a serial that starts with a zero byte still parses', () => {
+    assert.deepEqual(derInteger(Buffer.from([0x00, 0x05])), Buffer.from([0x02, 0x01, 0x05]));
+    assert.deepEqual(derInteger(Buffer.from([0x00, 0x00, 0x85])), Buffer.from([0x02, 0x02, 0x00, 0x85]));
+    assert.deepEqual(derInteger(Buffer.from([0x85])), Buffer.from([0x02, 0x02, 0x00, 0x85]));
+    assert.deepEqual(derInteger(Buffer.from([0x00])), Buffer.from([0x02, 0x01, 0x00]));
+  });
+
+  it('every generated certificate parses (random serials included)', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    for (let i = 0; i < 300; i++) {
+      const cert = new X509Certificate(selfSignedCertificate(privateKey, publicKey, 'berth token signer'));
+      assert.ok(cert.verify(publicKey));
     }
   });
 });
