@@ -5,6 +5,7 @@ import { loadConfig } from '../config/index.ts';
 import { createLogger, routeProcessWarnings } from '../logging.ts';
 import { startRegistry } from '../http/server.ts';
 import { s3Location } from '../storage/drivers/s3/options.ts';
+import { zeroCopyAvailable } from '../http/zero-copy.ts';
 
 export async function serve(configPath: string | undefined): Promise<void> {
   const path = configPath ?? process.env.REGISTRY_CONFIGURATION_PATH;
@@ -24,6 +25,8 @@ export async function serve(configPath: string | undefined): Promise<void> {
       deleteEnabled: config.storage.delete.enabled,
       // How clients authenticate (auth.htpasswd, auth.token, berth.auth.tokenservice); never with what.
       auth: config.auth?.token || config.berth.auth.tokenservice.enabled ? 'token' : config.auth?.htpasswd ? 'htpasswd' : 'none',
+      // Plain-HTTP blob GETs go out through sendfile(2) (native/sendfile), or are streamed.
+      sendfile: zeroCopyAvailable,
     },
     `berth is serving the registry API on ${registry.url}/v2/`,
   );

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { send } from '../http/respond.ts';
+import { packageRoot } from '../util/package-root.ts';
 
 export const STATIC_PREFIX = '/ui/static/';
 
@@ -49,17 +50,6 @@ interface Asset {
   contentType: string;
 }
 
-/** The nearest directory at or above this module's that holds a package.json: berth's root. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
-
 async function fromDist(root: string): Promise<Map<AssetName, { fileName: string; bytes: Buffer }> | null> {
   const dist = join(root, 'web', 'dist');
   let manifest: Record<string, unknown>;
@@ -92,7 +82,7 @@ async function inMemory(root: string): Promise<Map<AssetName, { fileName: string
     throw new Error('the web console is not built (web/dist/manifest.json is missing) and esbuild is not installed: run npm run build:web');
   }
   const options: typeof import('../../scripts/web-build-options.mjs') = await import(
-    pathToFileURL(join(packageRoot(), 'scripts', 'web-build-options.mjs')).href
+    pathToFileURL(join(packageRoot(import.meta.url), 'scripts', 'web-build-options.mjs')).href
   );
   const built = await options.buildWeb(esbuild, root);
   return new Map(built.map((a) => [a.name, { fileName: a.fileName, bytes: a.bytes }]));
@@ -127,7 +117,7 @@ function matches(header: string | undefined, tags: string[]): boolean {
 
 /** Reads (or, without web/dist/, builds) the console's assets; call once at start. */
 export async function loadConsoleAssets(options: LoadOptions = {}): Promise<ConsoleAssets> {
-  const root = options.root ?? packageRoot();
+  const root = options.root ?? packageRoot(import.meta.url);
   const files = (await fromDist(root)) ?? (await inMemory(root));
   const byPath = new Map<string, Asset>();
   const paths = {} as Record<AssetName, string>;

@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.ts';
 
 interface SendfileAddon {
   sendfile(socketFd: number, fileFd: number, offset: number, length: number, idleTimeoutMs: number): Promise<number>;
@@ -18,8 +18,7 @@ const IDLE_TIMEOUT_MS = 5 * 60_000;
 function loadAddon(): SendfileAddon | undefined {
   // BERTH_SENDFILE=0 forces the streaming path (benchmarks, troubleshooting).
   if (process.env.BERTH_SENDFILE === '0' || process.platform !== 'linux') return undefined;
-  // src/http and dist/http are both two levels below the package root.
-  const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'sendfile', 'build', 'Release', 'berth_sendfile.node');
+  const file = join(packageRoot(import.meta.url), 'native', 'sendfile', 'build', 'Release', 'berth_sendfile.node');
   if (!existsSync(file)) return undefined;
   try {
     const addon = createRequire(import.meta.url)(file) as Partial<SendfileAddon>;

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseDigest } from '../oci/digest.ts';
 import { send } from '../http/respond.ts';
 import { canSendFile, sendFileBody } from '../http/zero-copy.ts';
+import { transientBytesDone } from '../http/memory-pressure.ts';
 import { BlobNotFoundError } from '../storage/blob-store.ts';
 import { RegistryError } from './errors.ts';
 import { parseRange } from './range.ts';
@@ -73,6 +74,8 @@ export async function getBlob(ctx: RequestContext, name: string, digestParam: st
       return;
     }
     const stream = await services.blobs.read(digest, range.kind === 'range' ? range.range : undefined);
+    // Attached in the same tick as pipeline(), so the stream starts flowing into the response.
+    stream.on('data', (chunk: Buffer) => transientBytesDone(chunk.length));
     await pipeline(stream, res);
   } catch (e) {
     // Linked in metadata but gone from storage (deleted by hand, or a GC race): say so, do not hang.

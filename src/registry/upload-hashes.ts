@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { UploadArea } from '../storage/blob-store.ts';
 import { parseDigest } from '../oci/digest.ts';
-import { bodyBytesConsumed } from '../http/memory-pressure.ts';
+import { transientBytesDone } from '../http/memory-pressure.ts';
 
 interface HashState {
   hash: Hash;
@@ -68,7 +68,7 @@ export class UploadHashes {
         s.hash.update(chunk);
         s.offset += chunk.length;
       }
-      bodyBytesConsumed(chunk.length);
+      transientBytesDone(chunk.length);
     };
   }
 
