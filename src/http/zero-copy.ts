@@ -1,34 +1,15 @@
 // Zero-copy blob bodies: hands a file range to the kernel with sendfile(2) (native/sendfile),
 // the way registry:2 (Go's net/http) and nginx serve files. Only for plain HTTP/1.1 sockets:
 // TLS and HTTP/2 frame the bytes in user space, so they take the streaming path.
-import { existsSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { packageRoot } from '../util/package-root.ts';
-
-interface SendfileAddon {
-  sendfile(socketFd: number, fileFd: number, offset: number, length: number, idleTimeoutMs: number): Promise<number>;
-}
+import { nativeAddon } from '../native/addon.ts';
 
 // A client that reads nothing for this long loses its connection (as a stalled stream would).
 const IDLE_TIMEOUT_MS = 5 * 60_000;
 
-function loadAddon(): SendfileAddon | undefined {
-  // BERTH_SENDFILE=0 forces the streaming path (benchmarks, troubleshooting).
-  if (process.env.BERTH_SENDFILE === '0' || process.platform !== 'linux') return undefined;
-  const file = join(packageRoot(import.meta.url), 'native', 'sendfile', 'build', 'Release', 'berth_sendfile.node');
-  if (!existsSync(file)) return undefined;
-  try {
-    const addon = createRequire(import.meta.url)(file) as Partial<SendfileAddon>;
-    return typeof addon.sendfile === 'function' ? (addon as SendfileAddon) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const addon = loadAddon();
+// BERTH_SENDFILE=0 forces the streaming path (benchmarks, troubleshooting).
+const addon = process.env.BERTH_SENDFILE === '0' ? undefined : nativeAddon();
 
 /** Whether blob bodies go out through sendfile(2) in this process (for logs and tests). */
 export const zeroCopyAvailable = addon !== undefined;

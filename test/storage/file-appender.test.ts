@@ -6,13 +6,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
 import { appendStream } from '../../src/storage/drivers/file-appender.ts';
+import { DIRECT_ALIGN, directWritesAvailable } from '../../src/storage/drivers/direct-io.ts';
 
 async function withFile<T>(fn: (path: string, handle: FileHandle) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-appender-'));
@@ -174,5 +175,73 @@ describe('appendStream on a body that is already over', () => {
       await new Promise((r) => body.once('end', r));
       assert.equal(await appendStream(handle, body), 0);
     });
+  });
+});
+
+describe('appendStream with an O_DIRECT handle', { skip: !directWritesAvailable() && 'no O_DIRECT here (native addon not built)' }, () => {
+  /** The direct handle, recording each write's length (and able to refuse with EINVAL). */
+  function recording(handle: FileHandle, opts: { refuse?: boolean } = {}) {
+    const writes: number[] = [];
+    const wrapped = {
+      write: async (buffer: Buffer, offset: number, length: number, position: null) => {
+        if (opts.refuse) throw Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' });
+        const r = await handle.write(buffer, offset, length, position);
+        writes.push(r.bytesWritten);
+        return r;
+      },
+    } as unknown as FileHandle;
+    return { wrapped, writes };
+  }
+
+  async function appendWith(existing: number, chunks: Buffer[], opts: { refuse?: boolean; stallEvery?: number } = {}) {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-appender-direct-'));
+    const path = join(dir, 'upload');
+    const head = randomBytes(existing);
+    await writeFile(path, head);
+    const plain = await open(path, constants.O_WRONLY | constants.O_APPEND);
+    const directHandle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_DIRECT);
+    const { wrapped, writes } = recording(directHandle, opts);
+    try {
+      const body = new PassThrough();
+      const done = appendStream(plain, body, undefined, { handle: wrapped, position: existing });
+      for (const [i, c] of chunks.entries()) {
+        if (!body.write(c)) await new Promise((r) => body.once('drain', r));
+        // A stall longer than the late-write timer: a partial batch, off the block grid, goes out early.
+        if (opts.stallEvery && i % opts.stallEvery === opts.stallEvery - 1) await sleep(30);
+      }
+      body.end();
+      const total = chunks.reduce((n, c) => n + c.length, 0);
+      assert.equal(await done, total);
+      const stored = await readFile(path);
+      assert.ok(stored.equals(Buffer.concat([head, ...chunks])), 'the file holds the old bytes and every new one, in order');
+      return { total, writes };
+    } finally {
+      await directHandle.close();
+      await plain.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  const oddChunks = (n: number) => Array.from({ length: n }, (_, i) => randomBytes(1 + ((i * 7919) % 70_000)));
+
+  it('writes whole blocks directly from an upload that starts off the block grid (a second PATCH)', async () => {
+    const { total, writes } = await appendWith(1000, oddChunks(300));
+    const direct = writes.reduce((a, b) => a + b, 0);
+    assert.ok(writes.every((n) => n % DIRECT_ALIGN === 0), `direct writes in whole blocks: ${writes.join(',')}`);
+    // Only the head up to the first boundary and the last partial block go through the page cache.
+    assert.ok(direct >= total - 2 * DIRECT_ALIGN, `${direct} of ${total} bytes written directly`);
+  });
+
+  it('realigns after a stalled client made it write a partial batch early', async () => {
+    const { total, writes } = await appendWith(0, oddChunks(300), { stallEvery: 40 });
+    const direct = writes.reduce((a, b) => a + b, 0);
+    assert.ok(writes.every((n) => n % DIRECT_ALIGN === 0));
+    // Each stall costs the partial block at its end and the bytes up to the next boundary.
+    assert.ok(direct >= total - 2 * DIRECT_ALIGN * (1 + 300 / 40), `${direct} of ${total} bytes written directly despite the stalls`);
+  });
+
+  it('falls back to buffered writes, losing nothing, when the file system refuses O_DIRECT', async () => {
+    const { writes } = await appendWith(4096, oddChunks(120), { refuse: true });
+    assert.deepEqual(writes, []);
   });
 });

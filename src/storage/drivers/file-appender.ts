@@ -16,8 +16,14 @@
 // Memory stays bounded: two buffers per append, the budget shared by the appends in progress
 // (never below 64 KiB each), and when both are busy the body is paused, so TCP flow control slows
 // the client instead of our heap growing.
+//
+// With a second handle opened with O_DIRECT (src/storage/drivers/direct-io.ts), batches that start
+// on a block boundary go to the disk directly in whole blocks. A batch that would start off the
+// grid (the upload's existing size, a tail written early for a stalling client) holds only the
+// bytes up to the next boundary and goes through the page cache, so the next one is aligned again.
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { batchBuffer, DIRECT_ALIGN } from './direct-io.ts';
 
 /**
  * Bytes per batch buffer. The budget is shared by the appends in progress, so many concurrent
@@ -44,8 +50,7 @@ function takeBuffer(size: number): Buffer {
     pooledBytes -= size;
     return free;
   }
-  // Outside Node's shared slab: these live as long as an upload, and go back to the pool.
-  return Buffer.allocUnsafeSlow(size);
+  return batchBuffer(size);
 }
 
 function giveBack(buffer: Buffer): void {
@@ -58,27 +63,42 @@ function giveBack(buffer: Buffer): void {
 
 const ignore = (): void => undefined;
 
-/** Writes buffer[0, length) at the file's end (O_APPEND), looping over short writes. */
-async function writeAll(handle: FileHandle, buffer: Buffer, length: number): Promise<void> {
-  for (let offset = 0; offset < length; ) {
-    const { bytesWritten } = await handle.write(buffer, offset, length - offset, null);
+/** Writes buffer[from, to) at the file's end (O_APPEND), looping over short writes. */
+async function writeAll(handle: FileHandle, buffer: Buffer, from: number, to: number): Promise<void> {
+  for (let offset = from; offset < to; ) {
+    const { bytesWritten } = await handle.write(buffer, offset, to - offset, null);
     if (bytesWritten <= 0) throw new Error('the file system accepted no bytes');
     offset += bytesWritten;
   }
 }
 
-/** Appends every byte of `body` at the end of `handle` (opened for appending); resolves with the byte count. */
-export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chunk: Buffer) => void): Promise<number> {
+/** An O_DIRECT handle on the same file, and the file's size when the append starts. */
+export interface DirectTarget {
+  handle: FileHandle;
+  position: number;
+}
+
+/**
+ * Appends every byte of `body` at the end of `handle` (opened for appending); resolves with the
+ * byte count. With `direct`, whole aligned blocks are written through its O_DIRECT handle.
+ */
+export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chunk: Buffer) => void, direct?: DirectTarget): Promise<number> {
   // A body that ended or broke before the caller got here (the file is opened first) emits no
   // more events: settle now rather than wait for them.
   if (body.destroyed && !body.readableEnded) return Promise.reject(body.errored ?? new Error('the request body ended early: the client closed the connection'));
   if (body.readableEnded) return Promise.resolve(0);
   active++;
-  // Fixed for this append: its share of the budget given the appends already running.
-  const size = Math.max(MIN_BATCH, Math.floor(BATCH_BUDGET / active));
+  // Fixed for this append: its share of the budget given the appends already running, in whole blocks.
+  const size = Math.max(MIN_BATCH, Math.floor(BATCH_BUDGET / active / DIRECT_ALIGN) * DIRECT_ALIGN);
   return new Promise<number>((resolve, reject) => {
     let fill: Buffer = takeBuffer(size);
     let fillLength = 0;
+    /** Where the batch being filled will start in the file (known: one write at a time, in order). */
+    let fillStart = direct?.position ?? 0;
+    let useDirect = direct !== undefined;
+    /** How much the batch being filled takes: off the block grid, only the bytes up to the next boundary. */
+    const capacityAt = (start: number): number => (useDirect && start % DIRECT_ALIGN !== 0 ? DIRECT_ALIGN - (start % DIRECT_ALIGN) : size);
+    let capacity = capacityAt(fillStart);
     /** The other buffer, or undefined while it is being written. */
     let spare: Buffer | undefined = takeBuffer(size);
     /** The rest of a chunk that did not fit while both buffers were busy (the body is paused). */
@@ -115,6 +135,31 @@ export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chun
       else resolve(written);
     };
 
+    /** Writes one batch: its whole blocks through O_DIRECT when it starts on the grid, the rest buffered. */
+    const writeBatch = async (buffer: Buffer, length: number, start: number): Promise<void> => {
+      let done = 0;
+      if (useDirect && direct && start % DIRECT_ALIGN === 0) {
+        const blocks = length - (length % DIRECT_ALIGN);
+        while (done < blocks) {
+          let n: number;
+          try {
+            n = (await direct.handle.write(buffer, done, blocks - done, null)).bytesWritten;
+          } catch (e) {
+            // EINVAL before any byte: this file system (or this kernel) refuses it; buffered from now on.
+            if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+            useDirect = false;
+            break;
+          }
+          if (n <= 0) throw new Error('the file system accepted no bytes');
+          done += n;
+          // A short write off the block grid: the rest of this append goes through the page cache.
+          if (done % DIRECT_ALIGN !== 0) useDirect = false;
+          if (!useDirect) break;
+        }
+      }
+      await writeAll(handle, buffer, done, length);
+    };
+
     const write = (): void => {
       if (timer) {
         clearTimeout(timer);
@@ -122,10 +167,13 @@ export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chun
       }
       const buffer = fill;
       const length = fillLength;
+      const start = fillStart;
       fill = spare!;
       spare = undefined;
       fillLength = 0;
-      writeAll(handle, buffer, length).then(
+      fillStart = start + length;
+      capacity = capacityAt(fillStart);
+      writeBatch(buffer, length, start).then(
         () => {
           spare = buffer;
           written += length;
@@ -164,7 +212,7 @@ export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chun
     /** Copies `chunk` into the batch, writing full buffers; keeps the rest in `pending` when both are busy. */
     const take = (chunk: Buffer): void => {
       for (let offset = 0; offset < chunk.length; ) {
-        if (fillLength === fill.length) {
+        if (fillLength === capacity) {
           if (!spare) {
             pending = chunk.subarray(offset);
             body.pause();
@@ -172,11 +220,11 @@ export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chun
           }
           write();
         }
-        const n = chunk.copy(fill, fillLength, offset);
+        const n = chunk.copy(fill, fillLength, offset, offset + Math.min(chunk.length - offset, capacity - fillLength));
         fillLength += n;
         offset += n;
       }
-      if (fillLength === fill.length && spare) write();
+      if (fillLength === capacity && spare) write();
       // One timer per batch, not per chunk; a fast body fills the batch long before it fires.
       else if (fillLength > 0) timer ??= setTimeout(writeLate, WRITE_AFTER_MS);
     };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { appendStream } from './file-appender.ts';
+import { directWritesAvailable } from './direct-io.ts';
 import { BlobNotFoundError, UploadNotFoundError, type BlobInfo, type BlobStore, type ByteRange, type UploadArea, type UploadInfo } from '../blob-store.ts';
 
 const WRITE_CHUNK = 1024 * 1024;
@@ -158,6 +159,8 @@ export class FilesystemBlobStore implements BlobStore {
 }
 
 class FilesystemUploads implements UploadArea {
+  private directRefused = false;
+
   constructor(
     private readonly dir: string,
     private readonly blobPath: (digest: string) => string,
@@ -178,11 +181,26 @@ class FilesystemUploads implements UploadArea {
     const handle = await open(path, constants.O_WRONLY | constants.O_APPEND).catch((e) => {
       throw isMissing(e) ? new UploadNotFoundError(id) : e;
     });
+    let direct: FileHandle | undefined;
     try {
       const start = (await handle.stat()).size;
-      return start + (await appendStream(handle, body, onChunk));
+      direct = await this.openDirect(path);
+      return start + (await appendStream(handle, body, onChunk, direct && { handle: direct, position: start }));
     } finally {
+      await direct?.close();
       await handle.close();
+    }
+  }
+
+  /** A second handle on the upload with O_DIRECT (src/storage/drivers/direct-io.ts), when this file system takes it. */
+  private async openDirect(path: string): Promise<FileHandle | undefined> {
+    if (!directWritesAvailable() || this.directRefused) return undefined;
+    try {
+      return await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_DIRECT);
+    } catch (e) {
+      // tmpfs and some FUSE file systems refuse O_DIRECT at open: remember, and write through the cache.
+      if ((e as NodeJS.ErrnoException).code === 'EINVAL') this.directRefused = true;
+      return undefined;
     }
   }
 

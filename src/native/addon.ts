@@ -1,0 +1,34 @@
+// berth's one native addon (native/sendfile, built by `npm ci` when a compiler is there): sendfile(2)
+// for blob GETs (src/http/zero-copy.ts) and aligned memory for O_DIRECT upload writes
+// (src/storage/drivers/direct-io.ts). Optional: without it berth streams and writes through the
+// page cache, as it would on another platform.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.ts';
+
+export interface NativeAddon {
+  sendfile(socketFd: number, fileFd: number, offset: number, length: number, idleTimeoutMs: number): Promise<number>;
+  /** Present since the O_DIRECT upload path; an addon built before it lacks it. */
+  alignedBuffer?(size: number, alignment: number): ArrayBuffer;
+}
+
+let loaded: NativeAddon | null | undefined;
+
+/** The addon, or undefined when it is not built or not loadable. */
+export function nativeAddon(): NativeAddon | undefined {
+  if (loaded === undefined) loaded = load() ?? null;
+  return loaded ?? undefined;
+}
+
+function load(): NativeAddon | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const file = join(packageRoot(import.meta.url), 'native', 'sendfile', 'build', 'Release', 'berth_sendfile.node');
+  if (!existsSync(file)) return undefined;
+  try {
+    const addon = createRequire(import.meta.url)(file) as Partial<NativeAddon>;
+    return typeof addon.sendfile === 'function' ? (addon as NativeAddon) : undefined;
+  } catch {
+    return undefined;
+  }
+}
