@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
+#include <malloc.h>
 
 typedef struct {
   int out_fd;
@@ -222,8 +223,24 @@ static napi_value js_aligned_buffer(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+/* tuneMalloc(mmapThreshold, trimThreshold): fixed glibc malloc thresholds (see src/native/addon.ts). */
+static napi_value js_tune_malloc(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int64_t mmap_threshold = 0, trim_threshold = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_int64(env, argv[0], &mmap_threshold) != napi_ok || napi_get_value_int64(env, argv[1], &trim_threshold) != napi_ok)
+    return throw_error(env, "EINVAL", "tuneMalloc(mmapThreshold, trimThreshold)");
+  int ok = mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold) && mallopt(M_TRIM_THRESHOLD, (int)trim_threshold);
+  napi_value result;
+  napi_get_boolean(env, ok != 0, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
+  napi_create_function(env, "tuneMalloc", NAPI_AUTO_LENGTH, js_tune_malloc, NULL, &fn);
+  napi_set_named_property(env, exports, "tuneMalloc", fn);
   napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, js_sendfile, NULL, &fn);
   napi_set_named_property(env, exports, "sendfile", fn);
   napi_create_function(env, "alignedBuffer", NAPI_AUTO_LENGTH, js_aligned_buffer, NULL, &fn);

@@ -1,6 +1,6 @@
 // berth's one native addon (native/sendfile, built by `npm ci` when a compiler is there): sendfile(2)
 // for blob GETs (src/http/zero-copy.ts) and aligned memory for O_DIRECT upload writes
-// (src/storage/drivers/direct-io.ts). Optional: without it berth streams and writes through the
+// (src/storage/drivers/direct-io.ts), and glibc malloc settings (src/http/server-heap.ts). Optional: without it berth streams and writes through the
 // page cache, as it would on another platform.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,6 +11,8 @@ export interface NativeAddon {
   sendfile(socketFd: number, fileFd: number, offset: number, length: number, idleTimeoutMs: number): Promise<number>;
   /** Present since the O_DIRECT upload path; an addon built before it lacks it. */
   alignedBuffer?(size: number, alignment: number): ArrayBuffer;
+  /** Fixed glibc mmap and trim thresholds (src/http/server-heap.ts); true when glibc took them. */
+  tuneMalloc?(mmapThreshold: number, trimThreshold: number): boolean;
 }
 
 let loaded: NativeAddon | null | undefined;
