@@ -203,7 +203,7 @@ describe('appendStream with an O_DIRECT handle', { skip: !directWritesAvailable(
     const { wrapped, writes } = recording(directHandle, opts);
     try {
       const body = new PassThrough();
-      const done = appendStream(plain, body, undefined, { handle: wrapped, position: existing });
+      const done = appendStream(plain, body, undefined, { open: async () => wrapped, position: existing });
       for (const [i, c] of chunks.entries()) {
         if (!body.write(c)) await new Promise((r) => body.once('drain', r));
         // A stall longer than the late-write timer: a partial batch, off the block grid, goes out early.
@@ -238,6 +238,18 @@ describe('appendStream with an O_DIRECT handle', { skip: !directWritesAvailable(
     assert.ok(writes.every((n) => n % DIRECT_ALIGN === 0));
     // Each stall costs the partial block at its end and the bytes up to the next boundary.
     assert.ok(direct >= total - 2 * DIRECT_ALIGN * (1 + 300 / 40), `${direct} of ${total} bytes written directly despite the stalls`);
+  });
+
+  it('opens the O_DIRECT handle only once there is a whole block to write', async () => {
+    await withFile(async (path, handle) => {
+      let opened = 0;
+      const body = new PassThrough();
+      const done = appendStream(handle, body, undefined, { open: async () => (opened++, undefined), position: 0 });
+      body.end(Buffer.alloc(DIRECT_ALIGN - 1, 1));
+      assert.equal(await done, DIRECT_ALIGN - 1);
+      assert.equal(opened, 0, 'a blob smaller than a block never opens it');
+      assert.equal((await readFile(path)).length, DIRECT_ALIGN - 1);
+    });
   });
 
   it('falls back to buffered writes, losing nothing, when the file system refuses O_DIRECT', async () => {

@@ -72,9 +72,13 @@ async function writeAll(handle: FileHandle, buffer: Buffer, from: number, to: nu
   }
 }
 
-/** An O_DIRECT handle on the same file, and the file's size when the append starts. */
+/**
+ * O_DIRECT writes to the same file: `open` gives a handle opened with O_DIRECT (or undefined when
+ * the file system refuses it; the caller opens it at most once and closes it), `position` is the
+ * file's size when the append starts.
+ */
 export interface DirectTarget {
-  handle: FileHandle;
+  open(): Promise<FileHandle | undefined>;
   position: number;
 }
 
@@ -137,25 +141,29 @@ export function appendStream(handle: FileHandle, body: Readable, onChunk?: (chun
 
     /** Writes one batch: its whole blocks through O_DIRECT when it starts on the grid, the rest buffered. */
     const writeBatch = async (buffer: Buffer, length: number, start: number): Promise<void> => {
+      const blocks = length - (length % DIRECT_ALIGN);
       let done = 0;
-      if (useDirect && direct && start % DIRECT_ALIGN === 0) {
-        const blocks = length - (length % DIRECT_ALIGN);
-        while (done < blocks) {
-          let n: number;
-          try {
-            n = (await direct.handle.write(buffer, done, blocks - done, null)).bytesWritten;
-          } catch (e) {
+      let target: FileHandle | undefined;
+      if (useDirect && blocks > 0 && start % DIRECT_ALIGN === 0) {
+        // Opened on the first whole block: a small blob (a config, a manifest) never pays for it.
+        target = await direct!.open();
+        if (!target) useDirect = false; // refused at open (tmpfs, some FUSE)
+      }
+      while (target && useDirect && done < blocks) {
+        const n = await target.write(buffer, done, blocks - done, null).then(
+          (r) => r.bytesWritten,
+          (e: unknown) => {
             // EINVAL before any byte: this file system (or this kernel) refuses it; buffered from now on.
             if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
             useDirect = false;
-            break;
-          }
-          if (n <= 0) throw new Error('the file system accepted no bytes');
-          done += n;
-          // A short write off the block grid: the rest of this append goes through the page cache.
-          if (done % DIRECT_ALIGN !== 0) useDirect = false;
-          if (!useDirect) break;
-        }
+            return 0;
+          },
+        );
+        if (!useDirect) break;
+        if (n <= 0) throw new Error('the file system accepted no bytes');
+        done += n;
+        // A short write off the block grid: the rest of this append goes through the page cache.
+        if (done % DIRECT_ALIGN !== 0) useDirect = false;
       }
       await writeAll(handle, buffer, done, length);
     };

@@ -181,20 +181,20 @@ class FilesystemUploads implements UploadArea {
     const handle = await open(path, constants.O_WRONLY | constants.O_APPEND).catch((e) => {
       throw isMissing(e) ? new UploadNotFoundError(id) : e;
     });
-    let direct: FileHandle | undefined;
+    let direct: Promise<FileHandle | undefined> | undefined;
     try {
       const start = (await handle.stat()).size;
-      direct = await this.openDirect(path);
-      return start + (await appendStream(handle, body, onChunk, direct && { handle: direct, position: start }));
+      const open = () => (direct ??= this.openDirect(path));
+      const target = directWritesAvailable() && !this.directRefused ? { open, position: start } : undefined;
+      return start + (await appendStream(handle, body, onChunk, target));
     } finally {
-      await direct?.close();
+      await (await direct)?.close();
       await handle.close();
     }
   }
 
   /** A second handle on the upload with O_DIRECT (src/storage/drivers/direct-io.ts), when this file system takes it. */
   private async openDirect(path: string): Promise<FileHandle | undefined> {
-    if (!directWritesAvailable() || this.directRefused) return undefined;
     try {
       return await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_DIRECT);
     } catch (e) {
