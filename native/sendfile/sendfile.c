@@ -223,17 +223,29 @@ static napi_value js_aligned_buffer(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
-/* tuneMalloc(mmapThreshold, trimThreshold): fixed glibc malloc thresholds (see src/native/addon.ts). */
+/* tuneMalloc(mmapThreshold, trimThreshold[, arenaMax]): fixed glibc malloc thresholds and, when
+   given, a cap on the number of arenas (see src/http/server-heap.ts). */
 static napi_value js_tune_malloc(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int64_t mmap_threshold = 0, trim_threshold = 0;
+  size_t argc = 3;
+  napi_value argv[3];
+  int64_t mmap_threshold = 0, trim_threshold = 0, arena_max = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-      napi_get_value_int64(env, argv[0], &mmap_threshold) != napi_ok || napi_get_value_int64(env, argv[1], &trim_threshold) != napi_ok)
-    return throw_error(env, "EINVAL", "tuneMalloc(mmapThreshold, trimThreshold)");
+      napi_get_value_int64(env, argv[0], &mmap_threshold) != napi_ok || napi_get_value_int64(env, argv[1], &trim_threshold) != napi_ok ||
+      (argc >= 3 && napi_get_value_int64(env, argv[2], &arena_max) != napi_ok))
+    return throw_error(env, "EINVAL", "tuneMalloc(mmapThreshold, trimThreshold[, arenaMax])");
   int ok = mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold) && mallopt(M_TRIM_THRESHOLD, (int)trim_threshold);
+  if (arena_max > 0) ok = ok && mallopt(M_ARENA_MAX, (int)arena_max);
   napi_value result;
   napi_get_boolean(env, ok != 0, &result);
+  return result;
+}
+
+/* trimMalloc() -> boolean: malloc_trim(0), which gives the free pages of every arena back to the
+   kernel, not only the top of the main heap (src/http/idle-trim.ts). */
+static napi_value js_trim_malloc(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_get_boolean(env, malloc_trim(0) != 0, &result);
   return result;
 }
 
@@ -241,6 +253,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "tuneMalloc", NAPI_AUTO_LENGTH, js_tune_malloc, NULL, &fn);
   napi_set_named_property(env, exports, "tuneMalloc", fn);
+  napi_create_function(env, "trimMalloc", NAPI_AUTO_LENGTH, js_trim_malloc, NULL, &fn);
+  napi_set_named_property(env, exports, "trimMalloc", fn);
   napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, js_sendfile, NULL, &fn);
   napi_set_named_property(env, exports, "sendfile", fn);
   napi_create_function(env, "alignedBuffer", NAPI_AUTO_LENGTH, js_aligned_buffer, NULL, &fn);

@@ -20,6 +20,7 @@ import type { Principal } from '../auth/types.ts';
 import { readCredentials } from '../auth/credentials.ts';
 import { HealthMonitor } from './health.ts';
 import { startDebugServer, type DebugServer } from './debug-server.ts';
+import { IdleTrimmer } from './idle-trim.ts';
 import { handlerForPath, handlerForRoute } from './request-metrics.ts';
 import { serveSearch, type SearchDeps } from './search.ts';
 import { enableMetrics } from '../metrics/registry.ts';
@@ -134,6 +135,8 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
   const purger = new UploadPurger(services, config.storage.maintenance.uploadpurging, log);
   purger.start();
 
+  // A full GC and malloc_trim once requests stop (src/http/idle-trim.ts).
+  const trimmer = new IdleTrimmer();
   let shuttingDown = false;
   // Plain HTTP, or TLS with HTTP/2 and HTTP/1.1 (http.tls, http.http2): see listen.ts.
   const listener = createListener(config.http, (req, res) => {
@@ -147,6 +150,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
         if (shuttingDown) setImmediate(() => listener.closeIdle());
       });
     }
+    trimmer.track(res);
     void handle(req, res, services, health, auth, admin, lifecycleApi, consoleHandler, notary, search);
   }, log);
   const server = listener.server;
@@ -155,6 +159,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  trimmer.kick();
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${listener.scheme}://${shownHost}:${address.port}`;
@@ -168,6 +173,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
       health.stop();
       await debugServer?.close();
       purger.stop();
+      trimmer.stop();
       gc.stop();
       services.trust?.close();
       // Stop accepting, let in-flight requests finish (bounded by http.draintimeout when set).

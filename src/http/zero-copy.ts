@@ -32,6 +32,31 @@ export function canSendFile(req: IncomingMessage, res: ServerResponse): boolean 
   return addon !== undefined && socketFd(req) !== undefined && res.socket === req.socket;
 }
 
+/**
+ * canSendFile(), after waiting for a queued response to get its socket. A keep-alive client that
+ * has the previous body's last byte sends its next request at once, often before this process has
+ * ended that response (the end runs after sendfile's completion reaches the event loop), so under
+ * load most blob GETs arrive queued. Node hands the socket over as soon as the previous response
+ * ends; streaming instead would read the blob through user space (64 concurrent pulls held over
+ * 100 MiB of read buffers that way).
+ */
+export async function whenCanSendFile(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  if (addon === undefined || socketFd(req) === undefined) return false;
+  if (!res.socket) {
+    const socket = req.socket;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('socket', done);
+        socket.off('close', done);
+        resolve();
+      };
+      res.once('socket', done);
+      socket.once('close', done);
+    });
+  }
+  return canSendFile(req, res);
+}
+
 const EMPTY = Buffer.alloc(0);
 
 /**

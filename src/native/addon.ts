@@ -11,8 +11,10 @@ export interface NativeAddon {
   sendfile(socketFd: number, fileFd: number, offset: number, length: number, idleTimeoutMs: number): Promise<number>;
   /** Present since the O_DIRECT upload path; an addon built before it lacks it. */
   alignedBuffer?(size: number, alignment: number): ArrayBuffer;
-  /** Fixed glibc mmap and trim thresholds (src/http/server-heap.ts); true when glibc took them. */
-  tuneMalloc?(mmapThreshold: number, trimThreshold: number): boolean;
+  /** Fixed glibc mmap and trim thresholds and arena cap (src/http/server-heap.ts); true when glibc took them. */
+  tuneMalloc?(mmapThreshold: number, trimThreshold: number, arenaMax?: number): boolean;
+  /** malloc_trim(0): free heap pages back to the kernel (src/http/idle-trim.ts); true if any went. */
+  trimMalloc?(): boolean;
 }
 
 let loaded: NativeAddon | null | undefined;

@@ -3,7 +3,7 @@
 import { pipeline } from 'node:stream/promises';
 import { parseDigest } from '../oci/digest.ts';
 import { send } from '../http/respond.ts';
-import { canSendFile, sendFileBody } from '../http/zero-copy.ts';
+import { sendFileBody, whenCanSendFile } from '../http/zero-copy.ts';
 import { transientBytesDone } from '../http/memory-pressure.ts';
 import { BlobNotFoundError } from '../storage/blob-store.ts';
 import { RegistryError } from './errors.ts';
@@ -64,7 +64,7 @@ export async function getBlob(ctx: RequestContext, name: string, digestParam: st
     return;
   }
   try {
-    if (services.blobs.openFile && canSendFile(req, res)) {
+    if (services.blobs.openFile && (await whenCanSendFile(req, res))) {
       const file = await services.blobs.openFile(digest);
       try {
         await sendFileBody(req, res, file, start, end - start + 1);

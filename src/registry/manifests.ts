@@ -11,6 +11,24 @@ import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
 import { requestHost } from '../trust/notary/gun.ts';
 
+type Blobs = RequestContext['services']['blobs'];
+/** Manifest reads under way, per blob store: concurrent misses of one digest share a read. */
+const readsInFlight = new WeakMap<Blobs, Map<string, Promise<Buffer>>>();
+
+function readManifestOnce(blobs: Blobs, digest: string): Promise<Buffer> {
+  let reads = readsInFlight.get(blobs);
+  if (!reads) readsInFlight.set(blobs, (reads = new Map()));
+  let reading = reads.get(digest);
+  if (!reading) {
+    reading = (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await blobs.read(digest)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    })().finally(() => reads.delete(digest));
+    reads.set(digest, reading);
+  }
+  return reading;
+}
 
 /** registry:2 answers MANIFEST_UNKNOWN whether or not the repository exists; so does berth. */
 function unknown(detail: Record<string, string>): RegistryError {
@@ -49,9 +67,8 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   if (ctx.req.method === 'HEAD') return send(ctx.res, 200, headers);
   let bytes = manifestCache.get(digest) ?? (await contentCache?.get(digest));
   if (!bytes) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await blobs.read(digest)) chunks.push(chunk as Buffer);
-    bytes = Buffer.concat(chunks);
+    // One read per digest however many clients ask at once (a cluster deploy's first pulls).
+    bytes = await readManifestOnce(blobs, digest);
     contentCache?.set(digest, bytes);
   }
   manifestCache.set(digest, bytes);

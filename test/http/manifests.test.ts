@@ -252,3 +252,36 @@ describe('DELETE /v2/<name>/manifests/<reference>', () => {
     }
   });
 });
+
+// A cluster deploy: many nodes ask for the same manifest at once, before the in-process cache has
+// it. They share one read from storage instead of each opening the file.
+describe('concurrent GETs of a manifest not yet cached', () => {
+  it('read its bytes from storage once and all get them', async () => {
+    const first = await startTestRegistry();
+    const img = await pushImage(first.url, 'cold/a', 'v1');
+    await first.close(); // keeps the files: a fresh server on them starts with a cold cache
+    const r = await startTestRegistry((c) => (c.storage.filesystem.rootdirectory = first.root));
+    try {
+      const blobs = r.services.blobs;
+      const real = blobs.read.bind(blobs);
+      let reads = 0;
+      blobs.read = async (digest, range) => {
+        if (digest === img.digest) reads++;
+        // Slow storage: the other requests arrive while the first read is under way.
+        await new Promise((done) => setTimeout(done, 50));
+        return real(digest, range);
+      };
+      const bodies = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const res = await fetch(`${r.url}/v2/cold/a/manifests/v1`, { headers: { Accept: OCI_MANIFEST } });
+          assert.equal(res.status, 200);
+          return Buffer.from(await res.arrayBuffer());
+        }),
+      );
+      for (const b of bodies) assert.ok(b.equals(img.bytes));
+      assert.equal(reads, 1);
+    } finally {
+      await r.stop();
+    }
+  });
+});

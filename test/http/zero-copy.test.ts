@@ -9,6 +9,7 @@ import { open, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { sendFileBody, zeroCopyAvailable } from '../../src/http/zero-copy.ts';
+import { nativeAddon } from '../../src/native/addon.ts';
 import { pushBlob, startTestRegistry, type TestRegistry } from './harness.ts';
 import { repoRoot, startBerth, type RunningServer } from '../helpers/processes.ts';
 
@@ -126,6 +127,37 @@ describe('zero-copy blob responses', () => {
     socket.destroy();
     assert.equal(bodies.length, ranges.length);
     ranges.forEach(([a, b], i) => assert.ok(bodies[i]!.equals(data.subarray(a, b + 1)), `range ${a}-${b}`));
+  });
+
+  // Under load most blob GETs on keep-alive connections arrive while the previous response is still
+  // being ended: they must wait for the socket and go out with sendfile, not stream through
+  // user-space read buffers (which held 100+ MiB with 64 concurrent pulls).
+  it('sends queued (pipelined) responses with sendfile too, once they get the socket', { timeout: 20_000, skip: !zeroCopyAvailable }, async () => {
+    const addon = nativeAddon()!;
+    const real = addon.sendfile;
+    let calls = 0;
+    addon.sendfile = (...args) => {
+      calls++;
+      return real.apply(addon, args);
+    };
+    try {
+      const { host, pathname } = new URL(url);
+      const n = 4;
+      const requests = Array.from({ length: n }, () => `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nRange: bytes=0-1048575\r\n\r\n`).join('');
+      const socket = connect(Number(new URL(url).port), '127.0.0.1');
+      socket.write(requests);
+      let received = 0;
+      const expected = n * 1048576;
+      for await (const chunk of socket) {
+        received += (chunk as Buffer).length;
+        if (received >= expected) break;
+      }
+      socket.destroy();
+      assert.ok(received >= expected);
+      assert.equal(calls, n, 'every pipelined response should have gone out through sendfile');
+    } finally {
+      addon.sendfile = real;
+    }
   });
 
   // Regression (hung CI): when the response head does not reach the kernel at once, the body must

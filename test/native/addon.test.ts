@@ -40,5 +40,6 @@ describe('native addon', { skip: !addon && 'native/sendfile is not built here' }
 
   it('tuneMalloc sets glibc thresholds', () => {
     assert.equal(addon!.tuneMalloc!(8 * 1024 * 1024, 8 * 1024 * 1024), true);
+    assert.equal(addon!.tuneMalloc!(8 * 1024 * 1024, 8 * 1024 * 1024, 1), true, 'with an arena cap');
   });
 });

@@ -1,0 +1,73 @@
+// Gives memory back once the server goes quiet, as Go's runtime does with its background scavenger.
+// A burst of requests leaves two kinds of free-but-held memory behind: V8 garbage (request objects,
+// and the 64 KiB socket-read Buffers whose bytes live outside V8's heap) and glibc heap pages that
+// were freed but sit below live allocations, which glibc never returns on its own (its trim only
+// shrinks the top of the heap). Measured after 64 concurrent image pulls: 24 MiB of glibc heap
+// held for 5 MiB in use, and the process stayed 30-60 MiB above its idle size for good.
+//
+// So: when no request has been in flight for IDLE_MS after some activity, run a full garbage
+// collection, then malloc_trim(0) (native/sendfile). Both take a few milliseconds on an idle
+// server; at most one trim per MIN_INTERVAL_MS keeps a trickle of requests from paying it often.
+import type { ServerResponse } from 'node:http';
+import { nativeAddon } from '../native/addon.ts';
+import { serverGc } from './server-heap.ts';
+
+const IDLE_MS = 1000;
+const MIN_INTERVAL_MS = 5000;
+
+/** Frees V8 garbage, then hands free heap pages back to the kernel. */
+export function trimMemory(): void {
+  serverGc()?.({ type: 'major' });
+  nativeAddon()?.trimMalloc?.();
+}
+
+export class IdleTrimmer {
+  private inFlight = 0;
+  private activeSinceTrim = false;
+  private lastTrim = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly trim: () => void = trimMemory,
+    private readonly idleMs = IDLE_MS,
+    private readonly minIntervalMs = MIN_INTERVAL_MS,
+  ) {}
+
+  /** Counts a request from now until its response closes (finished or aborted). */
+  track(res: ServerResponse): void {
+    this.inFlight++;
+    this.activeSinceTrim = true;
+    this.cancel();
+    res.once('close', () => {
+      if (--this.inFlight === 0) this.schedule();
+    });
+  }
+
+  /** Counts as activity without a request: start-up leaves garbage of its own (module loading, config). */
+  kick(): void {
+    this.activeSinceTrim = true;
+    if (this.inFlight === 0) this.schedule();
+  }
+
+  stop(): void {
+    this.cancel();
+  }
+
+  private schedule(): void {
+    this.cancel();
+    const wait = Math.max(this.idleMs, this.lastTrim + this.minIntervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.inFlight > 0 || !this.activeSinceTrim) return;
+      this.activeSinceTrim = false;
+      this.lastTrim = Date.now();
+      this.trim();
+    }, wait);
+    this.timer.unref();
+  }
+
+  private cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
