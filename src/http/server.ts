@@ -56,7 +56,7 @@ export async function startRegistry(config: BerthConfig, log: Logger, authOverri
   // An unreadable certificate or key stops the start before anything is opened (listen.ts reads them again).
   if (config.http.tls) readSecureContextOptions(config.http.tls);
   // Prometheus metrics (http.debug.prometheus, src/metrics/): recording starts before anything records.
-  if (config.http.debug?.prometheus.enabled) enableMetrics();
+  if (config.http.debug?.prometheus.enabled) await enableMetrics();
   const services = await openServices(config, log);
   // The pull-through cache (proxy:, berth.mirrors): loaded only when configured (src/mirror/).
   if (config.proxy || config.berth.mirrors) services.mirror = (await import('../mirror/index.ts')).openMirror(config, log);

@@ -21,20 +21,14 @@
 // Functions to call (no-ops while metrics are off): gcRunFinished, retentionRunFinished,
 // authFailure, manifestCacheLookup; scrape-time sources: setUploadsInProgressSource,
 // setQuotaUsageSource (sources.ts).
-import { Gauge } from 'prom-client';
-import { LightCounter, LightGauge, type CounterChild } from './light.ts';
-import { metricsOn, registry } from './registry.ts';
+import { LightCounter, LightGauge, ScrapedGauge, type CounterChild } from './light.ts';
+import { metricsOn } from './registry.ts';
 import { readSource, type Source } from './sources.ts';
 
 let uploadsSource: Source<number> | undefined;
-new Gauge({
-  name: 'berth_uploads_in_progress',
-  help: 'Open blob upload sessions (started, not yet completed, cancelled or purged).',
-  registers: [registry],
-  async collect() {
-    const n = await readSource(uploadsSource);
-    if (n !== undefined) this.set(n);
-  },
+new ScrapedGauge('berth_uploads_in_progress', 'Open blob upload sessions (started, not yet completed, cancelled or purged).', undefined, async () => {
+  const n = await readSource(uploadsSource);
+  return n === undefined ? undefined : [{ value: n }];
 });
 
 /** The number of open upload sessions, read at scrape time; returns a function that removes the source. */
@@ -84,19 +78,8 @@ export interface QuotaUsage {
 let quotaSource: Source<QuotaUsage[]> | undefined;
 /** A gauge per quota from the quota source (both gauges read it; one read serves a scrape). */
 function quotaGauge(name: string, help: string, value: (q: QuotaUsage) => number): void {
-  new Gauge({
-    name,
-    help,
-    labelNames: ['namespace'],
-    registers: [registry],
-    async collect() {
-      const usage = await readSource(quotaSource);
-      if (!usage) return;
-      // Quotas removed since the last scrape must not linger.
-      this.reset();
-      for (const q of usage) this.set({ namespace: q.namespace }, value(q));
-    },
-  });
+  // Each scrape replaces the series: quotas removed since the last one do not linger.
+  new ScrapedGauge(name, help, 'namespace', async () => (await readSource(quotaSource))?.map((q) => ({ label: q.namespace, value: value(q) })));
 }
 quotaGauge('berth_quota_used_bytes', 'Storage used under each quota, in bytes (each blob counted once per quota).', (q) => q.usedBytes);
 quotaGauge('berth_quota_limit_bytes', 'The limit of each storage quota, in bytes.', (q) => q.limitBytes);

@@ -119,3 +119,33 @@ export class LightHistogram extends Family<HistogramChild> {
 
 /** Prometheus client_golang's default buckets (go-metrics' timers use them: registry_storage_action_seconds). */
 export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * A gauge whose values are read at scrape time (quota usage, open uploads, outbox depth): one
+ * series per label value that `collect` returns. When the figures cannot be read, the last ones
+ * stay (an unlabelled gauge starts at 0, as prom-client's does).
+ */
+export class ScrapedGauge {
+  readonly type = 'gauge';
+  private last: Value[];
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelName: string | undefined,
+    private readonly collect: () => Promise<{ label?: string; value: number }[] | undefined>,
+  ) {
+    this.last = labelName === undefined ? [{ labels: {}, value: 0 }] : [];
+    registerLight(this);
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; values: Value[]; aggregator: 'sum' }> {
+    const figures = await this.collect();
+    if (figures) {
+      const key = this.labelName;
+      this.last = figures.map((f) => ({ labels: key === undefined ? {} : { [key]: f.label ?? '' }, value: f.value }));
+    }
+    return { name: this.name, help: this.help, type: this.type, values: this.last, aggregator: 'sum' };
+  }
+}
+

@@ -14,9 +14,8 @@
 //   setNotificationQueueSource(read)           per endpoint { endpoint, pending, deadLetters }, read at scrape time
 //                                              from the outbox (shared by replicas); returns an unregister function
 import { STATUS_CODES } from 'node:http';
-import { Gauge } from 'prom-client';
-import { LightCounter } from './light.ts';
-import { metricsOn, registry } from './registry.ts';
+import { LightCounter, ScrapedGauge } from './light.ts';
+import { metricsOn } from './registry.ts';
 import { readSource, type Source } from './sources.ts';
 
 const events = new LightCounter('registry_notifications_events_total', 'The number of total events', ['type', 'endpoint']);
@@ -58,18 +57,7 @@ let queueSource: Source<NotificationQueue[]> | undefined;
 
 /** A gauge per endpoint from the queue source (both gauges read it; one read serves a scrape). */
 function queueGauge(name: string, help: string, value: (q: NotificationQueue) => number): void {
-  new Gauge({
-    name,
-    help,
-    labelNames: ['endpoint'],
-    registers: [registry],
-    async collect() {
-      const queues = await readSource(queueSource);
-      if (!queues) return;
-      this.reset();
-      for (const q of queues) this.set({ endpoint: q.endpoint }, value(q));
-    },
-  });
+  new ScrapedGauge(name, help, 'endpoint', async () => (await readSource(queueSource))?.map((q) => ({ label: q.endpoint, value: value(q) })));
 }
 queueGauge('registry_notifications_pending_total', 'The gauge of pending events in queue', (q) => q.pending);
 queueGauge('berth_notifications_dead_letters', 'Events moved to the dead-letter list, per endpoint.', (q) => q.deadLetters);
