@@ -6,6 +6,7 @@ import { createLogger, routeProcessWarnings } from '../logging.ts';
 import { startRegistry } from '../http/server.ts';
 import { s3Location } from '../storage/drivers/s3/options.ts';
 import { zeroCopyAvailable } from '../http/zero-copy.ts';
+import { serverGc } from '../http/server-heap.ts';
 
 export async function serve(configPath: string | undefined): Promise<void> {
   const path = configPath ?? process.env.REGISTRY_CONFIGURATION_PATH;
@@ -27,6 +28,8 @@ export async function serve(configPath: string | undefined): Promise<void> {
       auth: config.auth?.token || config.berth.auth.tokenservice.enabled ? 'token' : config.auth?.htpasswd ? 'htpasswd' : 'none',
       // Plain-HTTP blob GETs go out through sendfile(2) (native/sendfile), or are streamed.
       sendfile: zeroCopyAvailable,
+      // The server's heap settings and on-demand collector (src/http/server-heap.ts) reached this copy of the code.
+      heapTuned: serverGc() !== undefined,
     },
     `berth is serving the registry API on ${registry.url}/v2/`,
   );

@@ -18,22 +18,33 @@ import { nativeAddon } from '../native/addon.ts';
 
 type Gc = (opts?: { type?: 'minor' | 'major' }) => void;
 
-let configured = false;
-let gcFunction: Gc | undefined;
+/**
+ * Per process, not per module instance: the CLI (dist/bundle/) configures the heap, then loads the
+ * server bundle (dist/server/), which has its own copy of this module. Module-level variables
+ * would leave the server's copy without the collector (it did: a 1 GiB upload then ran 36 full
+ * mark-compacts, started by V8's external-memory heuristics, instead of its forced scavenges).
+ */
+const STATE = Symbol.for('berth.server-heap');
+interface HeapState {
+  configured?: boolean;
+  gc?: Gc;
+}
+const state = (): HeapState => ((globalThis as { [STATE]?: HeapState })[STATE] ??= {});
 
 /** Applies the server's heap settings; call before the server's modules are loaded. Idempotent. */
 export function configureServerHeap(): void {
-  if (configured) return;
-  configured = true;
+  const s = state();
+  if (s.configured) return;
+  s.configured = true;
   if (process.env.BERTH_MALLOC_DEFAULTS !== '1') tuneMalloc();
   // BERTH_V8_DEFAULTS=1 leaves V8's own sizing (to compare, or when a deployment sets flags itself).
   if (process.env.BERTH_V8_DEFAULTS === '1') return;
   setFlagsFromString('--semi-space-growth-factor=1');
-  gcFunction = (globalThis as { gc?: Gc }).gc;
-  if (!gcFunction) {
+  s.gc = (globalThis as { gc?: Gc }).gc;
+  if (!s.gc) {
     // --expose-gc set now binds `gc` in contexts created from now on: take it from a fresh one.
     setFlagsFromString('--expose-gc');
-    gcFunction = runInNewContext('gc') as Gc;
+    s.gc = runInNewContext('gc') as Gc;
   }
 }
 
@@ -63,5 +74,5 @@ function tuneMalloc(): void {
 
 /** The garbage collector, when configureServerHeap() made it reachable (or node ran with --expose-gc). */
 export function serverGc(): Gc | undefined {
-  return gcFunction ?? (globalThis as { gc?: Gc }).gc;
+  return state().gc ?? (globalThis as { gc?: Gc }).gc;
 }

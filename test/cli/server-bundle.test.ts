@@ -44,6 +44,9 @@ describe('server bundle', { skip: !existsSync(join(repoRoot, 'dist', 'cli', 'mai
     const start = server.logs().split('\n').find((l) => l.includes('berth is serving'));
     assert.ok(start, server.logs());
     assert.equal(JSON.parse(start).sendfile, true);
+    // The CLI bundle configures the heap, the server bundle (its own copy of the module) collects:
+    // without a shared state the server ran without its forced scavenges.
+    assert.equal(JSON.parse(start).heapTuned, true);
   });
 
   it('serves blobs whole and by range, byte for byte', async () => {
