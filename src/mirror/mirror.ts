@@ -28,7 +28,7 @@ import type { Route } from '../registry/routes.ts';
 import type { RequestContext } from '../registry/services.ts';
 import { proxyBlobPull, proxyBlobPush, proxyManifestPull, proxyManifestPush } from '../metrics/proxy.ts';
 import { BlobFetch } from './blob-fetch.ts';
-import { SingleFlight } from './single-flight.ts';
+import { SingleFlight } from '../util/single-flight.ts';
 import { Upstream, UpstreamError } from './upstream.ts';
 
 /** After a failed upstream request, cached tags are served without asking it again for this long. */

@@ -10,24 +10,20 @@ import { RegistryError } from './errors.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
 import { requestHost } from '../trust/notary/gun.ts';
+import { SingleFlight } from '../util/single-flight.ts';
 
 type Blobs = RequestContext['services']['blobs'];
 /** Manifest reads under way, per blob store: concurrent misses of one digest share a read. */
-const readsInFlight = new WeakMap<Blobs, Map<string, Promise<Buffer>>>();
+const readsInFlight = new WeakMap<Blobs, SingleFlight<Buffer>>();
 
 function readManifestOnce(blobs: Blobs, digest: string): Promise<Buffer> {
   let reads = readsInFlight.get(blobs);
-  if (!reads) readsInFlight.set(blobs, (reads = new Map()));
-  let reading = reads.get(digest);
-  if (!reading) {
-    reading = (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of await blobs.read(digest)) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    })().finally(() => reads.delete(digest));
-    reads.set(digest, reading);
-  }
-  return reading;
+  if (!reads) readsInFlight.set(blobs, (reads = new SingleFlight()));
+  return reads.run(digest, async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await blobs.read(digest)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  });
 }
 
 /** registry:2 answers MANIFEST_UNKNOWN whether or not the repository exists; so does berth. */
