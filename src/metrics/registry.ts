@@ -17,18 +17,23 @@ export interface LightMetric {
 
 const metrics: LightMetric[] = [];
 let registry: Registry | undefined;
+let loading: Promise<Registry> | undefined;
 
 /** True once enableMetrics() ran; read on the hot path (an ES module live binding). */
 export let metricsOn = false;
 
-/** Turns recording on and adds the process_* and nodejs_* collectors (as Go's default registry has go_* and process_*). */
-export async function enableMetrics(): Promise<void> {
-  if (metricsOn) return;
+/**
+ * Turns recording on and makes the registry, with the process_* and nodejs_* collectors (as Go's
+ * default registry has go_* and process_*). Idempotent; resolves with the registry.
+ */
+export function enableMetrics(): Promise<Registry> {
   metricsOn = true;
-  const prom = await import('prom-client');
-  registry = new prom.Registry();
-  for (const m of metrics) registry.registerMetric(m as unknown as Metric);
-  prom.collectDefaultMetrics({ register: registry });
+  return (loading ??= import('prom-client').then((prom) => {
+    registry = new prom.Registry();
+    for (const m of metrics) registry.registerMetric(m as unknown as Metric);
+    prom.collectDefaultMetrics({ register: registry });
+    return registry;
+  }));
 }
 
 /** Registers a metric object of light.ts; defined at module load, exported once metrics are on. */
@@ -39,6 +44,6 @@ export function registerLight(metric: LightMetric): void {
 
 /** The text exposition format (what GET <http.debug.prometheus.path> answers). */
 export async function exposition(): Promise<{ contentType: string; body: string }> {
-  if (!registry) await enableMetrics();
-  return { contentType: registry!.contentType, body: await registry!.metrics() };
+  const r = await enableMetrics();
+  return { contentType: r.contentType, body: await r.metrics() };
 }
