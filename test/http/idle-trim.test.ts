@@ -8,75 +8,74 @@ import { IdleTrimmer, trimMemory } from '../../src/http/idle-trim.ts';
 import { nativeAddon } from '../../src/native/addon.ts';
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-const response = () => new EventEmitter() as unknown as ServerResponse;
+
+/** A trimmer that counts its trims, and requests to track on it (close() ends one). */
+function counting(idleMs: number, minIntervalMs: number) {
+  const f = {
+    trims: 0,
+    trimmer: new IdleTrimmer(() => f.trims++, idleMs, minIntervalMs),
+    request() {
+      const res = new EventEmitter() as unknown as ServerResponse;
+      f.trimmer.track(res);
+      return { close: () => void res.emit('close') };
+    },
+  };
+  return f;
+}
 
 describe('IdleTrimmer', () => {
   it('trims once the last request has been closed for the idle time, not before', async () => {
-    let trims = 0;
-    const t = new IdleTrimmer(() => trims++, 40, 0);
-    const a = response();
-    const b = response();
-    t.track(a);
-    t.track(b);
-    a.emit('close');
+    const f = counting(40, 0);
+    const a = f.request();
+    const b = f.request();
+    a.close();
     await sleep(80);
-    assert.equal(trims, 0, 'a request is still in flight');
-    b.emit('close');
+    assert.equal(f.trims, 0, 'a request is still in flight');
+    b.close();
     await sleep(20);
-    assert.equal(trims, 0, 'not idle long enough yet');
+    assert.equal(f.trims, 0, 'not idle long enough yet');
     await sleep(60);
-    assert.equal(trims, 1);
+    assert.equal(f.trims, 1);
     await sleep(80);
-    assert.equal(trims, 1, 'nothing happened since: no second trim');
-    t.stop();
+    assert.equal(f.trims, 1, 'nothing happened since: no second trim');
+    f.trimmer.stop();
   });
 
   it('a new request cancels a pending trim', async () => {
-    let trims = 0;
-    const t = new IdleTrimmer(() => trims++, 40, 0);
-    const a = response();
-    t.track(a);
-    a.emit('close');
+    const f = counting(40, 0);
+    f.request().close();
     await sleep(20);
-    const b = response();
-    t.track(b);
+    const b = f.request();
     await sleep(60);
-    assert.equal(trims, 0);
-    b.emit('close');
+    assert.equal(f.trims, 0);
+    b.close();
     await sleep(70);
-    assert.equal(trims, 1);
-    t.stop();
+    assert.equal(f.trims, 1);
+    f.trimmer.stop();
   });
 
   it('trims at most once per interval, and still after the last burst', async () => {
-    let trims = 0;
-    const t = new IdleTrimmer(() => trims++, 10, 150);
-    const burst = () => {
-      const r = response();
-      t.track(r);
-      r.emit('close');
-    };
-    burst();
+    const f = counting(10, 150);
+    f.request().close();
     await sleep(40);
-    assert.equal(trims, 1);
-    burst();
+    assert.equal(f.trims, 1);
+    f.request().close();
     await sleep(40);
-    assert.equal(trims, 1, 'within the interval of the last trim');
+    assert.equal(f.trims, 1, 'within the interval of the last trim');
     await sleep(150);
-    assert.equal(trims, 2, 'the burst is trimmed once the interval has passed');
-    t.stop();
+    assert.equal(f.trims, 2, 'the burst is trimmed once the interval has passed');
+    f.trimmer.stop();
   });
 
   it('kick() trims after start-up without a request; stop() cancels', async () => {
-    let trims = 0;
-    const t = new IdleTrimmer(() => trims++, 20, 0);
-    t.kick();
+    const f = counting(20, 0);
+    f.trimmer.kick();
     await sleep(50);
-    assert.equal(trims, 1);
-    t.kick();
-    t.stop();
+    assert.equal(f.trims, 1);
+    f.trimmer.kick();
+    f.trimmer.stop();
     await sleep(50);
-    assert.equal(trims, 1);
+    assert.equal(f.trims, 1);
   });
 
   it('trimMemory runs the garbage collector and malloc_trim without failing', { skip: !nativeAddon()?.trimMalloc }, () => {
