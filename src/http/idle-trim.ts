@@ -26,6 +26,7 @@ export class IdleTrimmer {
   private activeSinceTrim = false;
   private lastTrim = 0;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly trim: () => void = trimMemory,
@@ -49,12 +50,15 @@ export class IdleTrimmer {
     if (this.inFlight === 0) this.schedule();
   }
 
+  /** For good: responses that close while the server drains schedule nothing. */
   stop(): void {
+    this.stopped = true;
     this.cancel();
   }
 
   private schedule(): void {
     this.cancel();
+    if (this.stopped) return;
     const wait = Math.max(this.idleMs, this.lastTrim + this.minIntervalMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
