@@ -1,7 +1,8 @@
 // berth's one native addon (native/sendfile, built by `npm ci` when a compiler is there): sendfile(2)
-// for blob GETs (src/http/zero-copy.ts) and aligned memory for O_DIRECT upload writes
-// (src/storage/drivers/direct-io.ts), and glibc malloc settings (src/http/server-heap.ts). Optional: without it berth streams and writes through the
-// page cache, as it would on another platform.
+// for blob GETs (src/http/zero-copy.ts), aligned memory for O_DIRECT upload writes
+// (src/storage/drivers/direct-io.ts), and glibc's malloc settings and trim (src/http/server-heap.ts,
+// src/http/idle-trim.ts). Optional: without it berth streams and writes through the page cache and
+// leaves malloc as it is, as it would on another platform.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
