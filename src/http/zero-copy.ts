@@ -28,7 +28,7 @@ function socketFd(req: IncomingMessage): number | undefined {
  * its socket only when that response ends, and until then Node buffers what it writes. Such a
  * response takes the streaming path, which Node queues correctly.
  */
-export function canSendFile(req: IncomingMessage, res: ServerResponse): boolean {
+function canSendFile(req: IncomingMessage, res: ServerResponse): boolean {
   return addon !== undefined && socketFd(req) !== undefined && res.socket === req.socket;
 }
 
