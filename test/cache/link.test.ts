@@ -84,7 +84,7 @@ describe('the Redis link', { skip: redisSkip() }, () => {
     servers.push(redis);
     const { metadata: store, link } = await openRedisCache(redisConfig(redis.addr), await openSqliteMetadata(':memory:'), capturedLog().log);
     await redis.admin.set('berth:cache:v1:epoch', 'before');
-    redis.pause();
+    await redis.pause();
     try {
       const cfg = digest();
       await store.linkBlob('c/repo', cfg, 1);

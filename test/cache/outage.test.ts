@@ -127,7 +127,7 @@ describe('Redis going away under traffic', { skip: redisSkip() }, () => {
     const load = traffic(registry.url, stable);
     await sleep(300);
 
-    redis.pause(); // the connection stays open; commands time out (readtimeout 500 ms)
+    await redis.pause(); // the connection stays open; commands time out (readtimeout 500 ms)
     try {
       await until('the outage warning', () => logs.count('warn', 'Redis cache') > 0);
       await moveTag(registry.url, 'moving', b); // its invalidation cannot be written

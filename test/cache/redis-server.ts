@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { RedisConfig } from '../../src/config/types.ts';
-import { freePort, tempDir } from '../helpers/processes.ts';
+import { freePort, stopProcess, tempDir } from '../helpers/processes.ts';
 
 /** A reason to skip, only when the caller opted out explicitly. */
 export function redisSkip(): string | false {
@@ -28,7 +28,8 @@ export interface RedisServer {
   /** Starts it again on the same port (empty). */
   start(): Promise<void>;
   /** SIGSTOP / SIGCONT: the connection stays open but nothing answers. */
-  pause(): void;
+  /** SIGSTOP; resolves once redis is stopped. */
+  pause(): Promise<void>;
   resume(): void;
   /** A field of INFO stats, e.g. keyspace_hits. */
   stat(name: string): Promise<number>;
@@ -85,7 +86,7 @@ export async function startRedis(opts: { port?: number; args?: string[] } = {}):
     admin,
     kill,
     start,
-    pause: () => child?.kill('SIGSTOP'),
+    pause: () => stopProcess(child!.pid!),
     resume: () => child?.kill('SIGCONT'),
     async stat(name) {
       const info = await admin.info('stats');

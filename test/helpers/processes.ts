@@ -2,7 +2,7 @@
 // and starting/stopping berth or Debian's docker-registry (CNCF Distribution 2.8) on loopback.
 // Nothing here registers global hooks: callers own every server they start and must stop() it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -40,6 +40,24 @@ export function hasCommand(name: string): boolean {
     commandCache.set(name, found);
   }
   return found;
+}
+
+/**
+ * SIGSTOP, then waits until every thread of `pid` is stopped. The signal is only queued by
+ * kill(): on a busy machine a thread of the target can still accept and answer a request for a
+ * few milliseconds, which makes "the server stopped answering" tests flaky.
+ */
+export async function stopProcess(pid: number, ms = 5000): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const tasks = await readdir(`/proc/${pid}/task`);
+    // The state letter follows the parenthesised command name: T (stopped) or t (traced).
+    const states = await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3), () => 'T')));
+    if (states.every((s) => s === 'T' || s === 't')) return;
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not stop (thread states ${states.join('')})`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 export interface RunningServer {

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePort, run, tempDir } from '../helpers/processes.ts';
+import { freePort, run, stopProcess, tempDir } from '../helpers/processes.ts';
 
 export const SKIP_LDAP = process.env.BERTH_SKIP_LDAP === '1';
 const SLAPD = '/usr/sbin/slapd';
@@ -72,7 +72,8 @@ export interface Slapd {
   modify(ldif: string): Promise<void>;
   setPassword(dn: string, password: string): Promise<void>;
   /** SIGSTOP / SIGCONT: the port still accepts connections but nothing answers. */
-  pause(): void;
+  /** SIGSTOP; resolves once every slapd thread is stopped. */
+  pause(): Promise<void>;
   resume(): void;
   stop(): Promise<void>;
 }
@@ -151,7 +152,7 @@ export async function startSlapd(): Promise<Slapd> {
     connections: () => (log.match(/ ACCEPT from /g) ?? []).length,
     modify: (text) => ldif('/usr/bin/ldapmodify', text),
     setPassword: (dn, password) => ldif('/usr/bin/ldapmodify', `dn: ${dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: ${ssha(password)}\n`),
-    pause: () => process.kill(child.pid!, 'SIGSTOP'),
+    pause: () => stopProcess(child.pid!),
     resume: () => process.kill(child.pid!, 'SIGCONT'),
     stop,
   };
