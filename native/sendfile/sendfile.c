@@ -27,6 +27,8 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 #include <malloc.h>
+#include <dirent.h>
+#include <sched.h>
 
 typedef struct {
   int out_fd;
@@ -249,10 +251,34 @@ static napi_value js_trim_malloc(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* idleScheduling() -> number: SCHED_IDLE for every thread of this process (threads made later
+   inherit it), for maintenance jobs such as `berth gc` beside live registries: any runnable
+   normal task preempts them at once, which nice 19 does not promise. Linux applies a policy per
+   thread, hence the walk over /proc/self/task. Returns how many threads took it. */
+static napi_value js_idle_scheduling(napi_env env, napi_callback_info info) {
+  (void)info;
+  int changed = 0;
+  DIR *dir = opendir("/proc/self/task");
+  if (dir) {
+    struct dirent *entry;
+    struct sched_param param = {.sched_priority = 0};
+    while ((entry = readdir(dir)) != NULL) {
+      pid_t tid = (pid_t)atoi(entry->d_name);
+      if (tid > 0 && sched_setscheduler(tid, SCHED_IDLE, &param) == 0) changed++;
+    }
+    closedir(dir);
+  }
+  napi_value result;
+  napi_create_int32(env, changed, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "tuneMalloc", NAPI_AUTO_LENGTH, js_tune_malloc, NULL, &fn);
   napi_set_named_property(env, exports, "tuneMalloc", fn);
+  napi_create_function(env, "idleScheduling", NAPI_AUTO_LENGTH, js_idle_scheduling, NULL, &fn);
+  napi_set_named_property(env, exports, "idleScheduling", fn);
   napi_create_function(env, "trimMalloc", NAPI_AUTO_LENGTH, js_trim_malloc, NULL, &fn);
   napi_set_named_property(env, exports, "trimMalloc", fn);
   napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, js_sendfile, NULL, &fn);

@@ -3,13 +3,13 @@
 // while the servers keep serving (no read-only mode). Prints each removal as it happens and a
 // summary; --json prints the report instead. Exit codes: 0 done, 1 failed, 2 bad usage, 3 another
 // collection is running.
-import { setPriority } from 'node:os';
 import { loadConfig, parseDuration } from '../config/index.ts';
 import { createLogger } from '../logging.ts';
 import { openServices } from '../app.ts';
 import { humanBytes } from '../util/human-bytes.ts';
 import { createCollector } from '../lifecycle/wiring.ts';
 import { GcBusyError, type GcItem } from '../lifecycle/gc.ts';
+import { runAsBackgroundJob } from '../util/background-priority.ts';
 
 export interface GcCommandOptions {
   dryRun?: boolean;
@@ -55,13 +55,8 @@ export async function gcCommand(configPath: string | undefined, opts: GcCommandO
     process.stderr.write('berth gc: --pace: must be a number more than 0 and at most 1\n');
     return 2;
   }
-  // A maintenance job: when the CPU is contended, the registries serving beside it come first
-  // (nice 19; a lower priority only, so it is allowed for any user).
-  try {
-    setPriority(19);
-  } catch {
-    // Not permitted here (some containers): run at the normal priority.
-  }
+  // A maintenance job: when the CPU is contended, the registries serving beside it come first.
+  runAsBackgroundJob();
   // Logs go to stderr and only above info unless the config asks for debug: stdout is the report.
   const log = createLogger({ ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' });
   for (const w of warnings) log.warn(w);

@@ -1,8 +1,9 @@
 // berth's one native addon (native/sendfile, built by `npm ci` when a compiler is there): sendfile(2)
 // for blob GETs (src/http/zero-copy.ts), aligned memory for O_DIRECT upload writes
 // (src/storage/drivers/direct-io.ts), and glibc's malloc settings and trim (src/http/server-heap.ts,
-// src/http/idle-trim.ts). Optional: without it berth streams and writes through the page cache and
-// leaves malloc as it is, as it would on another platform.
+// src/http/idle-trim.ts), and SCHED_IDLE for maintenance commands (src/util/background-priority.ts).
+// Optional: without it berth streams and writes through the page cache and leaves malloc as it is,
+// as it would on another platform.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ export interface NativeAddon {
   tuneMalloc?(mmapThreshold: number, trimThreshold: number, arenaMax?: number): boolean;
   /** malloc_trim(0): free heap pages back to the kernel (src/http/idle-trim.ts); true if any went. */
   trimMalloc?(): boolean;
+  /** SCHED_IDLE for every thread of the process (src/util/background-priority.ts); threads changed. */
+  idleScheduling?(): number;
 }
 
 let loaded: NativeAddon | null | undefined;
