@@ -13,7 +13,7 @@ import { MiB, TARGETS, type Bench, type Ctx, type Target } from './context.ts';
 import { processCpuSeconds } from './cpu.ts';
 import { ClientThreads, type ClientResult, type PushBlob, type PushClient } from './many-clients-threads.ts';
 import { atLeast, fmt, type Row, type Table, type Verdict } from './report.ts';
-import { RssSampler } from './rss.ts';
+import { RssSampler, rssParts } from './rss.ts';
 
 const PULL_CLIENTS = [1, 8, 32, 64];
 const PUSH_CLIENTS = [1, 8, 32];
@@ -183,16 +183,17 @@ export const manyClients: Bench = async (ctx: Ctx) => {
     await threads.close();
   }
   const idleAfter = Object.fromEntries(live.map((t) => [t, samplers[t].sample()])) as Record<Target, number>;
+  const idleParts = Object.fromEntries(live.map((t) => [t, rssParts(ctx.servers[t]!.pid)])) as Partial<Record<Target, { anon: number; file: number }>>;
   for (const t of live) {
     const byPhase = samplers[t].finish().byPhase;
     for (const r of rounds) if (r.target === t) r.rssPeak = byPhase[`${r.dir}-${r.n}`];
   }
-  return rows(rounds, { pullMiB: imageBytes / MiB, pushMiB: pushBytes / MiB, layers: imageLayers, idleBefore, idleAfter });
+  return rows(rounds, { pullMiB: imageBytes / MiB, pushMiB: pushBytes / MiB, layers: imageLayers, idleBefore, idleAfter, idleParts });
 };
 
 function rows(
   rounds: Round[],
-  o: { pullMiB: number; pushMiB: number; layers: number; idleBefore: Partial<Record<Target, number>>; idleAfter: Partial<Record<Target, number>> },
+  o: { pullMiB: number; pushMiB: number; layers: number; idleBefore: Partial<Record<Target, number>>; idleAfter: Partial<Record<Target, number>>; idleParts: Partial<Record<Target, { anon: number; file: number }>> },
 ): Row[] {
   const get = (dir: Direction, n: number, t: Target) => rounds.find((r) => r.dir === dir && r.n === n && r.target === t);
   const out: Row[] = [];
@@ -233,7 +234,11 @@ function rows(
     target: `berth <= ${IDLE_RSS_MIB} MiB`,
   };
   idle.verdict = idle.berth === undefined ? 'n/a' : idle.berth <= IDLE_RSS_MIB ? 'PASS' : 'FAIL';
-  idle.note = `before the first round: distribution ${fmt(scaled(o.idleBefore.distribution, 1 / MiB))} MiB, berth ${fmt(scaled(o.idleBefore.berth, 1 / MiB))} MiB`;
+  const parts = (t: Target) => {
+    const p = o.idleParts[t];
+    return p ? ` (${fmt(p.anon / MiB)} anonymous + ${fmt(p.file / MiB)} file-backed: the executable's and libraries' pages)` : '';
+  };
+  idle.note = `before the first round: distribution ${fmt(scaled(o.idleBefore.distribution, 1 / MiB))} MiB, berth ${fmt(scaled(o.idleBefore.berth, 1 / MiB))} MiB; after: distribution${parts('distribution')}, berth${parts('berth')}`;
   out.push(idle);
   out[0].table = table(rounds, o.pullMiB, o.pushMiB);
   return out;

@@ -11,6 +11,23 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined 
   }
 }
 
+/**
+ * VmRSS split as the kernel counts it: anonymous memory (heaps, stacks, buffers) and file pages
+ * mapped in (the executable's and libraries' code and data, shared with any other process running
+ * the same binary). A Node server's idle RSS is mostly the second kind: V8's and ICU's code.
+ */
+export function rssParts(pid: number): { anon: number; file: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN) * 1024;
+    const anon = kb('RssAnon');
+    const file = kb('RssFile') + kb('RssShmem');
+    return Number.isFinite(anon) && Number.isFinite(file) ? { anon, file } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function descendants(pid: number): number[] {
   const out: number[] = [];
   const stack = [pid];
