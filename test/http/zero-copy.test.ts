@@ -247,6 +247,7 @@ describe('zero-copy under parallel load (a separate server process)', () => {
       blobs[i]!.url = `${server.url}/v2/load/blob/blobs/${blobs[i]!.digest}`;
     }
     let failures = 0;
+    const why: string[] = [];
     for (let round = 0; round < 3; round++) {
       await Promise.all(
         blobs.flatMap((b) =>
@@ -254,15 +255,20 @@ describe('zero-copy under parallel load (a separate server process)', () => {
             try {
               const res = await fetch(b.url);
               const got = Buffer.from(await res.arrayBuffer());
-              if (res.status !== 200 || `sha256:${createHash('sha256').update(got).digest('hex')}` !== b.digest) failures++;
-            } catch {
+              if (res.status !== 200 || `sha256:${createHash('sha256').update(got).digest('hex')}` !== b.digest) {
+                failures++;
+                why.push(`round ${round}: ${res.status}, ${got.length} bytes`);
+              }
+            } catch (e) {
               failures++;
+              const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+              why.push(`round ${round}: ${String(e)}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})` : ''}`);
             }
           }),
         ),
       );
     }
-    assert.equal(failures, 0, `failed downloads; server log tail:\n${server.logs().slice(-2000)}`);
+    assert.equal(failures, 0, `failed downloads: ${why.slice(0, 5).join('; ')}; server log tail:\n${server.logs().slice(-2000)}`);
     assert.equal((await fetch(`${server.url}/v2/`)).status, 200);
   });
 });
