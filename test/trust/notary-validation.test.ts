@@ -14,7 +14,8 @@ import { NotaryError } from '../../src/trust/notary/errors.ts';
 import { KeyVault } from '../../src/trust/notary/key-vault.ts';
 import { ServerKeys } from '../../src/trust/notary/server-keys.ts';
 import { NotaryService } from '../../src/trust/notary/service.ts';
-import { signedFile as serverSignedFile, timestampBody } from '../../src/trust/notary/generate.ts';
+import { signedFile as serverSignedFile, SNAPSHOT_LIFETIME_MS, timestampBody } from '../../src/trust/notary/generate.ts';
+import { loadNotaryState } from '../../src/trust/policy/notary.ts';
 import { canonicalBytes } from '../../src/trust/notary/canonical.ts';
 import { parseKey, type TufKey } from '../../src/trust/notary/keys.ts';
 import { plainKey, rootBody, rootKey, signedFile, snapshotBody, targetsBody, type KeyPair } from './notary-fixtures.ts';
@@ -283,6 +284,62 @@ describe('Notary update validation', () => {
     assert.equal(ts4.version, ts3.version + 1);
     const meta = (JSON.parse(ts4.data.toString()) as { signed: { meta: { snapshot: { hashes: { sha256: string } } } } }).signed.meta.snapshot;
     assert.equal(meta.hashes.sha256, createHash('sha256').update(bytes).digest('base64'));
+  });
+
+  it('re-signs an expired server-held snapshot (version + 1, same meta) with a new timestamp; an expired client-held one is left alone', async () => {
+    type Doc = { signed: { _type: string; expires: string; version: number; meta: Record<string, { length: number; hashes: Record<string, string> }> }; signatures: { keyid: string; sig: string }[] };
+    const doc = (b: Buffer) => JSON.parse(b.toString()) as Doc;
+    const keys = new ServerKeys(store.notary, new KeyVault({ keyfile: join(dir, 'server.key') }));
+    const record = (role: string, version: number, data: Buffer) => ({ role, version, sha256: createHash('sha256').update(data).digest('hex'), data });
+    // What the policy makes of the chain (it reads the timestamp through the service, as the server wires it).
+    const policyView = (g: string) => loadNotaryState({ current: (gg, role) => store.notary.current(gg, role), timestamp: (gg) => service.current(gg, 'timestamp') }, g);
+
+    const r = await initRepo(gun(), { serverSnapshot: true });
+    await service.update(r.g, firstPublish(r, { v1: Buffer.from('image one') }).uploads);
+    const snap1 = (await service.current(r.g, 'snapshot'))!;
+    const ts1 = (await service.current(r.g, 'timestamp'))!;
+    // The snapshot as the server signed it a little over three years ago (expired an hour ago), and
+    // a timestamp, fresh and naming exactly that snapshot: only the snapshot's expiry is due.
+    const snapHeld = await keys.held(r.g, 'snapshot', [parseKey(r.snapshotKey).id]);
+    const tsHeld = await keys.held(r.g, 'timestamp', [parseKey(r.timestampKey).id]);
+    const old = doc(snap1.data).signed;
+    const expiredSnap = await serverSignedFile({ ...old, expires: new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), version: snap1.version + 1 }, snapHeld, keys);
+    const tsForExpired = await serverSignedFile(timestampBody(ts1.version + 1, expiredSnap, Date.now()), tsHeld, keys);
+    await store.notary.write(r.g, [record('snapshot', snap1.version + 1, expiredSnap), record('timestamp', ts1.version + 1, tsForExpired)]);
+    assert.ok(Date.parse(doc((await store.notary.current(r.g, 'snapshot'))!.data).signed.expires) < Date.now(), 'the stored snapshot has expired');
+
+    const ts = (await service.current(r.g, 'timestamp'))!;
+    assert.equal(ts.version, ts1.version + 2, 'a new timestamp');
+    const snap = (await service.current(r.g, 'snapshot'))!;
+    assert.equal(snap.version, snap1.version + 2, 'a new snapshot');
+    const s = doc(snap.data);
+    assert.equal(s.signed._type, 'Snapshot');
+    assert.equal(s.signed.version, snap.version);
+    assert.ok(Date.parse(s.signed.expires) > Date.now() + SNAPSHOT_LIFETIME_MS - 86_400_000, `expires ${s.signed.expires}`);
+    assert.deepEqual(s.signed.meta, old.meta, 'root and targets as before');
+    const snapKey = parseKey(r.snapshotKey);
+    assert.equal(s.signatures[0]!.keyid, snapKey.id);
+    assert.ok(verify('sha256', canonicalBytes(s.signed), { key: snapKey.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s.signatures[0]!.sig, 'base64')));
+    assert.equal(doc(ts.data).signed.meta.snapshot!.hashes.sha256, createHash('sha256').update(snap.data).digest('base64'), 'the timestamp names the new snapshot');
+    // Served again as is; and the policy finds a valid chain.
+    assert.deepEqual((await service.current(r.g, 'timestamp'))!.data, ts.data);
+    const view = await policyView(r.g);
+    assert.equal(view.failure, undefined);
+    assert.ok(view.roles.get('targets')?.targets.has('v1'));
+
+    // The client holds the snapshot key: the server cannot renew its snapshot, and does not touch
+    // a fresh timestamp; the policy says the snapshot expired.
+    const c = await initRepo(gun());
+    await service.update(c.g, firstPublish(c).uploads);
+    const cts = (await service.current(c.g, 'timestamp'))!;
+    const cSnap = (await service.current(c.g, 'snapshot'))!;
+    const cExpired = signedFile({ ...doc(cSnap.data).signed, expires: new Date(Date.now() - 3_600_000).toISOString(), version: cSnap.version + 1 }, [c.snapshot!]);
+    const cTsHeld = await keys.held(c.g, 'timestamp', [parseKey(c.timestampKey).id]);
+    const cTs = await serverSignedFile(timestampBody(cts.version + 1, cExpired, Date.now()), cTsHeld, keys);
+    await store.notary.write(c.g, [record('snapshot', cSnap.version + 1, cExpired), record('timestamp', cts.version + 1, cTs)]);
+    assert.deepEqual((await service.current(c.g, 'timestamp'))!.data, cTs);
+    assert.deepEqual((await service.current(c.g, 'snapshot'))!.data, cExpired);
+    assert.match((await policyView(c.g)).failure ?? '', /^snapshot of .* expired at /);
   });
 
   it('hands out server keys by the pending-key rules and rotates them', async () => {

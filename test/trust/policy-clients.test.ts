@@ -2,24 +2,29 @@
 // unsigned image are refused with berth's message, signed ones are served, for each kind of
 // signature, signed the way users sign: cosign format with `berth sign` (a multi-platform image,
 // whose platform manifest skopeo then fetches by digest), GPG with `skopeo copy --sign-by`
-// (stored in berth through the signatures extension), Notary trust data published through berth's
-// Notary API as the notary client publishes it (a root certificate for the GUN, client-signed
-// targets and snapshot, berth's timestamp). The clients run with insecureAcceptAnything: it is
-// berth that refuses. On the embedded store and on PostgreSQL.
+// (stored in berth through the signatures extension), Notary trust data published by the real
+// `notary` client (`init`, `addhash` of the pushed manifest's size and sha256, `publish`; it needs
+// TLS, so berth serves HTTPS with a CA from `berth tls init`). The clients run with
+// insecureAcceptAnything: it is berth that refuses. On the embedded store and on PostgreSQL.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { clientSandbox, hasCommand, run, startBerth, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { makeOciLayout, readLayoutBlob, type LayoutResult } from '../helpers/images.ts';
 import { postgresSkip, startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { berthCli } from '../cli/helpers.ts';
+import { listening, tlsInit } from '../tls/helpers.ts';
 import { gpgHome, type GpgHome, type GpgKey } from './gpg-helpers.ts';
-import { notaryPublish, notaryRepo, rootFile, serverTimestampKey, snapshotFile, targetsFile } from './policy-fixtures.ts';
 
 const missing = ['skopeo', 'podman', 'gpg'].filter((c) => !hasCommand(c));
 const PASSWORD = 'policy-Pa55word';
+const NOTARY_PASSPHRASES = {
+  NOTARY_ROOT_PASSPHRASE: 'root-Pa55phrase',
+  NOTARY_TARGETS_PASSPHRASE: 'targets-Pa55phrase',
+  NOTARY_SNAPSHOT_PASSPHRASE: 'snapshot-Pa55phrase',
+};
 
 for (const variant of [{ name: 'embedded store', postgres: false }, { name: 'PostgreSQL', postgres: true }]) {
   const skip = missing.length ? `not installed: ${missing.join(', ')}` : variant.postgres ? postgresSkip() : false;
@@ -36,6 +41,7 @@ for (const variant of [{ name: 'embedded store', postgres: false }, { name: 'Pos
     let regd: string;
     let cosignKey: string;
     let berth: ReturnType<typeof berthCli>;
+    let ca: string;
     let outputs = 0;
 
     const env = () => ({ ...sb.env, ...gpg.env });
@@ -65,7 +71,11 @@ for (const variant of [{ name: 'embedded store', postgres: false }, { name: 'Pos
       single = await makeOciLayout(join(work.path, 'single'), { tag: 'v1', layers: 1, layerBytes: 2048 });
       multi = await makeOciLayout(join(work.path, 'multi'), { tag: 'v1', layers: 1, layerBytes: 2048, platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }] });
 
-      let yaml = `berth:\n  trust:\n    policies:\n`;
+      // HTTPS (the notary client speaks nothing else); skopeo and podman skip verification.
+      const certs = (await tlsInit(join(work.path, 'certs'), ['--host', 'localhost', '--ip', '127.0.0.1'])).files;
+      ca = certs.ca;
+      let yaml = `http:\n  tls: {certificate: ${certs.cert}, key: ${certs.key}}\n`;
+      yaml += `berth:\n  trust:\n    policies:\n`;
       yaml += `      - {repositories: ["cosign/**"], require: cosign, keys: ["${join(work.path, 'cosign.pub')}"]}\n`;
       yaml += `      - {repositories: ["gpg/**"], require: gpg, keys: ["${release.exported}"]}\n`;
       yaml += `      - {repositories: ["notary/**"], require: notary}\n`;
@@ -73,7 +83,7 @@ for (const variant of [{ name: 'embedded store', postgres: false }, { name: 'Pos
         pg = await startPostgres();
         yaml += `  metadata: {driver: postgres, postgres: {url: "${await pg.createDatabase('policy_clients')}"}}\n`;
       }
-      server = await startBerth({ configYaml: yaml });
+      server = await startBerth({ configYaml: yaml, scheme: 'https', ready: listening });
       sb = await clientSandbox('policy-clients', [server.host]);
       await mkdir(join(sb.env.XDG_CONFIG_HOME!, 'containers', 'registries.d'), { recursive: true });
     });
@@ -95,7 +105,7 @@ for (const variant of [{ name: 'embedded store', postgres: false }, { name: 'Pos
       refusedBy(p, /no signature by a trusted key for sha256:/);
 
       // Signing needs the digest: a HEAD, which the policy answers.
-      const signed = await berth(['sign', `${server.host}/cosign/app:v1`, '--key', cosignKey, '--insecure']);
+      const signed = await berth(['sign', `${server.host}/cosign/app:v1`, '--key', cosignKey, '--ca-cert', ca]);
       assert.equal(signed.code, 0, signed.stderr);
       const ok = await pull('cosign/app:v1');
       assert.equal(ok.code, 0, ok.stderr);
@@ -116,23 +126,32 @@ for (const variant of [{ name: 'embedded store', postgres: false }, { name: 'Pos
       refusedBy(await podman(['pull', '--quiet', '--tls-verify=false', `${server.host}/gpg/unsigned:v1`]), /gpg: no GPG simple signature/);
     });
 
-    it('notary: served when a target of the trust data is the manifest; refused when the target hash does not match', async () => {
+    it('notary: trust data published by the notary client is honoured: the target with the manifest\'s hash is served, another hash refused', { skip: !hasCommand('notary') && 'notary is not installed' }, async () => {
       await push(single, 'notary/app:v1');
       await push(single, 'notary/bad:v1');
       refusedBy(await pull('notary/app:v1'), new RegExp(`notary: no trust data for ${server.host}/notary/app`));
       const manifest = await readLayoutBlob(single.dir, single.digest);
-      for (const [repo, bytes] of [
-        ['notary/app', manifest],
-        ['notary/bad', randomBytes(manifest.length)],
+      assert.equal(`sha256:${createHash('sha256').update(manifest).digest('hex')}`, single.digest);
+      // Each GUN from its own client (fresh trust dir: the client pins the first root it sees).
+      const notary = (trustDir: string, args: string[]) =>
+        run('notary', ['-s', server.url, '-d', trustDir, '--tlscacert', ca, ...args], { env: NOTARY_PASSPHRASES, timeoutMs: 60_000 });
+      for (const [repo, sha256] of [
+        ['notary/app', single.digest.slice('sha256:'.length)],
+        ['notary/bad', randomBytes(32).toString('hex')],
       ] as const) {
         const gun = `${server.host}/${repo}`;
-        const r = await notaryRepo(gun, await serverTimestampKey(server.url, gun));
-        const root = rootFile(r);
-        const targets = targetsFile(r, 'targets', { v1: bytes });
-        await notaryPublish(server.url, gun, { root, targets, snapshot: snapshotFile(r, { root, targets }) });
+        const trustDir = join(work.path, `notary-${repo.replace('/', '-')}`);
+        assert.match((await notary(trustDir, ['init', gun, '-p'])).stdout, /Successfully published changes/);
+        // As `docker trust sign` records a tag: the manifest's size and sha256 under the tag's name.
+        await notary(trustDir, ['addhash', gun, 'v1', String(manifest.length), '--sha256', sha256]);
+        assert.match((await notary(trustDir, ['publish', gun])).stdout, /Successfully published changes/);
+        const listed = await notary(join(work.path, `notary-reader-${repo.replace('/', '-')}`), ['list', gun]);
+        assert.match(listed.stdout, new RegExp(`^v1\\s+${sha256}\\s+${manifest.length}\\s+targets$`, 'm'));
       }
       const ok = await pull('notary/app:v1');
       assert.equal(ok.code, 0, ok.stderr);
+      const viaPodman = await podman(['pull', '--quiet', '--tls-verify=false', `${server.host}/notary/app:v1`]);
+      assert.equal(viaPodman.code, 0, viaPodman.stderr);
       refusedBy(await pull('notary/bad:v1'), new RegExp(`notary: target hash does not match for ${server.host}/notary/bad:v1`));
       refusedBy(await podman(['pull', '--quiet', '--tls-verify=false', `${server.host}/notary/bad:v1`]), /notary: target hash does not match/);
     });

@@ -380,6 +380,37 @@ describe('pull policy', () => {
       assert.match(zh, /拉取策略/);
     });
 
+    it('the image page lists the Notary target of the tag with its status; a target whose hash does not match is unverified and says why', async () => {
+      const img = await pushImage(base, 'notary/console', 'v1');
+      const moved = await pushImage(base, 'notary/console', 'v2');
+      const gun = `${new URL(base).host}/notary/console`;
+      const repo = await notaryRepo(gun, await serverTimestampKey(base, gun));
+      const root = rootFile(repo);
+      // v2's target names other bytes than the manifest v2 points at.
+      const targets = targetsFile(repo, 'targets', { v1: img.bytes, v2: randomBytes(moved.size) });
+      await notaryPublish(base, gun, { root, targets, snapshot: snapshotFile(repo, { root, targets }) });
+      const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      const card = (text: string) => text.slice(text.indexOf('id="signatures-title"'), text.indexOf('</section>', text.indexOf('id="signatures-title"')));
+
+      const v1 = card(await page(`repo/notary/console/-/manifest/${img.digest}`));
+      assert.match(v1, /Pull policy/);
+      assert.match(v1, /A pull of this manifest is served\./);
+      assert.match(v1, new RegExp(`<td>Notary target</td><td>targets</td><td><span class="mono">${esc(gun)}:v1</span>[\\s\\S]*?badge-ok[^>]*>[\\s\\S]*?verified</span></td></tr>`));
+      assert.equal(v1.match(/Notary target/g)?.length, 1, 'one row: the target v1');
+
+      const v2 = card(await page(`repo/notary/console/-/manifest/${moved.digest}`));
+      // The verdict is the page's: for the digest (no target has its hash); the row is the tag's target.
+      assert.match(v2, new RegExp(`A pull of this manifest is refused: notary: no target of ${esc(gun)} has the hash of ${moved.digest}`));
+      assert.match(v2, new RegExp(`<td>Notary target</td><td>targets</td><td><span class="mono">${esc(gun)}:v2</span>[\\s\\S]*?badge-danger">unverified</span><div class="muted">target hash does not match for ${esc(gun)}:v2</div>`));
+      assert.doesNotMatch(v2, /badge-ok[^>]*>[^<]*<[^>]*>[^<]*verified<\/span><\/td><\/tr>/, 'no verified row');
+
+      assert.match(await page(`repo/notary/console/-/manifest/${img.digest}`, 'zh-CN'), /Notary 目标/);
+      const list = await page('repo/notary/console');
+      const row = (tag: string) => list.slice(list.indexOf(`data-row="${tag}"`), list.indexOf('</tr>', list.indexOf(`data-row="${tag}"`)));
+      assert.match(row('v1'), /badge-ok[^>]*>.*verified</);
+      assert.match(row('v2'), /signed, not verified/);
+    });
+
     it('the image page shows a refused image and says why; without a policy, signatures are listed unverified', async () => {
       const img = await pushImage(base, 'cosign/console-unsigned', 'v1');
       assert.match(await page(`repo/cosign/console-unsigned/-/manifest/${img.digest}`), /A pull of this manifest is refused: no signature by a trusted key/);
