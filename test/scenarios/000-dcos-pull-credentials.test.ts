@@ -1,20 +1,27 @@
 // Seed 000_9544d956e9b46c70.txt (DC/OS, 使用专用 Docker 注册表):
 //   "将专用 Docker 注册表凭据以 URI 引用" (docker login, tar -czf docker.tar.gz .docker, fetch URI) and
-//   "引用密钥存储库中的专用 Docker 注册表凭据" (config.json as a secret, docker.pullConfig).
+//   "引用密钥存储库中的专用 Docker 注册表凭据" (config.json as a secret, docker.pullConfig for a service,
+//   containers[].image.pullConfig for a pod).
 // berth plays some.docker.host.com (TLS, htpasswd); `berth login --archive/--print-config` writes
 // what the document builds by hand; skopeo and podman pull with it from a fresh HOME, as Mesos'
 // fetcher + Docker containerizer and the Universal Container Runtime would.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../helpers/processes.ts';
 import { makeDockerArchive } from '../helpers/images.ts';
 import { listening } from '../tls/helpers.ts';
-import { namespaceSkip, readTgz, Scenario } from './harness.ts';
+import { namespaceSkip, readTgz, Scenario, itRanEveryStep } from './harness.ts';
 import { steps } from './000-dcos-pull-credentials.steps.ts';
 
 const S = steps.run;
+const IMAGE = 'some.docker.host.com:5000/namespace/repo';
+
+interface Secrets {
+  secrets: Record<string, { source: string }>;
+}
 
 describe(`seed ${steps.seed}: ${steps.section}`, { skip: namespaceSkip }, () => {
   let sc: Scenario;
@@ -32,7 +39,6 @@ describe(`seed ${steps.seed}: ${steps.section}`, { skip: namespaceSkip }, () => 
     await sc.sh(S.push);
   });
   after(async () => {
-    if (sc) sc.assertCovered(steps);
     await sc?.close();
   });
 
@@ -78,8 +84,14 @@ describe(`seed ${steps.seed}: ${steps.section}`, { skip: namespaceSkip }, () => 
     assert.match(anon.stderr, /unauthorized|authentication required/i);
   });
 
-  it('URI: the Marathon app definition with "fetch"', async (t) => {
-    await sc.cannot(t, 'dcos marathon app add mesos-docker.json', steps.cannotRun['dcos marathon app add mesos-docker.json']);
+  it('URI: the Marathon app definition fetches the archive the pull above used, for the image it pulled', async (t) => {
+    await sc.sh(S.uriApp);
+    const app = JSON.parse(await readFile(join(sc.home, 'some-name-or-id.json'), 'utf8')) as { container: { type: string; docker: { image: string } }; fetch: { uri: string }[] };
+    assert.equal(app.container.type, 'DOCKER');
+    assert.equal(app.container.docker.image, sc.actual(IMAGE));
+    assert.deepEqual(app.fetch, [{ uri: `file://${sc.actual('/etc/docker.tar.gz')}` }]);
+    assert.ok(existsSync(sc.actual('/etc/docker.tar.gz')));
+    await sc.cannot(t, 'dcos marathon app add some-name-or-id.json', steps.cannotRun['dcos marathon app add some-name-or-id.json']);
   });
 
   it('secret: berth login --print-config prints the config.json to store; its auth is base64 of user:password', async () => {
@@ -90,7 +102,36 @@ describe(`seed ${steps.seed}: ${steps.section}`, { skip: namespaceSkip }, () => 
     await sc.sh(S.pullWithSecret);
   });
 
-  it('secret: dcos security secrets create', async (t) => {
+  it('secret, for a service: the app (container.type MESOS) names the secret mesos-docker/pullConfig in docker.pullConfig', async (t) => {
     await sc.cannot(t, 'dcos security secrets create --file=config.json mesos-docker/pullConfig', steps.cannotRun['dcos security secrets create --file=config.json mesos-docker/pullConfig']);
+    await sc.sh(S.serviceApp);
+    const app = JSON.parse(await readFile(join(sc.home, 'mesos-docker.json'), 'utf8')) as Secrets & { id: string; container: { type: string; docker: { image: string; pullConfig: { secret: string } } } };
+    assert.equal(app.container.type, 'MESOS');
+    assert.equal(app.container.docker.image, sc.actual(IMAGE));
+    // The secret it names is the one created from config.json, which podman pulled with above.
+    assert.equal(app.secrets[app.container.docker.pullConfig.secret]?.source, '/mesos-docker/pullConfig');
+    assert.equal(app.id, '/mesos-docker');
+    await sc.cannot(t, 'dcos marathon app add mesos-docker.json', steps.cannotRun['dcos marathon app add mesos-docker.json']);
   });
+
+  it("secret, for a pod: the pod's image.pullConfig (kind DOCKER) names /pod/pullConfig, and config.json pulls the pod's image", async (t) => {
+    await sc.cannot(t, 'dcos security secrets create --file=config.json pod/pullConfig', steps.cannotRun['dcos security secrets create --file=config.json pod/pullConfig']);
+    await sc.sh(S.podDefinition);
+    const pod = JSON.parse(await readFile(join(sc.home, 'simple-pod.json'), 'utf8')) as Secrets & { id: string; containers: { image: { kind: string; id: string; pullConfig: { secret: string } } }[] };
+    assert.equal(pod.id, '/simple-pod');
+    assert.equal(pod.containers.length, 1);
+    const image = pod.containers[0]!.image;
+    assert.equal(image.kind, 'DOCKER');
+    assert.equal(image.id, sc.actual(IMAGE));
+    assert.equal(pod.secrets[image.pullConfig.secret]?.source, '/pod/pullConfig');
+    // The secret's content is config.json from berth login --print-config: the UCR pulls with it.
+    const config = JSON.parse(await readFile(join(sc.home, 'config.json'), 'utf8')) as { auths: Record<string, unknown> };
+    assert.deepEqual(Object.keys(config.auths), [sc.actual('some.docker.host.com:5000')]);
+    await sc.sh(S.pullForPod);
+    const index = JSON.parse(await readFile(join(sc.home, 'simple-pod', 'index.json'), 'utf8')) as { manifests: unknown[] };
+    assert.equal(index.manifests.length, 1);
+    await sc.cannot(t, 'dcos marathon pod add simple-pod.json', steps.cannotRun['dcos marathon pod add simple-pod.json']);
+  });
+
+  itRanEveryStep(() => sc, steps);
 });

@@ -113,7 +113,12 @@ EOF`,
   cannotRun: {
     'docker run -d -p 127.0.0.1:5000:5000 --restart=always --name registry -v ~/docker-registry/config.yml:/etc/docker/registry/config.yml registry:2.6.0': 'needs a Docker engine: berth serve runs the same config.yml',
     'docker run -d -p 5043:443 --link registry:registry --name nginx -v ~/docker-registry:/etc/nginx/conf.d -v ~/docker-registry/nginx.conf:/etc/nginx/nginx.conf:ro nginx:1.11.10': "needs a Docker engine: Debian's nginx runs the same nginx.conf",
+    // The operating system's trust store, as the document does it on Ubuntu and on Red Hat.
+    'cp domain.crt /usr/local/share/ca-certificates/registry.com:5043.crt': "would change this machine's system trust store; certs.d/<host:port>/ca.crt is enough for every client here",
     'update-ca-certificates': "would change this machine's system trust store; certs.d/<host:port>/ca.crt is enough for every client here",
+    'cp domain.crt /etc/pki/ca-trust/source/anchors/registry.com:5043.crt': "Red Hat's trust store: this machine is Debian (no /etc/pki/ca-trust), and certs.d/<host:port>/ca.crt is enough for every client here",
+    'update-ca-trust': "Red Hat's tool, not on Debian (its equivalent is update-ca-certificates, above); certs.d/<host:port>/ca.crt is enough for every client here",
+    'update-ca-trust enable': 'Red Hat (Oracle Linux 6) only, not on Debian; certs.d/<host:port>/ca.crt is enough for every client here',
     'docker pull registry.com:5043/alpine-linux:jdk-7': 'needs a Docker engine: podman pull does the same pull',
     'docker run -it --name test registry.com:5043/alpine-linux:jdk-7 sh': 'needs a Docker engine (and podman run cannot run containers on this machine)',
   },

@@ -1,5 +1,5 @@
-// Seed 003_1f570e1afeed732f.txt (7.搭建本地私有仓库), "注意事项" and the daemon.json of "Ubuntu 16.04+,
-// Debian 8+, centos 7": a registry on a LAN address over plain HTTP is refused until it is listed
+// Seed 003_1f570e1afeed732f.txt (7.搭建本地私有仓库), "注意事项", the DOCKER_OPTS of "Ubuntu 14.04, Debian 7
+// Wheezy" (upstart) and the daemon.json of "Ubuntu 16.04+, Debian 8+, centos 7": a registry on a LAN address over plain HTTP is refused until it is listed
 // in insecure-registries; registry-mirror(s) sends Docker Hub pulls to a mirror. Here daemon.json's
 // two keys become a registries.conf drop-in that skopeo, podman and buildah read, and the mirror is
 // berth's pull-through cache (distribution's proxy.remoteurl).
@@ -7,7 +7,7 @@ import type { Steps } from './harness.ts';
 
 export const steps = {
   seed: '003_1f570e1afeed732f.txt',
-  section: '注意事项 / daemon.json: insecure-registries, registry-mirror',
+  section: '注意事项 / DOCKER_OPTS (upstart), daemon.json: insecure-registries, registry-mirror / 其他 (Docker for Windows, Docker for Mac)',
   run: {
     serve: 'REGISTRY_HTTP_ADDR=192.168.199.100:5000 berth serve',
     load: 'podman load -i centos.tar',
@@ -46,6 +46,11 @@ EOF`,
     mirrorPush: 'berth push centos.tar 192.168.199.100:5001/library/centos:mine --insecure',
   },
   cannotRun: {
+    // Ubuntu 14.04, Debian 7 (upstart): the same two settings as dockerd flags. The document writes
+    // --insecure-registries, which dockerd does not know; the flag is --insecure-registry.
+    [`echo 'DOCKER_OPTS="--registry-mirror=https://registry.docker-cn.com --insecure-registry=192.168.199.100:5000"' >> /etc/default/docker`]:
+      'there is no Docker engine (dockerd) or upstart here; the registries.conf drop-in carries the same two settings for skopeo, podman and buildah',
+    'service docker restart': 'there is no Docker engine or upstart here; skopeo, podman and buildah read registries.conf at every command, nothing restarts',
     'systemctl restart docker': 'there is no Docker engine here; skopeo, podman and buildah read registries.conf at every command, nothing restarts',
   },
 } satisfies Steps;

@@ -7,9 +7,13 @@
 // CLI and berth look for the CA, without touching the machine's files.
 // Every command a test runs is recorded in its document form; the cookbook test checks that every
 // command on the pages is one of the commands the scenario modules (*.steps.ts) declare, and each
-// test checks that it ran every command its module declares.
+// test's last test case (itRanEveryStep) checks that it ran every command its module declares.
+// A scenario may also get its own network namespace (`addresses`): only loopback, with the
+// document's own IP addresses on it, so servers bind the document's addresses and ports (443
+// included) without touching the machine's network or colliding with anything else running.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { it } from 'node:test';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -61,9 +65,15 @@ export class Scenario {
     readonly work: string,
     readonly home: string,
     private readonly cleanup: () => Promise<void>,
+    /** The bind-mounted network namespace every command enters, if the scenario has its own. */
+    private readonly netns?: string,
   ) {}
 
-  static async open(name: string, hostsLines: string[] = []): Promise<Scenario> {
+  /**
+   * `addresses`: run every command in a network namespace of the scenario's own, with loopback up
+   * and these addresses on it (the document's IPs, reachable only from the scenario's commands).
+   */
+  static async open(name: string, hostsLines: string[] = [], opts: { addresses?: string[] } = {}): Promise<Scenario> {
     const t = await tempDir(`scenario-${name}`);
     const p = (s: string) => join(t.path, s);
     for (const d of ['home', 'tmp', 'run', 'etc/docker/certs.d', 'etc/docker/registry', 'etc/containers/registries.conf.d', 'storage/root', 'storage/run']) await mkdir(p(d), { recursive: true });
@@ -76,7 +86,21 @@ export class Scenario {
     // podman here: vfs storage inside the scenario, no journald, no systemd (see test-peers notes).
     await writeFile(p('etc/containers/storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${p('storage/root')}"\nrunroot = "${p('storage/run')}"\n`);
     await writeFile(p('etc/containers/containers.conf'), '[engine]\nevents_logger = "none"\ncgroup_manager = "cgroupfs"\n');
-    return new Scenario(t.path, p('home'), t.cleanup);
+    if (!opts.addresses) return new Scenario(t.path, p('home'), t.cleanup);
+    const netns = p('netns');
+    await writeFile(netns, '');
+    const setup = ['ip link set lo up', ...opts.addresses.map((a) => `ip addr add ${a}/32 dev lo`)].join(' && ');
+    const made = await run('unshare', [`--net=${netns}`, 'true'], { allowFail: true, cwd: '/' });
+    const up = made.code === 0 ? await run('nsenter', [`--net=${netns}`, 'sh', '-c', setup], { allowFail: true, cwd: '/' }) : made;
+    const cleanup = async () => {
+      await run('umount', [netns], { allowFail: true, cwd: '/' });
+      await t.cleanup();
+    };
+    if (up.code !== 0) {
+      await cleanup();
+      assert.fail(`cannot give the scenario its own network namespace: ${up.stderr}`);
+    }
+    return new Scenario(t.path, p('home'), cleanup, netns);
   }
 
   /** From now on the document's `doc` stands for this run's `actual` (in commands; the reverse in output). */
@@ -109,9 +133,18 @@ export class Scenario {
     return { HOME: this.home, TMPDIR: p('tmp'), XDG_RUNTIME_DIR: p('run'), XDG_CONFIG_HOME: join(this.home, '.config'), DOCKER_CONFIG: '', REGISTRY_AUTH_FILE: '', CONTAINERS_REGISTRIES_CONF: '', CONTAINERS_STORAGE_CONF: '' };
   }
 
-  private nsArgs(script: string): string[] {
+  /** The command and arguments that run `script` in the scenario's namespaces. */
+  private nsCommand(script: string): [string, string[]] {
     const p = (s: string) => join(this.work, s);
-    return ['--mount', '--propagation', 'private', 'bash', '-c', NS, 'scenario-ns', p('etc/hosts'), p('etc/docker'), p('etc/containers'), `${PRELUDE}${script}`];
+    const args = ['--mount', '--propagation', 'private', 'bash', '-c', NS, 'scenario-ns', p('etc/hosts'), p('etc/docker'), p('etc/containers'), `${PRELUDE}${script}`];
+    return this.netns ? ['nsenter', [`--net=${this.netns}`, 'unshare', ...args]] : ['unshare', args];
+  }
+
+  /** True when something accepts TCP connections at host:port, as the scenario's commands see it. */
+  async reachable(host: string, port: number): Promise<boolean> {
+    const probe = ['bash', '-c', 'exec 3<>"/dev/tcp/$1/$2"', 'probe', host, String(port)];
+    const r = this.netns ? await run('nsenter', [`--net=${this.netns}`, ...probe], { allowFail: true, cwd: '/', timeoutMs: 5000 }) : await run(probe[0]!, probe.slice(1), { allowFail: true, cwd: '/', timeoutMs: 5000 });
+    return r.code === 0;
   }
 
   private cleanEnv(): Record<string, string> {
@@ -131,7 +164,8 @@ export class Scenario {
     const script = list.map((c) => this.actual(c)).join('\n');
     const env = { ...process.env, ...this.cleanEnv() } as Record<string, string>;
     for (const k of ['DOCKER_CONFIG', 'REGISTRY_AUTH_FILE', 'CONTAINERS_REGISTRIES_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_CONF']) delete env[k];
-    const r = await runClean('unshare', this.nsArgs(script), { env, input: opts.input, timeoutMs: opts.timeoutMs ?? 120_000 });
+    const [cmd, args] = this.nsCommand(script);
+    const r = await runClean(cmd, args, { env, input: opts.input, timeoutMs: opts.timeoutMs ?? 120_000 });
     const out = { code: r.code, stdout: this.doc(r.stdout), stderr: this.doc(r.stderr) };
     if (r.code !== 0 && !opts.allowFail) {
       assert.fail(`step failed (exit ${r.code}):\n${list.join('\n')}\n--- stdout ---\n${out.stdout}\n--- stderr ---\n${out.stderr}${this.services.map((s) => `\n--- service ---\n${s.logs().slice(-4000)}`).join('')}`);
@@ -150,7 +184,8 @@ export class Scenario {
     this.executed.push(command);
     const env = { ...process.env, ...this.cleanEnv() } as Record<string, string>;
     for (const k of ['DOCKER_CONFIG', 'REGISTRY_AUTH_FILE', 'CONTAINERS_REGISTRIES_CONF', 'CONTAINERS_STORAGE_CONF']) delete env[k];
-    const child: ChildProcess = spawn('unshare', this.nsArgs(this.actual(command)), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const [cmd, args] = this.nsCommand(this.actual(command));
+    const child: ChildProcess = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     // If this process dies first, the watchdog (which holds the other end of its stdin) takes the group down.
     const dog = spawn('sh', ['-c', 'cat >/dev/null; kill -s TERM -- "-$1" 2>/dev/null; sleep 3; kill -s KILL -- "-$1" 2>/dev/null', 'scenario-watchdog', String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
     dog.unref();
@@ -204,7 +239,7 @@ export class Scenario {
     }
   }
 
-  /** Every command of the module ran (or was reported as not runnable here). */
+  /** Every command of the module ran (or was reported as not runnable here). See itRanEveryStep. */
   assertCovered(steps: Steps): void {
     const ran = new Set(this.executed.map(normalizeCommand));
     const notRun = Object.entries(steps.run).filter(([, c]) => !ran.has(normalizeCommand(c))).map(([k]) => k);
@@ -218,6 +253,19 @@ export class Scenario {
     for (const s of this.services.reverse()) await s.stop();
     await this.cleanup();
   }
+}
+
+/**
+ * The last test case of a scenario's suite: every command its steps module declares ran, or was
+ * reported as not runnable here. A test case, not an `after` hook, so that a miss is counted as a
+ * failed test in the run's summary.
+ */
+export function itRanEveryStep(scenario: () => Scenario | undefined, steps: Steps): void {
+  it('ran every command its steps module declares, or reported it as not runnable here', () => {
+    const sc = scenario();
+    assert.ok(sc, 'the scenario never opened');
+    sc.assertCovered(steps);
+  });
 }
 
 /** run() without the repo's cwd assumption (the scenario's commands `cd ~` themselves). */
