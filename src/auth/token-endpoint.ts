@@ -43,6 +43,12 @@ export interface TokenEndpointDeps {
    * for; such scopes are granted by that repository's permissions, under the GUN's name.
    */
   gunRepository?: (name: string, req: IncomingMessage) => string | undefined;
+  /**
+   * Marks the configured site administrators (berth.auth.accesscontrol.admins) as such. Applied
+   * to the principal a token is issued for, so the token's admin claim says so: the registry
+   * re-checks a token's principal, which (limited to the token's scopes) is not lifted again.
+   */
+  liftAdmin?: (principal: Principal) => Principal;
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
@@ -92,9 +98,11 @@ export class TokenEndpoint {
     let verifier: PasswordVerifier | undefined;
     if (creds.kind === 'basic') ({ principal, verifier } = await this.login(req, creds.username, creds.password));
     else if (creds.kind !== 'none') throw this.unauthorized('the token endpoint takes Basic credentials (or none, for anonymous access)');
+    // The refresh token below keeps the login as it is: a site administrator is lifted anew each time.
+    const holder = this.d.liftAdmin ? this.d.liftAdmin(principal) : principal;
     const scopes = parseScopes(q.getAll('scope'), this.acceptGun(req));
-    const grants = await this.grant(principal, scopes, req);
-    const issued = await this.d.issuer.accessToken(principal, grants);
+    const grants = await this.grant(holder, scopes, req);
+    const issued = await this.d.issuer.accessToken(holder, grants);
     const body: Record<string, unknown> = { token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt.toISOString() };
     if (q.get('offline_token') === 'true' && verifier) body.refresh_token = await this.newRefreshToken(principal, verifier, q.get('client_id'));
     sendJSON(res, 200, body, NO_STORE);
@@ -125,6 +133,7 @@ export class TokenEndpoint {
     } else {
       throw new EndpointError(400, 'UNSUPPORTED', 'unsupported_grant_type', 'grant_type must be password or refresh_token');
     }
+    if (this.d.liftAdmin) principal = this.d.liftAdmin(principal);
     const grants = await this.grant(principal, scopes, req);
     const issued = await this.d.issuer.accessToken(principal, grants);
     sendJSON(

@@ -81,7 +81,7 @@ export async function buildAuthExtras(
   return {
     overrides: {
       ...(verifiers.length && { verifiers }),
-      ...(accessController && { accessController }),
+      ...(accessController && { accessController, liftAdmin: (p: Principal) => liftAdmin(p, new Set(accessControl.admins)) }),
       ...(access && { onLogin: recordHtpasswdLogins(access.store, log) }),
     },
     ...(access && { access }),

@@ -40,6 +40,8 @@ export interface AuthOverrides {
   onLogin?: (principal: Principal) => void;
   /** Replaces the default "authenticated may do everything" controller. */
   accessController?: AccessController;
+  /** Marks the configured site administrators, for the admin claim of the tokens berth issues. */
+  liftAdmin?: (principal: Principal) => Principal;
 }
 
 export interface AuthMiddleware {
@@ -130,7 +132,7 @@ export async function createAuthMiddleware(config: BerthConfig, log: Logger, ove
     const tokenIssuer = new TokenIssuer(key, { issuer, service, expiresInS: Math.round(ts.expirationMs / 1000) });
     const gun = gunMapper(config);
     const gunRepository = (name: string, req: IncomingMessage) => gun(name, requestHost(req.headers));
-    endpoint = new TokenEndpoint({ issuer: tokenIssuer, refresh, login, chain, access, key, basicRealm, trustForwardedFor: bf.trustForwardedFor, log, gunRepository });
+    endpoint = new TokenEndpoint({ issuer: tokenIssuer, refresh, login, chain, access, key, basicRealm, trustForwardedFor: bf.trustForwardedFor, log, gunRepository, ...(overrides.liftAdmin && { liftAdmin: overrides.liftAdmin }) });
   }
   return {
     serve: async (req, res, url, pathname) => (endpoint ? endpoint.handle(req, res, url, pathname) : false),

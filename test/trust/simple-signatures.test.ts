@@ -1,15 +1,18 @@
 // GPG simple signatures stored in berth through the X-Registry-Supports-Signatures API extension
 // (issue 12), judged by the real clients: skopeo --sign-by stores the signature in berth with no
 // lookaside configured, and skopeo/podman with a `signedBy` policy verify it from berth (and
-// refuse another key's policy and unsigned images); berth verify agrees with them. Also: the
-// store on SQLite and PostgreSQL (signatures go with their manifest, whichever way it is
-// deleted), the HTTP contract, access control through berth's token service, and berth copy.
+// refuse another key's policy, unsigned images and another tag, each for the reason they give);
+// berth verify agrees with them. The clients run over plain HTTP, over TLS from `berth tls init`,
+// and through berth's token service (a writer signs, a reader verifies, anonymous callers read a
+// public image's signatures but may not store one): see signing-setups.ts. Also: the store on
+// SQLite and PostgreSQL (signatures go with their manifest, whichever way it is deleted), the
+// HTTP contract, access control through berth's token service, and berth copy.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { clientSandbox, hasCommand, run, startBerth, startDistribution, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
+import { hasCommand, run, startDistribution, tempDir, type RunResult, type RunningServer } from '../helpers/processes.ts';
 import { makeOciLayout } from '../helpers/images.ts';
 import { tempSqliteStore } from '../helpers/metadata-stores.ts';
 import { postgresSkip, startPostgres, type PostgresServer } from '../helpers/postgres.ts';
@@ -20,6 +23,7 @@ import { startTestRegistry, pushImage as pushTestImage, type TestRegistry } from
 import { basic, errorBody, pushImage as pushAuthImage, startTokenRegistry, type AuthRegistry } from '../auth/harness.ts';
 import { berthCli } from '../cli/helpers.ts';
 import { gpgHome, signedByPolicy, type GpgHome, type GpgKey } from './gpg-helpers.ts';
+import { SETUPS, USERS, startSigningSetup, type SigningSetup, type Who } from './signing-setups.ts';
 
 const d = (s: string | Buffer = randomBytes(8)) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 const sigName = (digest: string) => `${digest}@${randomBytes(16).toString('hex')}`;
@@ -250,202 +254,263 @@ describe('signatures extension access control (token service)', () => {
     assert.equal((await fetch(sigUrl('other/app'), { headers: { Authorization: basic('reader', USERS.reader) } })).status, 403);
   });
 
-  it('works with skopeo through the token flow: the writer signs, the reader verifies', { skip: !(hasCommand('skopeo') && hasCommand('gpg')) && 'skopeo or gpg missing' }, async () => {
-    const work = await tempDir('sig-auth');
-    const sb = await clientSandbox('sig-auth', [r.url.replace(/^http:\/\//, '')]);
-    const gpg = await gpgHome(work.path);
-    try {
-      const host = r.url.replace(/^http:\/\//, '');
-      const key = await gpg.generate('ci');
-      const regd = join(work.path, 'registries.d');
-      await mkdir(regd);
-      const src = await makeOciLayout(join(work.path, 'src'), { tag: 'v1', layers: 1, layerBytes: 2048 });
-      const env = { ...sb.env, ...gpg.env };
-      await run('skopeo', ['--registries.d', regd, '--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', '--dest-creds', `writer:${USERS.writer}`, '--sign-by', key.fingerprint, `oci:${src.dir}:v1`, `docker://${host}/team/signed:v1`], { env });
-      const signedDigest = src.digest;
-      const stored = await fetch(`${r.url}/extensions/v2/team/signed/signatures/${signedDigest}`, { headers: { Authorization: basic('reader', USERS.reader) } });
-      assert.equal(((await stored.json()) as { signatures: unknown[] }).signatures.length, 1, 'stored in berth through the token flow');
-      const policy = await signedByPolicy(join(work.path, 'policy.json'), `${host}/team/signed`, key.exported);
-      const out = join(work.path, 'out');
-      await run('skopeo', ['--registries.d', regd, '--policy', policy, 'copy', '--quiet', '--src-tls-verify=false', '--src-creds', `reader:${USERS.reader}`, `docker://${host}/team/signed:v1`, `dir:${out}`], { env });
-      // Without credentials the reader's side cannot even read the signatures.
-      const anon = await run('skopeo', ['--registries.d', regd, '--policy', policy, 'copy', '--quiet', '--src-tls-verify=false', `docker://${host}/team/signed:v1`, `dir:${out}-anon`], { env, allowFail: true });
-      assert.notEqual(anon.code, 0);
-    } finally {
-      await gpg.close();
-      await sb.cleanup();
-      await work.cleanup();
-    }
+  it("gives a site administrator named in berth.auth.accesscontrol.admins tokens that work (no grant needed)", async () => {
+    // The token says admin, as the login did: the registry re-checks a token's principal and,
+    // limited to the token's scopes, does not consult the admins list again.
+    const admin = await token('admin', 'repository:team/app:pull,push');
+    assert.equal((await fetch(sigUrl(), { headers: { Authorization: `Bearer ${admin}` } })).status, 200);
+    assert.equal((await fetch(sigUrl(), { method: 'PUT', headers: { Authorization: `Bearer ${admin}` }, body: body() })).status, 201);
   });
 });
 
 // ---------------------------------------------------------------------------------------------
-// The real clients against a berth server process
+// The real clients against berth server processes, in each setup of signing-setups.ts: plain
+// HTTP, TLS from `berth tls init`, and the token service with a writer, a reader and anonymous.
 
 const missing = ['skopeo', 'podman', 'gpg'].filter((c) => !hasCommand(c));
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-describe('skopeo and podman GPG simple signing with berth', { skip: missing.length > 0 && `not installed: ${missing.join(', ')}` }, () => {
-  let server: RunningServer;
-  let second: RunningServer;
-  let sb: ClientSandbox;
-  let work: { path: string; cleanup(): Promise<void> };
-  let gpg: GpgHome;
-  let trusted: GpgKey;
-  let other: GpgKey;
-  let regd: string;
-  let srcDir: string;
-  let signedDigest: string;
-  let berth: ReturnType<typeof berthCli>;
+// What containers/image says when a policy refuses an image (skopeo and podman alike). Each
+// refusal below must say this, so that a network, TLS or auth failure can never pass as one.
+const REFUSED = {
+  unsigned: /Source image rejected: A signature was required, but no signature exists/,
+  // gpgme's verdict on a signature by `fingerprint` checked against a keyring without that key (err 0x9: GPG_ERR_NO_PUBKEY).
+  otherKey: (fingerprint: string) => new RegExp(`Source image rejected: Invalid GPG signature: gpgme\\.Signature\\{.*Fingerprint:\\\\?"${fingerprint}\\\\?", Status:gpgme\\.Error\\{err:0x9\\}`),
+  identity: (ref: string) => new RegExp(`Source image rejected: Signature for identity ${escape(ref)} is not accepted`),
+};
 
-  const env = () => ({ ...sb.env, ...gpg.env });
-  const skopeo = (args: string[], allowFail = false) => run('skopeo', ['--registries.d', regd, ...args], { env: env(), allowFail });
-  const podman = (args: string[], allowFail = false) => run('podman', [...sb.podmanFlags, ...args], { env: env(), allowFail });
-  const policyFor = (name: string, key: GpgKey, scope = server.host) => signedByPolicy(join(work.path, `${name}.json`), scope, key.exported);
-  const listSignatures = async (host: RunningServer, repo: string, digest: string) => {
-    const res = await fetch(`${host.url}/extensions/v2/${repo}/signatures/${digest}`);
-    return { status: res.status, body: res.status === 200 ? ((await res.json()) as { signatures: { name: string; content: string }[] }) : undefined };
-  };
+/** How containers/image reports berth's 401 insufficient_scope on `what` (it adds "denied" to berth's own message). */
+const accessDenied = (what: string) => new RegExp(`${escape(what)}: [\\s\\S]*denied: requested access to the resource is denied[\\s\\S]*insufficient scope: the token does not grant this operation`);
 
-  before(async () => {
-    server = await startBerth();
-    second = await startBerth();
-    sb = await clientSandbox('simple-signing', [server.host, second.host]);
-    work = await tempDir('simple-signing');
-    gpg = await gpgHome(work.path);
-    trusted = await gpg.generate('release');
-    other = await gpg.generate('stranger');
-    // No lookaside anywhere: an empty registries.d for skopeo, and for podman (whose per-user
-    // directory, when present, replaces /etc/containers/registries.d).
-    regd = join(work.path, 'registries.d');
-    await mkdir(regd);
-    await mkdir(join(sb.env.XDG_CONFIG_HOME!, 'containers', 'registries.d'), { recursive: true });
-    const src = await makeOciLayout(join(work.path, 'src'), { tag: 'v1', layers: 2, layerBytes: 4096 });
-    srcDir = src.dir;
-    signedDigest = src.digest;
-    berth = berthCli(sb.env);
-  });
-  after(async () => {
-    await server?.stop();
-    await second?.stop();
-    await gpg?.close();
-    await sb?.cleanup();
-    await work?.cleanup();
-  });
+function assertRefused(r: RunResult, why: RegExp, what: string): void {
+  assert.notEqual(r.code, 0, `${what}: the client accepted it\n${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, why, `${what}: refused for another reason`);
+}
 
-  it('skopeo copy --sign-by stores the signature in berth (no lookaside)', async () => {
-    const res = await skopeo(['--insecure-policy', 'copy', '--dest-tls-verify=false', '--sign-by', trusted.fingerprint, `oci:${srcDir}:v1`, `docker://${server.host}/simple/app:v1`]);
-    assert.match(res.stdout + res.stderr, /Storing signatures/);
-    const listed = await listSignatures(server, 'simple/app', signedDigest);
-    assert.equal(listed.status, 200);
-    assert.equal(listed.body?.signatures.length, 1);
-    assert.match(listed.body!.signatures[0]!.name, new RegExp(`^${signedDigest}@[0-9a-f]{32}$`));
-    // The same image in another repository, pushed without --sign-by: signatures are per repository.
-    await skopeo(['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${srcDir}:v1`, `docker://${server.host}/simple/unsigned:v1`]);
-    assert.deepEqual((await listSignatures(server, 'simple/unsigned', signedDigest)).body, { signatures: [] });
-  });
+for (const { kind, title } of SETUPS) {
+  describe(`skopeo and podman GPG simple signing with berth: ${title}`, { skip: missing.length > 0 && `not installed: ${missing.join(', ')}` }, () => {
+    let s: SigningSetup;
+    let host: string;
+    let work: { path: string; cleanup(): Promise<void> };
+    let gpg: GpgHome;
+    let trusted: GpgKey;
+    let other: GpgKey;
+    let regd: string;
+    let srcDir: string;
+    let signedDigest: string;
+    let berth: ReturnType<typeof berthCli>;
 
-  it('skopeo and podman verify it from berth with a signedBy policy', async () => {
-    const policy = await policyFor('trusted', trusted);
-    await skopeo(['--policy', policy, 'copy', '--quiet', '--src-tls-verify=false', `docker://${server.host}/simple/app:v1`, `dir:${join(work.path, 'verified')}`]);
-    await podman(['pull', '--quiet', '--tls-verify=false', '--signature-policy', policy, `${server.host}/simple/app:v1`]);
-    const ok = await berth(['verify', `${server.host}/simple/app:v1`, '--gpg-keyring', trusted.exported, '--insecure']);
-    assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, new RegExp(`GPG signature .* by ${trusted.fingerprint}: ok, signed as ${server.host}/simple/app:v1`));
-  });
+    const env = () => ({ ...s.sandbox.env, ...gpg.env });
+    const skopeo = (args: string[], allowFail = false) => run('skopeo', ['--registries.d', regd, ...args], { env: env(), allowFail });
+    const podman = (args: string[], allowFail = false) => run('podman', [...s.sandbox.podmanFlags, ...args], { env: env(), allowFail });
+    const policyFor = (name: string, key: GpgKey, scope = host) => signedByPolicy(join(work.path, `${name}.json`), scope, key.exported);
+    // The writer pushes and signs; the reader pulls and verifies (with the token service; nobody logs in otherwise).
+    const signAndPush = (src: string, dest: string, key = trusted) =>
+      skopeo(['--insecure-policy', 'copy', ...s.skopeoAs('dest', 'writer'), '--sign-by', key.fingerprint, src, `docker://${dest}`]);
+    const pushUnsigned = (src: string, dest: string) => skopeo(['--insecure-policy', 'copy', '--quiet', ...s.skopeoAs('dest', 'writer'), src, `docker://${dest}`]);
+    const skopeoPull = (policy: string, ref: string, who: Who = 'reader') =>
+      skopeo(['--policy', policy, 'copy', '--quiet', ...s.skopeoAs('src', who), `docker://${ref}`, `dir:${join(work.path, `pulled-${randomBytes(4).toString('hex')}`)}`], true);
+    const podmanPull = (policy: string, ref: string, who: Who = 'reader') => podman(['pull', '--quiet', ...s.podmanAs(who), '--signature-policy', policy, ref], true);
+    const verify = (ref: string, key: GpgKey, extra: string[] = [], who: Who = 'reader') => berth(['verify', ref, '--gpg-keyring', key.exported, ...s.berthAs(who), ...extra]);
+    const signatures = async (on: RunningServer, repo: string, digest: string) => (await s.listSignatures(on, repo, digest)).body?.signatures;
 
-  it("refuses the image under another key's policy, as berth verify does", async () => {
-    const policy = await policyFor('stranger', other);
-    const s = await skopeo(['--policy', policy, 'copy', '--quiet', '--src-tls-verify=false', `docker://${server.host}/simple/app:v1`, `dir:${join(work.path, 'refused')}`], true);
-    assert.notEqual(s.code, 0);
-    assert.match(s.stderr, /Source image rejected|signature/i);
-    const p = await podman(['pull', '--quiet', '--tls-verify=false', '--signature-policy', policy, `${server.host}/simple/app:v1`], true);
-    assert.notEqual(p.code, 0);
-    assert.match(p.stderr, /rejected|signature/i);
-    const v = await berth(['verify', `${server.host}/simple/app:v1`, '--gpg-keyring', other.exported, '--insecure', '--json']);
-    assert.equal(v.code, 1);
-    const report = JSON.parse(v.stdout) as { verified: boolean; signatures: { kind: string; ok: boolean; reason: string }[] };
-    assert.equal(report.verified, false);
-    assert.match(report.signatures[0]!.reason, /not a trusted key/);
-  });
+    before(async () => {
+      work = await tempDir(`simple-signing-${kind}`);
+      s = await startSigningSetup(kind, work.path);
+      host = s.server.host;
+      gpg = await gpgHome(work.path);
+      trusted = await gpg.generate('release');
+      other = await gpg.generate('stranger');
+      // No lookaside anywhere: an empty registries.d for skopeo, and for podman (whose per-user
+      // directory, when present, replaces /etc/containers/registries.d).
+      regd = join(work.path, 'registries.d');
+      await mkdir(regd);
+      await mkdir(join(s.sandbox.env.XDG_CONFIG_HOME!, 'containers', 'registries.d'), { recursive: true });
+      const src = await makeOciLayout(join(work.path, 'src'), { tag: 'v1', layers: 2, layerBytes: 4096 });
+      srcDir = src.dir;
+      signedDigest = src.digest;
+      berth = berthCli(s.sandbox.env);
+    });
+    after(async () => {
+      await s?.stop();
+      await gpg?.close();
+      await work?.cleanup();
+    });
 
-  it('refuses an unsigned image, as berth verify does', async () => {
-    const policy = await policyFor('trusted-unsigned', trusted);
-    const s = await skopeo(['--policy', policy, 'copy', '--quiet', '--src-tls-verify=false', `docker://${server.host}/simple/unsigned:v1`, `dir:${join(work.path, 'unsigned')}`], true);
-    assert.notEqual(s.code, 0);
-    assert.match(s.stderr, /no signature exists|signature was required/i);
-    const p = await podman(['pull', '--quiet', '--tls-verify=false', '--signature-policy', policy, `${server.host}/simple/unsigned:v1`], true);
-    assert.notEqual(p.code, 0);
-    const v = await berth(['verify', `${server.host}/simple/unsigned:v1`, '--gpg-keyring', trusted.exported, '--insecure']);
-    assert.equal(v.code, 1);
-    assert.match(v.stderr, /no signatures found/);
-  });
+    it('skopeo copy --sign-by stores the signature in berth (no lookaside)', async () => {
+      const res = await signAndPush(`oci:${srcDir}:v1`, `${host}/simple/app:v1`);
+      assert.match(res.stdout + res.stderr, /Storing signatures/);
+      const listed = await s.listSignatures(s.server, 'simple/app', signedDigest);
+      assert.equal(listed.status, 200);
+      assert.equal(listed.body?.signatures.length, 1);
+      assert.match(listed.body!.signatures[0]!.name, new RegExp(`^${signedDigest}@[0-9a-f]{32}$`));
+      // The same image in another repository, pushed without --sign-by: signatures are per repository.
+      await pushUnsigned(`oci:${srcDir}:v1`, `${host}/simple/unsigned:v1`);
+      assert.deepEqual(await signatures(s.server, 'simple/unsigned', signedDigest), []);
+    });
 
-  it('a signature names its image: another tag of the same digest is refused by skopeo and berth verify', async () => {
-    await skopeo(['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${server.host}/simple/app:v1`, `docker://${server.host}/simple/app:v2`]);
-    const policy = await policyFor('trusted-v2', trusted);
-    const s = await skopeo(['--policy', policy, 'copy', '--quiet', '--src-tls-verify=false', `docker://${server.host}/simple/app:v2`, `dir:${join(work.path, 'v2')}`], true);
-    assert.notEqual(s.code, 0, 'signed as :v1, pulled as :v2');
-    const v = await berth(['verify', `${server.host}/simple/app:v2`, '--gpg-keyring', trusted.exported, '--insecure']);
-    assert.equal(v.code, 1);
-    assert.match(v.stderr, /signed for .*simple\/app:v1/);
-    // By digest, the repository is what counts (containers/image's matchRepoDigestOrExact).
-    const byDigest = await berth(['verify', `${server.host}/simple/app@${signedDigest}`, '--gpg-keyring', trusted.exported, '--insecure']);
-    assert.equal(byDigest.code, 0, byDigest.stderr);
-  });
+    it('skopeo and podman verify it from berth with a signedBy policy, as berth verify does', async () => {
+      const policy = await policyFor('trusted', trusted);
+      const sk = await skopeoPull(policy, `${host}/simple/app:v1`);
+      assert.equal(sk.code, 0, sk.stderr);
+      const pd = await podmanPull(policy, `${host}/simple/app:v1`);
+      assert.equal(pd.code, 0, pd.stderr);
+      const ok = await verify(`${host}/simple/app:v1`, trusted);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, new RegExp(`GPG signature .* by ${trusted.fingerprint}: ok, signed as ${escape(host)}/simple/app:v1`));
+    });
 
-  it('berth copy brings the signatures along to another berth, where skopeo verifies them', async () => {
-    const res = await berth(['copy', `${server.host}/simple/app:v1`, `${second.host}/mirror/app:v1`, '--insecure', '--json']);
-    assert.equal(res.code, 0, res.stderr);
-    assert.equal((JSON.parse(res.stdout) as { signatures: number }).signatures, 1);
-    const copied = await listSignatures(second, 'mirror/app', signedDigest);
-    assert.deepEqual(
-      copied.body?.signatures.map((s) => s.content),
-      (await listSignatures(server, 'simple/app', signedDigest)).body?.signatures.map((s) => s.content),
-    );
-    // Copied again: nothing new.
-    const again = await berth(['copy', `${server.host}/simple/app:v1`, `${second.host}/mirror/app:v1`, '--insecure', '--json']);
-    assert.equal((JSON.parse(again.stdout) as { signatures: number }).signatures, 0);
-    // The signature names simple/app:v1, so the copy verifies under that name's identity rule only
-    // by digest with a policy that accepts the repository it was signed for.
-    const policy = join(work.path, 'mirror.json');
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(
-      policy,
-      JSON.stringify({
-        default: [{ type: 'insecureAcceptAnything' }],
-        transports: {
-          docker: {
-            [`${second.host}/mirror/app`]: [
-              { type: 'signedBy', keyType: 'GPGKeys', keyPath: trusted.exported, signedIdentity: { type: 'remapIdentity', prefix: `${second.host}/mirror`, signedPrefix: `${server.host}/simple` } },
-            ],
-          },
-        },
-      }),
-    );
-    await skopeo(['--policy', policy, 'copy', '--quiet', '--src-tls-verify=false', `docker://${second.host}/mirror/app:v1`, `dir:${join(work.path, 'mirror')}`]);
-  });
+    it("refuses the image under another key's policy, as berth verify does", async () => {
+      const policy = await policyFor('stranger', other);
+      assertRefused(await skopeoPull(policy, `${host}/simple/app:v1`), REFUSED.otherKey(trusted.fingerprint), 'skopeo');
+      assertRefused(await podmanPull(policy, `${host}/simple/app:v1`), REFUSED.otherKey(trusted.fingerprint), 'podman');
+      const v = await verify(`${host}/simple/app:v1`, other, ['--json']);
+      assert.equal(v.code, 1, v.stderr);
+      const report = JSON.parse(v.stdout) as { verified: boolean; signatures: { kind: string; ok: boolean; reason: string }[] };
+      assert.equal(report.verified, false);
+      assert.equal(report.signatures.length, 1);
+      assert.match(report.signatures[0]!.reason, /not a trusted key/);
+    });
 
-  it('berth copy to a registry without the extension says the signatures stayed behind', { skip: !hasCommand('docker-registry') && 'docker-registry is not installed' }, async () => {
-    const dist = await startDistribution();
-    try {
-      const res = await berth(['copy', `${server.host}/simple/app:v1`, `${dist.host}/plain/app:v1`, '--insecure']);
+    it('refuses an unsigned image, as berth verify does', async () => {
+      const policy = await policyFor('trusted-unsigned', trusted);
+      assertRefused(await skopeoPull(policy, `${host}/simple/unsigned:v1`), REFUSED.unsigned, 'skopeo');
+      assertRefused(await podmanPull(policy, `${host}/simple/unsigned:v1`), REFUSED.unsigned, 'podman');
+      const v = await verify(`${host}/simple/unsigned:v1`, trusted);
+      assert.equal(v.code, 1);
+      assert.match(v.stderr, /no signatures found .*\(looked at: the signatures extension\)/);
+    });
+
+    it('a signature names its image: another tag of the same digest is refused by skopeo, podman and berth verify', async () => {
+      await skopeo(['--insecure-policy', 'copy', '--quiet', ...s.skopeoAs('src', 'writer'), ...s.skopeoAs('dest', 'writer'), `docker://${host}/simple/app:v1`, `docker://${host}/simple/app:v2`]);
+      const policy = await policyFor('trusted-v2', trusted);
+      const signedAs = REFUSED.identity(`${host}/simple/app:v1`);
+      assertRefused(await skopeoPull(policy, `${host}/simple/app:v2`), signedAs, 'skopeo: signed as :v1, pulled as :v2');
+      assertRefused(await podmanPull(policy, `${host}/simple/app:v2`), signedAs, 'podman: signed as :v1, pulled as :v2');
+      const v = await verify(`${host}/simple/app:v2`, trusted);
+      assert.equal(v.code, 1);
+      assert.match(v.stderr, /signed for .*simple\/app:v1/);
+      // By digest, the repository is what counts (containers/image's matchRepoDigestOrExact).
+      const byDigest = await verify(`${host}/simple/app@${signedDigest}`, trusted);
+      assert.equal(byDigest.code, 0, byDigest.stderr);
+      const sk = await skopeoPull(policy, `${host}/simple/app@${signedDigest}`);
+      assert.equal(sk.code, 0, sk.stderr);
+    });
+
+    it('berth copy brings the signatures along to another berth, where skopeo verifies them', async () => {
+      const copy = (args: string[]) => berth(['copy', `${host}/simple/app:v1`, `${s.second.host}/mirror/app:v1`, ...s.berthAs('reader', 'src-'), ...s.berthAs('writer', 'dest-'), ...args]);
+      const res = await copy(['--json']);
       assert.equal(res.code, 0, res.stderr);
-      assert.match(res.stdout + res.stderr, /1 simple signature not copied: .* does not store signatures/);
-    } finally {
-      await dist.stop();
-    }
-  });
+      assert.equal((JSON.parse(res.stdout) as { signatures: number }).signatures, 1);
+      const copied = await signatures(s.second, 'mirror/app', signedDigest);
+      assert.equal(copied?.length, 1);
+      assert.deepEqual(
+        copied?.map((x) => x.content),
+        (await signatures(s.server, 'simple/app', signedDigest))?.map((x) => x.content),
+      );
+      // Copied again: nothing new.
+      const again = await copy(['--json']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal((JSON.parse(again.stdout) as { signatures: number }).signatures, 0);
+      // The signature names simple/app:v1 on the first server: the copy verifies with a policy that
+      // maps the mirror's names to the signed ones, and not under the default identity rule.
+      const remap = join(work.path, 'mirror.json');
+      await writeFile(
+        remap,
+        JSON.stringify({
+          default: [{ type: 'insecureAcceptAnything' }],
+          transports: {
+            docker: {
+              [`${s.second.host}/mirror/app`]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: trusted.exported, signedIdentity: { type: 'remapIdentity', prefix: `${s.second.host}/mirror`, signedPrefix: `${host}/simple` } }],
+            },
+          },
+        }),
+      );
+      const ok = await skopeoPull(remap, `${s.second.host}/mirror/app:v1`);
+      assert.equal(ok.code, 0, ok.stderr);
+      const strict = await policyFor('mirror-strict', trusted, s.second.host);
+      assertRefused(await skopeoPull(strict, `${s.second.host}/mirror/app:v1`), REFUSED.identity(`${host}/simple/app:v1`), 'skopeo, default identity rule on the mirror');
+    });
 
-  it('the signature disappears with its manifest', async () => {
-    await skopeo(['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', '--sign-by', trusted.fingerprint, `oci:${srcDir}:v1`, `docker://${server.host}/simple/gone:v1`]);
-    assert.equal((await listSignatures(server, 'simple/gone', signedDigest)).body?.signatures.length, 1);
-    await skopeo(['delete', '--tls-verify=false', `docker://${server.host}/simple/gone@${signedDigest}`]);
-    assert.equal((await listSignatures(server, 'simple/gone', signedDigest)).status, 404);
-    // Pushed again unsigned: no signature comes back, and the policy refuses it.
-    await skopeo(['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${srcDir}:v1`, `docker://${server.host}/simple/gone:v1`]);
-    assert.deepEqual((await listSignatures(server, 'simple/gone', signedDigest)).body, { signatures: [] });
-    const policy = await policyFor('trusted-gone', trusted);
-    const s = await skopeo(['--policy', policy, 'copy', '--quiet', '--src-tls-verify=false', `docker://${server.host}/simple/gone:v1`, `dir:${join(work.path, 'gone')}`], true);
-    assert.notEqual(s.code, 0);
+    it('berth copy to a registry without the extension says the signatures stayed behind', { skip: !hasCommand('docker-registry') && 'docker-registry is not installed' }, async () => {
+      const dist = await startDistribution();
+      try {
+        const res = await berth(['copy', `${host}/simple/app:v1`, `${dist.host}/plain/app:v1`, ...s.berthAs('reader', 'src-'), '--dest-insecure']);
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout + res.stderr, /1 simple signature not copied: .* does not store signatures/);
+      } finally {
+        await dist.stop();
+      }
+    });
+
+    it('the signature disappears with its manifest', async () => {
+      await signAndPush(`oci:${srcDir}:v1`, `${host}/simple/gone:v1`);
+      assert.equal((await signatures(s.server, 'simple/gone', signedDigest))?.length, 1);
+      await skopeo(['delete', ...s.skopeoAs('', 'admin'), `docker://${host}/simple/gone@${signedDigest}`]);
+      assert.equal((await s.listSignatures(s.server, 'simple/gone', signedDigest)).status, 404);
+      // Pushed again unsigned: no signature comes back, and the policy refuses it for that reason.
+      await pushUnsigned(`oci:${srcDir}:v1`, `${host}/simple/gone:v1`);
+      assert.deepEqual(await signatures(s.server, 'simple/gone', signedDigest), []);
+      const policy = await policyFor('trusted-gone', trusted);
+      assertRefused(await skopeoPull(policy, `${host}/simple/gone:v1`), REFUSED.unsigned, 'skopeo');
+    });
+
+    // Logins exist only with the token service.
+    if (kind === 'token') it('anonymous callers read the signatures of a public image but may not store one; a reader may not either', async () => {
+      await signAndPush(`oci:${srcDir}:v1`, `${host}/pub/app:v1`);
+      const policy = await policyFor('trusted-pub', trusted);
+      // Reading: `pub` is public, so skopeo, podman and berth verify check the signature with no login at all.
+      const sk = await skopeoPull(policy, `${host}/pub/app:v1`, 'anonymous');
+      assert.equal(sk.code, 0, sk.stderr);
+      const pd = await podmanPull(policy, `${host}/pub/app:v1`, 'anonymous');
+      assert.equal(pd.code, 0, pd.stderr);
+      const v = await verify(`${host}/pub/app:v1`, trusted, [], 'anonymous');
+      assert.equal(v.code, 0, v.stderr);
+      assertRefused(await skopeoPull(await policyFor('stranger-pub', other), `${host}/pub/app:v1`, 'anonymous'), REFUSED.otherKey(trusted.fingerprint), 'skopeo, anonymous, another key');
+
+      // Writing: the extension itself answers an anonymous PUT with the challenge for push, an
+      // anonymous token (which the token service grants pull only) with insufficient_scope, and a
+      // user who may only pull with 403, while it serves the GET to all of them.
+      const url = `${s.server.url}/extensions/v2/pub/app/signatures/${signedDigest}`;
+      const sig = JSON.stringify({ schemaVersion: 2, name: sigName(signedDigest), type: 'atomic', content: randomBytes(64).toString('base64') });
+      const anonGet = await fetch(url);
+      assert.equal(anonGet.status, 200);
+      assert.equal(((await anonGet.json()) as { signatures: unknown[] }).signatures.length, 1);
+      const anonPut = await fetch(url, { method: 'PUT', body: sig });
+      assert.equal(anonPut.status, 401);
+      assert.match(anonPut.headers.get('www-authenticate') ?? '', /^Bearer realm="[^"]+\/auth\/token",service="berth-signing",scope="repository:pub\/app:pull,push"/);
+      const tokenRes = await fetch(`${s.server.url}/auth/token?service=berth-signing&scope=${encodeURIComponent('repository:pub/app:pull,push')}`);
+      assert.equal(tokenRes.status, 200);
+      const anonToken = ((await tokenRes.json()) as { token: string }).token;
+      assert.equal((await fetch(url, { headers: { Authorization: `Bearer ${anonToken}` } })).status, 200, 'the anonymous token reads');
+      const scoped = await fetch(url, { method: 'PUT', headers: { Authorization: `Bearer ${anonToken}` }, body: sig });
+      assert.equal(scoped.status, 401);
+      assert.match(scoped.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/);
+      const readerPut = await fetch(url, { method: 'PUT', headers: { Authorization: basic('reader', USERS.reader) }, body: sig });
+      assert.equal(readerPut.status, 403);
+      assert.equal((await errorBody(readerPut))[0]?.code, 'DENIED');
+
+      // With the clients: skopeo --sign-by of the image they may pull, into its own repository.
+      // containers/image writes the manifest before the signatures, so the registry refuses the
+      // manifest first; what counts is that the refusal is about access and nothing got stored.
+      const anonSign = await skopeo(['--insecure-policy', 'copy', ...s.skopeoAs('src', 'anonymous'), ...s.skopeoAs('dest', 'anonymous'), '--sign-by', other.fingerprint, `docker://${host}/pub/app:v1`, `docker://${host}/pub/app:v1`], true);
+      // (containers/image turns the 401 insufficient_scope into "denied" and adds berth's own message.)
+      const pushDenied = (repo: string) => accessDenied(`writing manifest: uploading manifest v1 to ${host}/${repo}`);
+      assertRefused(anonSign, pushDenied('pub/app'), 'skopeo --sign-by, anonymous');
+      const readerSign = await skopeo(['--insecure-policy', 'copy', ...s.skopeoAs('src', 'reader'), ...s.skopeoAs('dest', 'reader'), '--sign-by', other.fingerprint, `docker://${host}/simple/app:v1`, `docker://${host}/simple/app:v1`], true);
+      assertRefused(readerSign, pushDenied('simple/app'), 'skopeo --sign-by, reader');
+      assert.equal((await signatures(s.server, 'pub/app', signedDigest))?.length, 1);
+      assert.equal((await signatures(s.server, 'simple/app', signedDigest))?.length, 1);
+
+      // A private namespace stays closed to anonymous callers: refused as unauthorised, before any signature is looked at.
+      const privatePolicy = await policyFor('trusted-private', trusted);
+      const anonPrivate = await skopeoPull(privatePolicy, `${host}/simple/app:v1`, 'anonymous');
+      const pullDenied = accessDenied(`reading manifest v1 in ${host}/simple/app`);
+      assertRefused(anonPrivate, pullDenied, 'skopeo, anonymous, private namespace');
+      assert.doesNotMatch(anonPrivate.stderr, /signature/i);
+      const podmanPrivate = await podmanPull(privatePolicy, `${host}/simple/app:v1`, 'anonymous');
+      assertRefused(podmanPrivate, pullDenied, 'podman, anonymous, private namespace');
+      assert.doesNotMatch(podmanPrivate.stderr, /signature/i);
+    });
   });
-});
+}
