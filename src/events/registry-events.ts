@@ -8,8 +8,9 @@
 //  - retention, GC (untagged manifests) and the console: the same delete events, with the job's
 //    name (retention, gc) or the console user as the actor; a repository deleted from the console
 //    gives each manifest's delete, then delete {repository} (distribution's RepoDeleted).
-// With no enabled endpoint every call returns at once. Pulls are queued in memory (outbox.ts);
-// the other events are written before the call resolves.
+// With no enabled endpoint every call returns at once. Otherwise each call resolves once its event
+// is written to the outbox (outbox.ts, batched per turn of the event loop), and rejects with a 503
+// RegistryError (OutboxUnavailableError) when the metadata store does not take it in time.
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from './config-types.ts';
 import type { RegistryEvent, EventAction } from './types.ts';

@@ -31,6 +31,13 @@ import { BlobFetch } from './blob-fetch.ts';
 import { SingleFlight } from '../util/single-flight.ts';
 import { Upstream, UpstreamError } from './upstream.ts';
 
+/**
+ * A pull event of a response that goes out without waiting for it (a HEAD, a streamed blob): when the
+ * outbox cannot write it in time, the outbox keeps it queued, or has logged and counted it as dropped
+ * (src/events/outbox.ts); the answer is sent either way, so nothing is left to do here.
+ */
+const eventNotRecorded = (): void => undefined;
+
 /** After a failed upstream request, cached tags are served without asking it again for this long. */
 const DOWN_BACKOFF_MS = 15_000;
 /** Tag check times kept (one entry per cached tag pulled); beyond this the oldest go first. */
@@ -287,7 +294,7 @@ export class Mirror {
           return false;
         }
         if (ctx.req.method === 'HEAD') {
-          void ctx.services.events?.blobPulled(ctx, name, digest, size);
+          ctx.services.events?.blobPulled(ctx, name, digest, size).catch(eventNotRecorded);
           send(ctx.res, 200, { ...headers, 'Content-Length': size });
           return true;
         }
@@ -316,7 +323,7 @@ export class Mirror {
       throw this.failure(e, 'blob', { digest });
     }
     if (ctx.req.method === 'HEAD' && fetch.size !== undefined) {
-      void ctx.services.events?.blobPulled(ctx, name, digest, fetch.size);
+      ctx.services.events?.blobPulled(ctx, name, digest, fetch.size).catch(eventNotRecorded);
       send(ctx.res, 200, { ...headers, 'Content-Length': fetch.size });
       return true;
     }
@@ -329,7 +336,7 @@ export class Mirror {
         // The pull event is sent once the client has the whole blob: only then is its size known
         // for certain (an upstream may send no length), and a broken transfer is retried by the
         // client, which would otherwise count twice.
-        if (ctx.res.writableFinished) void ctx.services.events?.blobPulled(ctx, name, digest, fetch.size ?? 0);
+        if (ctx.res.writableFinished) ctx.services.events?.blobPulled(ctx, name, digest, fetch.size ?? 0).catch(eventNotRecorded);
         return served;
       }
     }

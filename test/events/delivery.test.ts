@@ -2,7 +2,10 @@
 // envelope and fields, custom headers, the signature, ignore rules and disabled endpoints, an
 // endpoint down for a while then up (nothing lost, order kept, backoff), dead letters after
 // maxage with the admin API (list, retry with the same event id, delete), and the delete events of
-// GC, retention and the console.
+// GC, retention and the console. The metrics endpoint (http.debug) is scraped along the way: events
+// queued, delivered, failed and refused per endpoint, the backlog, dead letters, and the events
+// waiting in memory while the metadata store refuses the outbox's writes (the request waits for
+// its event and is answered once the store takes it).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +14,8 @@ import { EVENTS_MEDIA_TYPE, type RegistryEvent } from '../../src/events/types.ts
 import { verifySignature, SIGNATURE_HEADER } from '../../src/events/signature.ts';
 import { pushBlob, pushImage, startTestRegistry, OCI_MANIFEST, type TestRegistry } from '../http/harness.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
+import { freePort } from '../helpers/processes.ts';
+import { parseExposition, value } from '../metrics/exposition.ts';
 
 const KEY = 'a-shared-secret-for-signatures';
 
@@ -19,6 +24,30 @@ function notificationsOf(yaml: string) {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A debug listener with Prometheus metrics for a test registry; `metric` reads one sample (0 when absent). */
+async function debugListener() {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const metric = async (name: string, labels: Record<string, string> = {}) => {
+    const res = await fetch(`${url}/metrics`);
+    assert.equal(res.status, 200);
+    return value(parseExposition(await res.text()), name, labels) ?? 0;
+  };
+  /** Scrapes until `ok` holds (the backlog and dead-letter gauges are read from the store at most every 5 s). */
+  const until = async (name: string, labels: Record<string, string>, ok: (v: number) => boolean, what: string, ms = 15_000) => {
+    const deadline = Date.now() + ms;
+    let v = await metric(name, labels);
+    while (!ok(v) && Date.now() < deadline) {
+      await sleep(200);
+      v = await metric(name, labels);
+    }
+    assert.ok(ok(v), `${what}: ${name}${JSON.stringify(labels)} is ${v}`);
+    return v;
+  };
+  return { config: { addr: `127.0.0.1:${port}`, prometheus: { enabled: true, path: '/metrics' } }, metric, until };
+}
+type Debug = Awaited<ReturnType<typeof debugListener>>;
 const brief = (e: RegistryEvent) => `${e.action} ${e.target.repository ?? ''} ${e.target.tag ?? ''} ${e.target.digest ?? ''}`.trim();
 
 describe('notifications: delivery', { timeout: 180_000 }, () => {
@@ -27,9 +56,11 @@ describe('notifications: delivery', { timeout: 180_000 }, () => {
   let c: Receiver;
   let reg: TestRegistry;
   let base: string;
+  let debug: Debug;
 
   before(async () => {
     [a, b, c] = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
+    debug = await debugListener();
     const loaded = notificationsOf(`
 notifications:
   events: {includereferences: true}
@@ -52,6 +83,7 @@ berth:
 `);
     reg = await startTestRegistry((cfg) => {
       cfg.notifications = loaded.notifications;
+      cfg.http.debug = debug.config;
     });
     base = reg.url;
   });
@@ -140,11 +172,23 @@ berth:
   });
 
   it('keeps events while an endpoint is down and delivers them all, in order, once it is back', async () => {
+    const all = { endpoint: 'all' };
+    const before = {
+      queued: await debug.metric('registry_notifications_events_total', { type: 'Events', ...all }),
+      successes: await debug.metric('registry_notifications_events_total', { type: 'Successes', ...all }),
+      errors: await debug.metric('registry_notifications_events_total', { type: 'Errors', ...all }),
+      ok: await debug.metric('registry_notifications_status_total', { code: '200 OK', ...all }),
+    };
+    await debug.until('registry_notifications_pending_total', all, (v) => v === 0, 'nothing waits before');
     await a.down();
     const failedBefore = a.requests.length;
     const digests: string[] = [];
     for (let i = 0; i < 6; i++) digests.push(await pushBlob(base, 'down/app', randomBytes(64)));
     await sleep(1500);
+    // The metrics see the backlog and the failed attempts while the endpoint is down.
+    assert.equal((await debug.metric('registry_notifications_events_total', { type: 'Events', ...all })) - before.queued, 6, 'six events queued for the endpoint');
+    await debug.until('registry_notifications_pending_total', all, (v) => v === 6, 'the backlog while down');
+    assert.ok((await debug.metric('registry_notifications_events_total', { type: 'Errors', ...all })) > before.errors, 'refused connections count as Errors');
     await a.up();
     const got = await a.waitFor((ev) => digests.every((d) => ev.some((e) => e.target.digest === d && e.target.repository === 'down/app')), 20_000, 'the pushes made while down');
     const order = got.filter((e) => e.target.repository === 'down/app').map((e) => e.target.digest);
@@ -154,10 +198,45 @@ berth:
     const res = await fetch(`${base}/api/v1/notifications/endpoints`);
     assert.equal(res.status, 200);
     const { endpoints } = (await res.json()) as { endpoints: { name: string; backlog: number; failures: number; lastSuccessAt: string | null }[] };
-    const all = endpoints.find((e) => e.name === 'all')!;
-    assert.equal(all.backlog, 0);
-    assert.equal(all.failures, 0);
-    assert.ok(all.lastSuccessAt);
+    const ep = endpoints.find((e) => e.name === 'all')!;
+    assert.equal(ep.backlog, 0);
+    assert.equal(ep.failures, 0);
+    assert.ok(ep.lastSuccessAt);
+    await debug.until('registry_notifications_pending_total', all, (v) => v === 0, 'the backlog once delivered');
+    assert.ok((await debug.metric('registry_notifications_events_total', { type: 'Successes', ...all })) - before.successes >= 6);
+    assert.ok((await debug.metric('registry_notifications_status_total', { code: '200 OK', ...all })) - before.ok >= 6);
+  });
+
+  it('while the metadata store refuses outbox writes, a push waits for its event (which waits in memory), and is answered once the store takes it', async () => {
+    const store = reg.services.metadata.events;
+    const append = store.append;
+    let refused = 0;
+    const failuresBefore = await debug.metric('berth_notifications_outbox_write_failures_total');
+    store.append = async () => {
+      refused++;
+      throw new Error('SQLITE_FULL: database or disk is full');
+    };
+    let answered: number | undefined;
+    let pushed: Promise<string>;
+    try {
+      pushed = pushBlob(base, 'refused/app', randomBytes(64)).then((d) => {
+        answered = Date.now();
+        return d;
+      });
+      await debug.until('berth_notifications_unwritten_events', {}, (v) => v === 1, 'the event waits in memory');
+      await sleep(800); // a few refused attempts (250 ms, then 500 ms apart)
+      assert.ok(refused >= 2, `attempts refused: ${refused}`);
+      assert.ok((await debug.metric('berth_notifications_outbox_write_failures_total')) - failuresBefore >= 2);
+      assert.equal(answered, undefined, 'the push is not answered while its event is not durable');
+    } finally {
+      store.append = append;
+    }
+    const back = Date.now();
+    const digest = await pushed;
+    assert.ok(answered! >= back, 'answered after the store came back');
+    assert.equal(await debug.metric('berth_notifications_unwritten_events'), 0);
+    assert.equal(await debug.metric('berth_notifications_dropped_events_total', { reason: 'queue_full' }), 0);
+    await a.waitFor((ev) => ev.some((e) => e.target.digest === digest && e.target.repository === 'refused/app'), 10_000, 'the event written late, then delivered');
   });
 
   it('retries a failing endpoint with backoff (threshold at once, then waits that double up to maxbackoff)', async () => {
@@ -174,6 +253,8 @@ berth:
     assert.ok(gaps.slice(4).every((g) => g >= 300 && g < 1500), `capped waits: ${gaps.join(',')}`);
     assert.ok(attempts[0]!.at - t0 < 1000);
     assert.equal(new Set(attempts.map((r) => r.events[0]!.id)).size, 1, 'the same event id on every attempt');
+    assert.ok((await debug.metric('registry_notifications_status_total', { code: '503 Service Unavailable', endpoint: 'all' })) >= attempts.length);
+    assert.ok((await debug.metric('registry_notifications_events_total', { type: 'Failures', endpoint: 'all' })) >= attempts.length);
     a.setStatus(200);
     await a.waitFor((ev) => ev.some((e) => e.target.repository === 'fail/app'), 5000, 'the retried event');
   });
@@ -246,9 +327,11 @@ berth:
 describe('notifications: dead letters', { timeout: 120_000 }, () => {
   let r: Receiver;
   let reg: TestRegistry;
+  let debug: Debug;
 
   before(async () => {
     r = await startReceiver();
+    debug = await debugListener();
     r.setStatus(500);
     const loaded = notificationsOf(`
 notifications:
@@ -258,6 +341,7 @@ berth:
 `);
     reg = await startTestRegistry((cfg) => {
       cfg.notifications = loaded.notifications;
+      cfg.http.debug = debug.config;
     });
   });
 
@@ -290,6 +374,13 @@ berth:
     const ep = ((await res.json()) as { endpoints: { name: string; backlog: number; deadLetters: number }[] }).endpoints.find((e) => e.name === 'flaky')!;
     assert.equal(ep.backlog, 0);
     assert.equal(ep.deadLetters, 2);
+    // The same on the metrics endpoint, with the answers that failed.
+    const flaky = { endpoint: 'flaky' };
+    await debug.until('berth_notifications_dead_letters', flaky, (v) => v === 2, 'two dead letters');
+    await debug.until('registry_notifications_pending_total', flaky, (v) => v === 0, 'nothing left to send');
+    assert.ok((await debug.metric('registry_notifications_status_total', { code: '500 Internal Server Error', ...flaky })) >= 4, 'at least two attempts per event');
+    assert.ok((await debug.metric('registry_notifications_events_total', { type: 'Failures', ...flaky })) >= 4);
+    assert.equal(await debug.metric('registry_notifications_events_total', { type: 'Successes', ...flaky }), 0);
 
     r.setStatus(200);
     res = await fetch(`${reg.url}/api/v1/notifications/deadletters/${letters[0]!.id}/retry`, { method: 'POST' });
@@ -309,6 +400,9 @@ berth:
     assert.equal(res.status, 405);
     res = await fetch(`${reg.url}/api/v1/notifications/deadletters`);
     assert.deepEqual(((await res.json()) as { deadLetters: Dl[] }).deadLetters, []);
+    // One retried and delivered, the other deleted: no dead letter left.
+    await debug.until('berth_notifications_dead_letters', { endpoint: 'flaky' }, (v) => v === 0, 'dead letters after retry and delete');
+    assert.ok((await debug.metric('registry_notifications_events_total', { type: 'Successes', endpoint: 'flaky' })) >= 1, 'the retried one');
   });
 });
 

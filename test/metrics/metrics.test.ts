@@ -214,11 +214,17 @@ describe('metrics on the debug listener', () => {
     assert.equal(value(families, 'berth_uploads_in_progress'), 0);
   });
 
-  it('registers the notification and proxy families (for their subsystems) with bounded labels', async () => {
+  it('registers the notification, outbox and proxy families (for their subsystems) with bounded labels', async () => {
     const { families } = await scrape(debugUrl);
     for (const name of ['registry_notifications_events_total', 'registry_notifications_status_total', 'registry_notifications_pending_total', 'berth_notifications_dead_letters']) {
       assert.ok(families.has(name), name);
     }
+    // The outbox's write queue (src/events/outbox.ts): nothing waits in memory, nothing was refused or lost.
+    // test/events/outbox.test.ts and test/events/delivery.test.ts see these move.
+    assert.equal(families.get('berth_notifications_unwritten_events')?.type, 'gauge');
+    assert.equal(value(families, 'berth_notifications_unwritten_events'), 0);
+    assert.equal(value(families, 'berth_notifications_outbox_write_failures_total'), 0);
+    for (const reason of ['queue_full', 'shutdown']) assert.equal(value(families, 'berth_notifications_dropped_events_total', { reason }), 0, reason);
     for (const name of ['requests', 'hits', 'misses', 'pulled_bytes', 'pushed_bytes']) {
       assert.equal(value(families, `registry_proxy_${name}_total`, { type: 'blob' }), 0, name);
       assert.equal(value(families, `registry_proxy_${name}_total`, { type: 'manifest' }), 0, name);

@@ -1,6 +1,6 @@
 // Shared pieces of the mirror tests: an upstream (Debian's docker-registry with htpasswd, or another
 // berth) behind a counting HTTP proxy that records every request the mirror sends upstream and can
-// slow down or cut blob transfers; images pushed to the upstream with skopeo.
+// hold requests back, slow down or cut blob transfers; images pushed to the upstream with skopeo.
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { writeFile } from 'node:fs/promises';
@@ -23,6 +23,8 @@ export interface CountingHttpProxy {
   bytesPerSecond: number;
   /** Blob GET bodies are cut (the connection destroyed) after this many bytes, when set. */
   cutBlobsAfter?: number;
+  /** When set, each request is forwarded only once the promise it returns settles (a slow upstream). */
+  hold?: (method: string, path: string) => Promise<void> | undefined;
   reset(): void;
   close(): Promise<void>;
 }
@@ -49,10 +51,12 @@ export async function startCountingHttpProxy(target: string): Promise<CountingHt
     },
     close: async () => undefined,
   };
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     proxy.requests.push(`${req.method} ${path}`);
     const isBlobGet = req.method === 'GET' && /\/blobs\/sha256:/.test(path);
+    const held = proxy.hold?.(req.method ?? 'GET', path);
+    if (held) await held.catch(() => undefined);
     const up = request({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers: req.headers }, async (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       if (!isBlobGet || (!proxy.bytesPerSecond && proxy.cutBlobsAfter === undefined)) {

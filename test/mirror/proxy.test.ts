@@ -1,6 +1,7 @@
 // distribution's `proxy:` section: berth as a pull-through cache of Debian's docker-registry (with
 // htpasswd), reached through a counting proxy so every upstream request is seen. skopeo pulls through
-// it; 20 parallel cold pulls fetch each blob once; blobs stream to the client while they are stored;
+// it; 20 parallel cold pulls fetch each blob once (the upstream is held back until all 20 clients wait
+// for the same manifest or blob, so the pulls provably overlap); blobs stream to the client while they are stored;
 // a cut upstream transfer commits nothing; pushes are refused; a wrong upstream password is named
 // as such; with the upstream stopped, cached images still pull.
 import { after, before, describe, it } from 'node:test';
@@ -20,18 +21,22 @@ describe('proxy: berth as a pull-through cache of docker-registry', { skip: (!ha
   let upstream: RunningServer;
   let counter: CountingHttpProxy;
   let mirror: RunningServer;
+  /** In front of the mirror: sees each client request as it reaches the mirror. */
+  let front: CountingHttpProxy;
 
-  const pull = (ref: string, dir: string, opts: { allowFail?: boolean } = {}) =>
-    skopeo(sb, ['copy', '--quiet', '--src-tls-verify=false', `docker://${mirror.host}/${ref}`, `dir:${join(work.path, dir)}`], opts);
+  const pull = (ref: string, dir: string, { host, ...opts }: { allowFail?: boolean; host?: string } = {}) =>
+    skopeo(sb, ['copy', '--quiet', '--src-tls-verify=false', `docker://${host ?? mirror.host}/${ref}`, `dir:${join(work.path, dir)}`], opts);
 
   before(async () => {
     work = await tempDir('mirror-proxy');
     upstream = await startDistributionUpstream(work.path);
     counter = await startCountingHttpProxy(upstream.host);
     mirror = await startMirrorBerth(`proxy:\n  remoteurl: http://${counter.host}\n  username: ${UPSTREAM_USER}\n  password: ${UPSTREAM_PASSWORD}\n  ttl: 1s\n`);
-    sb = await clientSandbox('mirror-proxy', [mirror.host, upstream.host, counter.host]);
+    front = await startCountingHttpProxy(mirror.host);
+    sb = await clientSandbox('mirror-proxy', [mirror.host, upstream.host, counter.host, front.host]);
   });
   after(async () => {
+    await front?.close();
     await mirror?.stop();
     await counter?.close();
     await upstream?.stop();
@@ -74,8 +79,29 @@ describe('proxy: berth as a pull-through cache of docker-registry', { skip: (!ha
 
   it('20 parallel cold pulls of one image fetch each blob and the manifest from the upstream once', async (t) => {
     const layout = await pushImage(sb, join(work.path, 'par'), `${upstream.host}/team/parallel:v1`, { creds: CREDS, layers: 3, layerBytes: 2 * 1024 * 1024 });
+    const manifestPath = '/v2/team/parallel/manifests/v1';
+    const paths = [manifestPath, ...blobPaths('team/parallel', layout)];
     counter.reset();
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pull('team/parallel:v1', `par-${i}`)));
+    front.reset();
+    // A slow upstream, made deterministic: the mirror's GET of the manifest or of a blob is held at the
+    // upstream until all 20 clients have asked the mirror for it (as seen by the proxy in front of the
+    // mirror). So every client's request is in flight at the mirror while the upstream has not answered
+    // yet; without single-flight, each would have sent its own upstream GET.
+    const waiting = new Map<string, number>();
+    counter.hold = async (method, path) => {
+      if (method !== 'GET' || !paths.includes(path)) return;
+      const deadline = Date.now() + 30_000;
+      while (front.count('GET', path) < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      if (!waiting.has(path)) waiting.set(path, front.count('GET', path));
+    };
+    const t0 = Date.now();
+    let results;
+    try {
+      results = await Promise.all(Array.from({ length: 20 }, (_, i) => pull('team/parallel:v1', `par-${i}`, { host: front.host })));
+    } finally {
+      delete counter.hold;
+    }
+    const ms = Date.now() - t0;
     assert.equal(results.length, 20);
     for (let i = 0; i < 20; i++) {
       for (const l of layout.images[0]!.layers) {
@@ -83,9 +109,13 @@ describe('proxy: berth as a pull-through cache of docker-registry', { skip: (!ha
         assert.equal(sha256(got), l.digest);
       }
     }
+    const overlap = paths.map((p) => `${p.replace(/sha256:(.{12}).*/, 'sha256:$1…')}: ${waiting.get(p)} clients waiting`);
+    for (const path of paths) {
+      assert.equal(waiting.get(path), 20, `all 20 clients asked the mirror for ${path} before the upstream answered it\n${overlap.join('\n')}\nclients:\n${front.requests.join('\n')}`);
+    }
     for (const path of blobPaths('team/parallel', layout)) assert.equal(counter.count('GET', path), 1, `${path}\n${counter.requests.join('\n')}`);
-    assert.equal(counter.count('GET', '/v2/team/parallel/manifests/v1'), 1, counter.requests.join('\n'));
-    t.diagnostic(`20 parallel skopeo pulls (3 x 2 MiB layers + config): upstream saw ${counter.requests.length} requests: ${[...new Set(counter.requests)].map((r) => `${r.replace(/sha256:(.{12}).*/, 'sha256:$1…')} x${counter.requests.filter((x) => x === r).length}`).join(', ')}`);
+    assert.equal(counter.count('GET', manifestPath), 1, counter.requests.join('\n'));
+    t.diagnostic(`20 parallel skopeo pulls (3 x 2 MiB layers + config) in ${ms} ms, the upstream held back until every client waited: ${overlap.join('; ')}; upstream saw ${counter.requests.length} requests: ${[...new Set(counter.requests)].map((r) => `${r.replace(/sha256:(.{12}).*/, 'sha256:$1…')} x${counter.requests.filter((x) => x === r).length}`).join(', ')}`);
   });
 
   it('a blob streams to the client while the upstream is still sending it; a second client joins the same transfer', async (t) => {
