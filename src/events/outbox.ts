@@ -8,12 +8,16 @@
 //    maxPending), for events nobody waits on.
 // When the metadata store refuses a batch, its events go back to the front of the queue (in order)
 // and the write is retried with a growing delay (up to maxRetryDelayMs), for as long as it takes.
-// Nobody is answered meanwhile: a request whose event is not written after maxWaitMs fails with
-// 503 (its event stays queued and is written, and delivered, once the store takes it again). Memory
-// is bounded by refusing new events once maxQueued are unwritten: the request that makes such an
-// event fails at once with 503. Nothing queued is dropped to make room. The only events that never
-// reach the outbox are those refused (their request failed) and those still unwritten when the
-// process stops after closeTimeoutMs of retries; both are logged and counted
+// A write (push, mount, delete) is not answered meanwhile: a request whose event is not written
+// after maxWaitMs fails with 503 (its event stays queued and is written, and delivered, once the
+// store takes it again). A pull is different: it changed nothing, and a registry whose database
+// refuses writes must still serve images, so a pull's event (`failOpen`) is answered as soon as a
+// write fails; the event stays queued, in order, and is written once the store takes it again.
+// Memory is bounded by refusing new events once maxQueued are unwritten: a write fails at once
+// with 503, a pull is served and its event dropped. Nothing queued is dropped to make room. The
+// only events that never reach the outbox are those refused and those still unwritten when the
+// process stops after closeTimeoutMs of retries (a kill -9 while the store refuses writes loses the
+// queued pull events, which nobody waited for); all are logged and counted
 // (berth_notifications_dropped_events_total{reason="queue_full"|"shutdown"}).
 import type { Logger } from 'pino';
 import type { NewEvent } from '../metadata/events/store.ts';
@@ -62,6 +66,8 @@ export class OutboxUnavailableError extends RegistryError {
 
 interface Waiter {
   resolve: () => void;
+  /** A pull's event: answered at the first failed write instead of waiting for the store. */
+  failOpen: boolean;
   reject: (e: Error) => void;
   /** When the waiter first saw a failed write (ms); set then, so that waiting costs nothing while writes succeed. */
   since?: number;
@@ -122,12 +128,21 @@ export class Outbox {
   /**
    * Queues an event and resolves once it is written to the outbox. Rejects with OutboxUnavailableError
    * (503) when it is refused (queue full, closed) or not written within maxWaitMs (it stays queued then).
+   * `failOpen` (pulls): resolves instead, as soon as a write fails or at once while writes fail; the
+   * event stays queued (or, when refused, is dropped: logged and counted).
    */
-  addAndWait(event: NewEvent): Promise<void> {
-    if (!this.admit(event)) return Promise.reject(new OutboxUnavailableError(this.closed ? 'shutdown' : 'queue_full'));
+  addAndWait(event: NewEvent, options: { failOpen?: boolean } = {}): Promise<void> {
+    const failOpen = options.failOpen ?? false;
+    if (!this.admit(event, failOpen)) return failOpen ? Promise.resolve() : Promise.reject(new OutboxUnavailableError(this.closed ? 'shutdown' : 'queue_full'));
+    // The store refuses writes right now: a pull is served, its event waits in the queue.
+    if (failOpen && this.failures > 0) {
+      this.queue.push(event);
+      this.retryLater();
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       this.queue.push(event);
-      this.waiters.push({ resolve, reject });
+      this.waiters.push({ resolve, reject, failOpen });
       if (this.failures === 0) this.soon();
       else this.retryLater();
     });
@@ -144,7 +159,7 @@ export class Outbox {
   }
 
   /** Room for one more event? Counts and logs a refusal otherwise. */
-  private admit(event: NewEvent): boolean {
+  private admit(event: NewEvent, failOpen = false): boolean {
     if (!this.closed && this.pending < this.maxQueued) return true;
     const reason = this.closed ? 'shutdown' : 'queue_full';
     this.refused++;
@@ -153,10 +168,10 @@ export class Outbox {
     const now = Date.now();
     if (now - this.lastRefusalLog >= REFUSAL_LOG_INTERVAL_MS) {
       this.log.error(
-        { reason, refused: this.refusedSinceLog, refusedTotal: this.refused, unwritten: this.pending, eventId: event.eventId, event: event.body },
+        { reason, pull: failOpen, refused: this.refusedSinceLog, refusedTotal: this.refused, unwritten: this.pending, eventId: event.eventId, event: event.body },
         reason === 'shutdown'
           ? 'notifications: an event came after the outbox was closed; it is dropped and its request fails'
-          : `notifications: ${this.pending} events wait for the metadata store already; new events are refused and their requests fail with 503 (this event and the others refused since the last message are dropped)`,
+          : `notifications: ${this.pending} events wait for the metadata store already; new events are refused: writes fail with 503, pulls are served without their event (this event and the others refused since the last message are dropped)`,
       );
       this.lastRefusalLog = now;
       this.refusedSinceLog = 0;
@@ -219,7 +234,10 @@ export class Outbox {
         outboxWriteFailed();
         this.inFlight = 0;
         this.queue = batch.concat(this.queue);
-        this.waiters = waiters.concat(this.waiters);
+        // Pulls are answered now (their events stay queued); writes keep waiting.
+        const all = waiters.concat(this.waiters);
+        this.waiters = all.filter((w) => !w.failOpen);
+        this.release(all.filter((w) => w.failOpen));
         this.expireWaiters();
         this.log.warn(
           { err, events: this.queue.length, attempt: this.failures, retryInMs: this.closed ? undefined : this.retryDelay() },

@@ -93,9 +93,10 @@ export class RegistryEvents {
     for (const e of this.endpoints) if (!ignores(e, event)) notificationQueued(e.name);
   }
 
+  /** Queues the event and resolves once it is in the outbox (a pull's: see Outbox's failOpen). */
   private write(event: RegistryEvent): Promise<void> {
     if (metricsOn) this.count(event);
-    return this.outbox!.addAndWait({ eventId: event.id, createdAt: eventMs(event), body: JSON.stringify(event) });
+    return this.outbox!.addAndWait({ eventId: event.id, createdAt: eventMs(event), body: JSON.stringify(event) }, { failOpen: event.action === 'pull' });
   }
 
   private manifestEvent(action: EventAction, o: EventOrigin, repository: string, m: ManifestInfo, tag: string | undefined, bytes: Buffer | undefined): RegistryEvent {

@@ -207,9 +207,10 @@ berth:
     assert.ok((await debug.metric('registry_notifications_status_total', { code: '200 OK', ...all })) - before.ok >= 6);
   });
 
-  it('while the metadata store refuses outbox writes, a push waits for its event (which waits in memory), and is answered once the store takes it', async () => {
+  it('while the metadata store refuses outbox writes, a push waits for its event (which waits in memory), and is answered once the store takes it; a pull is served meanwhile', async () => {
     const store = reg.services.metadata.events;
     const append = store.append;
+    const stored = await pushBlob(base, 'refused/app', randomBytes(64));
     let refused = 0;
     const failuresBefore = await debug.metric('berth_notifications_outbox_write_failures_total');
     store.append = async () => {
@@ -228,6 +229,14 @@ berth:
       assert.ok(refused >= 2, `attempts refused: ${refused}`);
       assert.ok((await debug.metric('berth_notifications_outbox_write_failures_total')) - failuresBefore >= 2);
       assert.equal(answered, undefined, 'the push is not answered while its event is not durable');
+      // A pull changes nothing: it is served while the store refuses writes, its event queued.
+      const t = Date.now();
+      const pulled = await fetch(`${base}/v2/refused/app/blobs/${stored}`);
+      assert.equal(pulled.status, 200);
+      await pulled.arrayBuffer();
+      assert.ok(Date.now() - t < 2000, `the pull took ${Date.now() - t} ms`);
+      assert.equal(answered, undefined, 'the push still waits');
+      await debug.until('berth_notifications_unwritten_events', {}, (v) => v === 2, 'the pull event waits in memory too');
     } finally {
       store.append = append;
     }
@@ -237,6 +246,7 @@ berth:
     assert.equal(await debug.metric('berth_notifications_unwritten_events'), 0);
     assert.equal(await debug.metric('berth_notifications_dropped_events_total', { reason: 'queue_full' }), 0);
     await a.waitFor((ev) => ev.some((e) => e.target.digest === digest && e.target.repository === 'refused/app'), 10_000, 'the event written late, then delivered');
+    await a.waitFor((ev) => ev.some((e) => e.action === 'pull' && e.target.digest === stored && e.target.repository === 'refused/app'), 10_000, 'the pull event, written late, then delivered');
   });
 
   it('retries a failing endpoint with backoff (threshold at once, then waits that double up to maxbackoff)', async () => {

@@ -1,7 +1,8 @@
 // The request path's side of the outbox (src/events/outbox.ts) with a fake store: pulls wait for the
 // timer and go in one batch, writes are written before their promise resolves and share a batch
 // when concurrent; while the store refuses writes, a writer is answered only once its event is
-// written (or fails with 503 after maxWaitMs, its event kept and written later), the memory bound
+// written (or fails with 503 after maxWaitMs, its event kept and written later) while a pull is
+// served at once (its event kept, or dropped and counted when the queue is full), the memory bound
 // refuses new events (503, logged, counted) and never drops queued ones, and close() logs and
 // counts each event it could not write.
 import { describe, it } from 'node:test';
@@ -91,6 +92,49 @@ describe('outbox', () => {
     while (sink.batches.flat().length < 2 && Date.now() < deadline) await sleep(20);
     assert.deepEqual(sink.batches.flat(), ['e1', 'e2']);
     assert.equal(o.dropped, 0);
+    await o.close();
+  });
+
+  it('a pull (failOpen) is served while the store refuses writes; its event stays queued, in order, and is written later', async () => {
+    const sink = fakeSink();
+    const o = new Outbox(sink, log, { maxRetryDelayMs: 100 });
+    sink.failTimes(3);
+    const write = o.addAndWait(ev(1));
+    let writeAnswered = false;
+    void write.then(() => (writeAnswered = true));
+    const t = Date.now();
+    await o.addAndWait(ev(2), { failOpen: true }); // answered at the first failed write
+    assert.ok(Date.now() - t < 200, `the pull waited ${Date.now() - t} ms`);
+    await o.addAndWait(ev(3), { failOpen: true }); // writes are failing: answered at once
+    assert.equal(writeAnswered, false, 'the write still waits for the store');
+    assert.equal(o.pending, 3);
+    assert.deepEqual(sink.batches, []);
+    await write;
+    const deadline = Date.now() + 10_000;
+    while (sink.batches.flat().length < 3 && Date.now() < deadline) await sleep(20);
+    assert.deepEqual(sink.batches.flat(), ['e1', 'e2', 'e3'], 'all three written, in order');
+    assert.equal(o.dropped, 0);
+    await o.close();
+  });
+
+  it('with the queue full, a pull (failOpen) is still served; its event is dropped, logged and counted', async () => {
+    await enableMetrics();
+    const before = await metric('berth_notifications_dropped_events_total', { reason: 'queue_full' });
+    const sink = fakeSink();
+    const logged = captureLog();
+    const o = new Outbox(sink, logged.log, { flushIntervalMs: 10_000, maxPending: 1_000_000, maxQueued: 2, maxRetryDelayMs: 50 });
+    sink.failTimes(1_000_000);
+    const waits = [o.addAndWait(ev(0)), o.addAndWait(ev(1))];
+    waits.forEach((w) => w.catch(() => undefined));
+    await o.addAndWait(ev(2), { failOpen: true });
+    assert.equal(o.pending, 2);
+    assert.equal(o.dropped, 1);
+    assert.equal((await metric('berth_notifications_dropped_events_total', { reason: 'queue_full' })) - before, 1);
+    const line = logged.lines.find((l) => l.eventId === 'e2');
+    assert.ok(line && line.level === 50 && line.pull === true, JSON.stringify(logged.lines));
+    sink.failTimes(0);
+    await Promise.all(waits);
+    assert.deepEqual(sink.batches.flat(), ['e0', 'e1']);
     await o.close();
   });
 
