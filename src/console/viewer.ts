@@ -1,10 +1,13 @@
 // Who is looking at a console page and what they may do, by the same rules as the registry API:
 // - no authentication configured: the console is open, as /v2 is;
 // - authentication without access control (registry:2's model): a signed-in user may do
-//   everything, an anonymous visitor nothing (the console asks them to sign in);
+//   everything, an anonymous visitor nothing (the console asks them to sign in); a credential that
+//   carries its own scopes (a bearer token's access claim, a scoped personal access token) is held
+//   to them, as /v2 holds it, and is never a site administrator;
 // - access control (berth.auth.accesscontrol): the roles and visibility that decide /v2 requests
 //   (src/auth/access/controller.ts), asked through the same controller.
 import type { AccessServices } from '../auth/access/index.ts';
+import { restrictionFor } from '../auth/access/roles.ts';
 import { anonymous as anonymousPrincipal } from '../auth/default-access.ts';
 import type { Action, Principal } from '../auth/types.ts';
 import type { ConsoleSession } from '../metadata/console/console-store.ts';
@@ -39,14 +42,14 @@ export class Viewer {
 
   async can(repository: string, action: Exclude<Action, '*'>): Promise<boolean> {
     if (this.mode === 'open') return true;
-    if (!this.access) return this.mode === 'signed-in';
+    if (!this.access) return this.mode === 'signed-in' && this.scopesAllow(repository, action);
     return (await this.access.controller.allowedActions(this.principal, repository, [action])).includes(action);
   }
 
   /** May change a repository's visibility and description, or delete it (admin role there). */
   async canAdminister(repository: string): Promise<boolean> {
     if (this.mode === 'open') return true;
-    if (!this.access) return this.mode === 'signed-in';
+    if (!this.access) return this.mode === 'signed-in' && this.scopesAllow(repository, '*');
     if (this.mode !== 'signed-in') return false;
     return (await this.isSiteAdmin()) || this.access.controller.canAdminister(this.principal, { kind: 'repository', name: repository });
   }
@@ -54,8 +57,13 @@ export class Viewer {
   isSiteAdmin(): Promise<boolean> {
     if (this.mode === 'open') return Promise.resolve(true);
     if (this.mode !== 'signed-in') return Promise.resolve(false);
-    if (!this.access) return Promise.resolve(true);
+    if (!this.access) return Promise.resolve(this.principal.restrictedTo === undefined);
     return (this.siteAdmin ??= this.access.controller.isSiteAdmin(this.principal));
+  }
+
+  /** Without access control: what the credential's own scopes allow (everything when it has none). */
+  private scopesAllow(repository: string, action: Action): boolean {
+    return restrictionFor(this.principal.restrictedTo, repository)?.has(action) ?? true;
   }
 
   /**
@@ -69,7 +77,7 @@ export class Viewer {
 
   private async computeScopes(publicRepositories: () => Promise<string[]>): Promise<string[] | undefined> {
     if (this.mode === 'open' || (await this.isSiteAdmin())) return undefined;
-    if (!this.access) return this.mode === 'signed-in' ? undefined : [];
+    if (!this.access) return this.mode === 'signed-in' ? scopesOfGrants(this.principal) : [];
     const store = this.access.store;
     const out = new Set<string>();
     for (const ns of await store.namespaces.list()) if (ns.public) out.add(`${ns.name}/`);
@@ -87,4 +95,19 @@ export class Viewer {
     }
     return [...out];
   }
+}
+
+/**
+ * The repositories and namespaces (ending in '/') a credential's own scopes let it pull from, in
+ * the form visibleScopes returns; undefined = everything (`*`, or no scopes of its own).
+ */
+function scopesOfGrants(principal: Principal): string[] | undefined {
+  if (principal.restrictedTo === undefined) return undefined;
+  const out = new Set<string>();
+  for (const g of principal.restrictedTo) {
+    if (g.type !== 'repository' || !(g.actions.includes('pull') || g.actions.includes('*'))) continue;
+    if (g.name === '*') return undefined;
+    out.add(g.name.endsWith('/*') ? g.name.slice(0, -1) : g.name);
+  }
+  return [...out];
 }
