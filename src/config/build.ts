@@ -104,7 +104,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
       ...(berth?.mirrors?.length && { mirrors: buildMirrors(berth.mirrors, warnings) }),
       auth: { ...berthAuth, ...buildLdap(berth?.auth?.ldap, warnings) },
       lifecycle: lifecycle(berth),
-      ui: { enabled: berth?.ui?.enabled ?? true, sessionTtlMs: berth?.ui?.sessionttl ?? 12 * H, sessionIdleMs: berth?.ui?.sessionidle ?? 2 * H },
+      ui: { enabled: berth?.ui?.enabled ?? true, sessionTtlMs: berth?.ui?.sessionttl ?? 12 * H, sessionIdleMs: berth?.ui?.sessionidle ?? 2 * H, secureCookies: berth?.ui?.securecookies ?? 'auto' },
       trust: trust(berth),
     },
   };

@@ -235,8 +235,10 @@ export const fileSchema = section({
         ns: nonEmpty(),
       }),
     ),
-    // The web console (src/console/): served at /ui/ on the registry's own origin.
-    ui: section({ enabled: bool(), sessionttl: duration({ positive: true }), sessionidle: duration({ positive: true }) }),
+    // The web console (src/console/): served at /ui/ on the registry's own origin. securecookies:
+    // 'auto' marks cookies Secure over TLS; 'forwarded' also when a trusted TLS-terminating proxy
+    // says X-Forwarded-Proto: https; 'always' on every answer.
+    ui: section({ enabled: bool(), sessionttl: duration({ positive: true }), sessionidle: duration({ positive: true }), securecookies: oneOf(['auto', 'forwarded', 'always'], true) }),
     // Lifecycle (src/lifecycle/): online garbage collection, retention, immutable tags, quotas.
     gc: section({ enabled: bool(), interval: duration({ positive: true }), delay: duration(), pace: fraction() }),
     retention: section({

@@ -65,7 +65,17 @@ export interface BerthConfig {
     /** berth.gc, berth.retention, berth.immutabletags, berth.quotas (src/lifecycle/). */
     lifecycle: LifecycleConfig;
     /** The web console (src/console/). */
-    ui: { enabled: boolean; sessionTtlMs: number; sessionIdleMs: number };
+    ui: {
+      enabled: boolean;
+      sessionTtlMs: number;
+      sessionIdleMs: number;
+      /**
+       * When the console's cookies carry Secure: 'auto' over TLS to berth itself; 'forwarded' also
+       * when the request says X-Forwarded-Proto: https (berth only reachable through a trusted
+       * TLS-terminating proxy, which sets that header); 'always' on every answer.
+       */
+      secureCookies: 'auto' | 'forwarded' | 'always';
+    };
     /** Content trust (src/trust/). */
     trust: TrustConfig;
   };

@@ -7,7 +7,14 @@ import type { ConsoleDeps } from './deps.ts';
 
 /** The paths the console answers (src/console/http/router.ts); no other request loads it. */
 export function isConsolePath(pathname: string): boolean {
-  return pathname === '/' || pathname === '/ui' || pathname.startsWith('/ui/') || pathname === '/api/v1/repositories' || pathname.startsWith('/api/v1/repositories/');
+  return (
+    pathname === '/' ||
+    pathname === '/ui' ||
+    pathname.startsWith('/ui/') ||
+    pathname === '/api/v1/repositories' ||
+    pathname.startsWith('/api/v1/repositories/') ||
+    pathname === '/api/v1/settings'
+  );
 }
 
 export function lazyConsole(create: () => Promise<ConsoleDeps | undefined>): PathHandler {

@@ -501,7 +501,7 @@ describe('rule 5: zero configuration and no secrets in messages', () => {
           immutableTags: [],
           quotas: [],
         },
-        ui: { enabled: true, sessionTtlMs: 12 * 3_600_000, sessionIdleMs: 2 * 3_600_000 },
+        ui: { enabled: true, sessionTtlMs: 12 * 3_600_000, sessionIdleMs: 2 * 3_600_000, secureCookies: 'auto' },
         trust: { hostnames: [] },
       },
     };

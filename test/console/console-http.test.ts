@@ -213,7 +213,7 @@ describe('console over HTTP, no authentication (open, as /v2 is)', () => {
     const keys = Object.keys(en);
     assert.deepEqual(Object.keys(zhCN).sort(), [...keys].sort(), 'zh-CN has exactly the English keys');
     for (const k of keys) assert.ok((zhCN as Record<string, string>)[k].trim(), `zh-CN ${k} is empty`);
-    const paths = ['/ui/', '/ui/?q=xss', '/ui/repo/xss/app', `/ui/repo/xss/app/-/manifest/${digest}`, '/ui/settings', '/ui/new', '/ui/admin/', '/ui/repo/xss/app/-/delete-tags?tag=v1', '/ui/login'];
+    const paths = ['/ui/', '/ui/?q=xss', '/ui/namespaces', '/ui/?namespace=xss', '/ui/?namespace=xss&q=app', '/ui/repo/xss/app', `/ui/repo/xss/app/-/manifest/${digest}`, '/ui/settings', '/ui/new', '/ui/admin/', '/ui/repo/xss/app/-/delete-tags?tag=v1', '/ui/login'];
     for (const lang of ['en', 'zh-CN']) {
       const b = new Browser(registry.url, lang);
       for (const path of paths) {

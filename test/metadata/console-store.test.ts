@@ -1,8 +1,9 @@
 // The console's data layer (src/metadata/console/) on SQLite and on a real PostgreSQL 15: content is
 // pushed through the store API (manifest bytes parsed as a PUT parses them), then every field of
 // the repository list, a repository's page and a manifest's page is checked, with paging both
-// ways, search, `within`, accessories, sessions, settings, secrets, repository create/delete, and
-// migration 0005 over data written before it.
+// ways, search, `within`, namespaces, accessories (the same on a tag row and a manifest's page),
+// shared and unique bytes, sessions, settings, secrets, repository create/delete, and migration
+// 0005 over data written before it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -16,7 +17,7 @@ import { migrate } from '../../src/metadata/migrations.ts';
 import { openPostgresMetadata } from '../../src/metadata/postgres.ts';
 import { openSqliteMetadata } from '../../src/metadata/sqlite.ts';
 import { newManifest, type MetadataStore } from '../../src/metadata/store.ts';
-import type { Page, RepositoryListRequest, RepositorySummary, TagRow, TagSort } from '../../src/metadata/console/console-store.ts';
+import type { Accessory, Page, RepositoryListRequest, RepositorySummary, TagRow, TagSort } from '../../src/metadata/console/console-store.ts';
 import { parseManifest } from '../../src/oci/manifest.ts';
 import { postgresSkip, startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 
@@ -286,6 +287,75 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
       assert.deepEqual(await within(['lib/'], { q: 'x' }), ['lib/axb']);
     });
 
+    it('narrows the list to a namespace, with `within` and a search', async () => {
+      const ns = async (namespace: string, extra: Partial<RepositoryListRequest> = {}) => names(await store.console.repositories({ sort: 'name', limit: 50, namespace, ...extra }));
+      assert.deepEqual(await ns('team-a'), ['team-a/api', 'team-a/app', 'team-a/sub/deep'], 'not team-a itself, not team-ab/x');
+      assert.deepEqual(await ns('team-a/'), ['team-a/api', 'team-a/app', 'team-a/sub/deep']);
+      assert.deepEqual(await ns('team-a/sub'), ['team-a/sub/deep']);
+      assert.deepEqual(await ns('team'), []);
+      assert.deepEqual(await ns('team-a', { q: 'ap' }), ['team-a/api', 'team-a/app']);
+      assert.deepEqual(await ns('team-a', { within: ['team-a/app', 'lib/'] }), ['team-a/app']);
+      assert.deepEqual(await ns('lib', { within: ['team-a/'] }), []);
+      for (const sort of ['name', 'pushed'] as const) {
+        await walk((cursor) => store.console.repositories({ sort, limit: 4, namespace: 'bulk', cursor }), (r) => r.name, expectedOrder(sort, (n) => n.startsWith('bulk/')), 4);
+      }
+    });
+
+    it('lists namespaces with repository counts, one page at a time both ways', async () => {
+      // In the order of 'ns/': team-a/ before team-ab/; team-a (no '/') is in none.
+      const all = ['blobs', 'bulk', 'empty', 'lib', 'team-a', 'team-ab'];
+      const page = await store.console.namespaces({ limit: 50, counts: true });
+      assert.deepEqual(
+        page.items.map((n) => [n.name, n.repositoryCount]),
+        [
+          ['blobs', 1],
+          ['bulk', 15],
+          ['empty', 1],
+          ['lib', 3],
+          ['team-a', 3],
+          ['team-ab', 1],
+        ],
+      );
+      assert.equal(page.next, undefined);
+      for (const limit of [1, 2, 4]) await walk((cursor) => store.console.namespaces({ limit, cursor, counts: true }), (n) => n.name, all, limit);
+      // Within the viewer's scopes: only namespaces holding something they may list, counted the same way.
+      const within = await store.console.namespaces({ limit: 50, within: ['team-a/', 'lib/axb', 'team-a'], counts: true });
+      assert.deepEqual(within.items, [
+        { name: 'lib', repositoryCount: 1 },
+        { name: 'team-a', repositoryCount: 3 },
+      ]);
+      assert.deepEqual((await store.console.namespaces({ limit: 50, within: [], counts: true })).items, []);
+      // Paged both ways within scopes; a scope naming nothing that exists shows no namespace.
+      const scopes = ['team-a/', 'lib/axb', 'bulk/', 'team-ab/x', 'nothing/here', 'team-a', 'empty/created/'];
+      for (const limit of [1, 2, 3]) await walk((cursor) => store.console.namespaces({ limit, cursor, within: scopes, counts: false }), (n) => n.name, ['bulk', 'lib', 'team-a', 'team-ab'], limit);
+      const uncounted = await store.console.namespaces({ limit: 2, counts: false });
+      assert.deepEqual(uncounted.items, [
+        { name: 'blobs', repositoryCount: null },
+        { name: 'bulk', repositoryCount: null },
+      ]);
+      // A cursor of another list is the first page.
+      assert.deepEqual((await store.console.namespaces({ limit: 1, cursor: uncounted.next!.replace(/^./, 'x'), counts: false })).items[0]?.name, 'blobs');
+    });
+
+    it('splits a repository size into bytes shared with other repositories and its own', async () => {
+      const one = new Pusher(store, 'share/one');
+      const two = new Pusher(store, 'share/two');
+      const base = await one.blob('base', 5000);
+      await one.put(one.image(await one.blob('cfg', 20, OCI_CONFIG), [base, await one.blob('own', 300)]), 'v1', T0 + 10);
+      // share/two mounts the base layer (the same digest) and adds its own.
+      await store.linkBlob('share/two', base.digest, base.size);
+      two.linked.set(base.digest, base.size);
+      await two.put(two.image(await two.blob('cfg', 21, OCI_CONFIG), [base, await two.blob('mine', 700)]), 'v1', T0 + 11);
+      const d1 = (await store.console.repository('share/one', { sort: 'name', limit: 10 }))!;
+      const d2 = (await store.console.repository('share/two', { sort: 'name', limit: 10 }))!;
+      assert.deepEqual(d1.storage, { shared: 5000, unique: d1.summary.size - 5000 });
+      assert.deepEqual(d2.storage, { shared: 5000, unique: d2.summary.size - 5000 });
+      assert.equal(d1.summary.size, one.size);
+      await store.console.deleteRepository('share/two');
+      assert.deepEqual((await store.console.repository('share/one', { sort: 'name', limit: 10 }))!.storage, { shared: 0, unique: one.size }, 'unique again once the other repository is gone');
+      await store.console.deleteRepository('share/one');
+    });
+
     it('clamps the page size and takes a bad or foreign cursor for the first page', async () => {
       assert.equal((await store.console.repositories({ sort: 'name', limit: 0 })).items.length, 1);
       assert.equal((await store.console.repositories({ sort: 'name', limit: 1000 })).items.length, pushed.size);
@@ -322,7 +392,7 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
           name: 'latest',
           digest: f.image1.digest,
           mediaType: OCI_MANIFEST,
-          artifactType: OCI_CONFIG,
+          artifactType: null,
           size: f.sizes.image1!,
           platforms: [],
           pushedAt: T0 + 2000,
@@ -351,7 +421,7 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
           name: 'v1',
           digest: f.image1.digest,
           mediaType: OCI_MANIFEST,
-          artifactType: OCI_CONFIG,
+          artifactType: null,
           size: f.sizes.image1!,
           platforms: [],
           pushedAt: T0 + 1000,
@@ -364,7 +434,7 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
           name: 'v2',
           digest: f.v2.digest,
           mediaType: OCI_MANIFEST,
-          artifactType: OCI_CONFIG,
+          artifactType: null,
           size: f.sizes.v2!,
           platforms: [],
           pushedAt: T0 + 5000,
@@ -372,14 +442,16 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
           sameDigest: [],
           accessories: [
             { kind: 'sbom', digest: f.sbomRef.digest, artifactType: SPDX },
-            { kind: 'attestation', digest: f.attTag.digest, artifactType: OCI_CONFIG, tag: cosignTag(f.v2, 'att') },
-            { kind: 'sbom', digest: f.sbomTag.digest, artifactType: OCI_CONFIG, tag: cosignTag(f.v2, 'sbom') },
-            { kind: 'signature', digest: f.sigTag.digest, artifactType: OCI_CONFIG, tag: cosignTag(f.v2, 'sig') },
+            { kind: 'attestation', digest: f.attTag.digest, artifactType: null, tag: cosignTag(f.v2, 'att') },
+            { kind: 'sbom', digest: f.sbomTag.digest, artifactType: null, tag: cosignTag(f.v2, 'sbom') },
+            { kind: 'signature', digest: f.sigTag.digest, artifactType: null, tag: cosignTag(f.v2, 'sig') },
           ],
           signed: true,
         },
       ];
       assert.deepEqual(detail.tags.items, expected);
+      // Nothing of team-a/app is linked elsewhere (the empty blob is only here so far).
+      assert.deepEqual(detail.storage, { shared: 0, unique: app.size });
     });
 
     it('tells unsigned images apart and shows pulls', async () => {
@@ -433,7 +505,7 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
         repository: 'team-a/app',
         digest: f.image1.digest,
         mediaType: OCI_MANIFEST,
-        artifactType: OCI_CONFIG,
+        artifactType: null,
         size: f.image1.size,
         configDigest: bySize(100),
         subject: null,
@@ -446,6 +518,8 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
           { kind: 'blob', digest: bySize(2000), size: 2000 },
           { kind: 'blob', digest: bySize(1000), size: 1000 },
         ],
+        accessories: [{ kind: 'signature', digest: f.cosignRef.digest, artifactType: COSIGN_SIG }],
+        signed: true,
         referrers: [{ digest: f.cosignRef.digest, artifactType: COSIGN_SIG, mediaType: OCI_MANIFEST, size: f.cosignRef.size, tags: [], referrers: [] }],
       });
 
@@ -459,8 +533,29 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
       assert.deepEqual(index?.referrers.map((r) => r.digest), [f.notation.digest]);
       assert.equal(index?.referrers[0]!.artifactType, NOTARY);
 
+      assert.deepEqual(index?.accessories, [{ kind: 'signature', digest: f.notation.digest, artifactType: NOTARY }]);
+      assert.equal(index?.signed, true);
+
       const v2 = await store.console.manifest('team-a/app', f.v2.digest);
       assert.deepEqual(v2?.referrers, [{ digest: f.sbomRef.digest, artifactType: SPDX, mediaType: OCI_MANIFEST, size: f.sbomRef.size, tags: [], referrers: [{ digest: f.sbomSig.digest, artifactType: COSIGN_SIG }] }]);
+      // The cosign-style tags are attached too, exactly as on v2's tag row: one list for both pages.
+      const v2Row = (await store.console.repository('team-a/app', { sort: 'name', limit: 10, q: 'v2' }))!.tags.items[0]!;
+      assert.deepEqual(v2?.accessories, v2Row.accessories);
+      assert.deepEqual(
+        v2?.accessories.map((a: Accessory) => [a.kind, a.tag ?? null]),
+        [
+          ['sbom', null],
+          ['attestation', cosignTag(f.v2, 'att')],
+          ['sbom', cosignTag(f.v2, 'sbom')],
+          ['signature', cosignTag(f.v2, 'sig')],
+        ],
+      );
+      assert.equal(v2?.signed, v2Row.signed);
+      assert.equal(v2?.signed, true);
+      // A plain image has no artifact type; an artifact keeps its own.
+      assert.equal(v2?.artifactType, null);
+      assert.equal((await store.console.manifest('team-a/app', f.sbomRef.digest))?.artifactType, SPDX);
+      assert.equal((await store.console.manifest('team-a/app', f.notation.digest))?.artifactType, NOTARY);
       const sig = await store.console.manifest('team-a/app', f.sigTag.digest);
       assert.deepEqual(sig?.tags, [cosignTag(f.v2, 'sig')]);
       const sbomSig = await store.console.manifest('team-a/app', f.sbomSig.digest);
@@ -501,6 +596,7 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
         tags: { items: [] },
         tagCount: 0,
         untaggedCount: 0,
+        storage: { shared: 0, unique: 0 },
       });
       assert.equal(await store.console.repository('no/such', { sort: 'name', limit: 10 }), undefined);
       for (const r of ['team-a/app', 'team-a/api', 'lib/axb', 'future/repo']) await store.console.settings.delete(r);
@@ -558,6 +654,7 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
         tags: { items: [] },
         tagCount: 0,
         untaggedCount: 0,
+        storage: { shared: 0, unique: 0 },
       });
 
       const p = new Pusher(store, 'doomed/repo');

@@ -13,7 +13,7 @@ import { Viewer } from '../viewer.ts';
 import type { Flash, PageContext, Theme } from '../page.ts';
 import { Forbidden, NotFound, SignInRequired } from '../errors.ts';
 import { errorPage } from '../pages/error.ts';
-import { repositoriesPage } from '../pages/repositories.ts';
+import { namespacesPage, repositoriesPage } from '../pages/repositories.ts';
 import { repositoryPage } from '../pages/repository.ts';
 import { imagePage } from '../pages/image.ts';
 import { settingsPage } from '../pages/settings.ts';
@@ -61,7 +61,7 @@ function sendPlain404(res: ServerResponse): void {
 
 async function pageContext(req: IncomingMessage, res: ServerResponse, url: URL, path: string, deps: ConsoleDeps): Promise<PageContext> {
   const startedAt = process.hrtime.bigint();
-  const secure = !!(req.socket as TLSSocket).encrypted;
+  const secure = requestIsSecure(req, deps.services.config.berth.ui.secureCookies);
   const cookies = readCookies(req);
   const lang = cookies.get(LANG_COOKIE);
   const locale: Locale = isLocale(lang) ? lang : negotiateLocale(req.headers['accept-language']);
@@ -91,6 +91,21 @@ async function pageContext(req: IncomingMessage, res: ServerResponse, url: URL, 
     startedAt,
     href: (p) => deps.prefix + p,
   };
+}
+
+/**
+ * Whether the browser reached the console over HTTPS, so that its cookies carry Secure: a TLS
+ * connection to berth; with berth.ui.securecookies 'forwarded', also a request that a
+ * TLS-terminating proxy in front marked X-Forwarded-Proto: https (the last value: the proxy
+ * nearest berth adds it); with 'always', every request. The header is never believed unless the
+ * configuration says a proxy sets it: anyone could send it.
+ */
+export function requestIsSecure(req: IncomingMessage, mode: 'auto' | 'forwarded' | 'always'): boolean {
+  if (mode === 'always' || (req.socket as TLSSocket).encrypted) return true;
+  if (mode !== 'forwarded') return false;
+  const header = req.headers['x-forwarded-proto'];
+  const values = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((v) => v.trim().toLowerCase()).filter(Boolean);
+  return values[values.length - 1] === 'https';
 }
 
 /** A one-shot message for the next page (after a redirect), in a short-lived cookie. */
@@ -133,6 +148,7 @@ async function route(ctx: PageContext): Promise<void> {
   }
 
   if (path === '/ui/') return page(ctx, await repositoriesPage(ctx));
+  if (path === '/ui/namespaces') return page(ctx, await namespacesPage(ctx));
   if (path === '/ui/settings') return page(ctx, await settingsPage(ctx));
   if (path === '/ui/login') {
     if (get) return page(ctx, await loginPage(ctx));

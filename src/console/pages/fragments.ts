@@ -9,6 +9,19 @@ export function repoHref(ctx: PageContext, name: string, rest = ''): string {
   return ctx.href(`/ui/repo/${name}${rest}`);
 }
 
+/** The repositories page narrowed to a namespace. */
+export function namespaceHref(ctx: PageContext, namespace: string): string {
+  return ctx.href(`/ui/?${new URLSearchParams({ namespace }).toString()}`);
+}
+
+/** Breadcrumbs down to a repository: the repositories page, then each namespace around it. */
+export function repositoryCrumbs(ctx: PageContext, name: string): [string, string][] {
+  const crumbs: [string, string][] = [[ctx.t.t('repos.title'), ctx.href('/ui/')]];
+  const parts = name.split('/');
+  for (let i = 1; i < parts.length; i++) crumbs.push([parts[i - 1]!, namespaceHref(ctx, parts.slice(0, i).join('/'))]);
+  return crumbs;
+}
+
 export function manifestHref(ctx: PageContext, name: string, digest: string): string {
   return repoHref(ctx, name, `/-/manifest/${digest}`);
 }

@@ -5,34 +5,20 @@
 import { html, type Html } from '../html.ts';
 import { csrfField, layout, type PageContext } from '../page.ts';
 import type { RepositoryDetail, TagRow } from '../../metadata/console/console-store.ts';
-import { copyRow, manifestHref, repoHref, shortDigest, timeCell, visibilityBadge } from './fragments.ts';
+import { copyRow, manifestHref, repoHref, repositoryCrumbs, shortDigest, timeCell, visibilityBadge } from './fragments.ts';
 import { pullCommands, registryHost } from '../pull-commands.ts';
 import { renderMarkdown } from '../markdown.ts';
-import { visibilityResolver } from '../data/visibility.ts';
 import { icon } from '../icons.ts';
-import { NotFound } from '../errors.ts';
-import { tagTrust, trustBadge } from './signatures.ts';
+import { loadRepository, loadRepositoryView } from '../data/repository-view.ts';
+import { trustBadge } from './signatures.ts';
 
-export async function loadRepository(ctx: PageContext, name: string): Promise<RepositoryDetail> {
-  if (!(await ctx.viewer.can(name, 'pull'))) throw new NotFound();
-  const sort = ctx.url.searchParams.get('sort') === 'name' ? 'name' : 'pushed';
-  const limit = Math.min(200, Math.max(1, Number(ctx.url.searchParams.get('limit')) || 100));
-  const cursor = ctx.url.searchParams.get('cursor') || undefined;
-  const q = ctx.url.searchParams.get('q')?.trim().slice(0, 128) || undefined;
-  const detail = await ctx.deps.services.metadata.console.repository(name, { sort, limit, cursor, q });
-  if (!detail) throw new NotFound();
-  return detail;
-}
+export { loadRepository };
 
 export async function repositoryPage(ctx: PageContext, name: string, flash?: { kind: 'notice' | 'error'; text: string }): Promise<Html> {
   const { t, viewer, deps } = ctx;
-  const detail = await loadRepository(ctx, name);
+  const { detail, visibility, immutable, trust: trustStates } = await loadRepositoryView(ctx, name);
   const [canDelete, canAdmin, canPush] = await Promise.all([viewer.can(name, 'delete'), viewer.canAdminister(name), viewer.can(name, 'push')]);
   const deletesEnabled = deps.services.config.storage.delete.enabled;
-  const visibility = (await visibilityResolver(deps))(name, detail.summary.visibility);
-  const immutable = await Promise.all(detail.tags.items.map((tag) => deps.services.immutableTags.isImmutable(name, tag.name)));
-  // Signatures of every kind, and the pull policy's verdict when one applies (signatures.ts).
-  const trustStates = await tagTrust(ctx, name, detail.tags.items);
   const host = registryHost(ctx);
   const first = detail.tags.items[0];
   const sort = ctx.url.searchParams.get('sort') === 'name' ? 'name' : 'pushed';
@@ -81,16 +67,18 @@ ${tag.sameDigest.length ? html`<p>${t.t('repo.deleteTagOthers')}</p><ul>${tag.sa
 <div class="page-head"><h1>${name}</h1><div class="actions">${visibilityBadge(ctx, visibility)}</div></div>
 ${description ? html`<section class="markdown card" aria-label="${t.t('repo.description')}">${renderMarkdown(description)}</section>` : ''}
 <div class="grid">
-<section class="card"><h2>${t.t('repo.pull')}</h2>${
+<section class="card card-wide"><h2>${t.t('repo.pull')}</h2>${
     first
       ? pullCommands(host, name, `:${first.name}`).map((c) => copyRow(ctx, c.client, c.command))
       : html`<p class="muted">${t.t('repo.noTags')}</p>`
   }${first ? html`<h3>${t.t('repo.byDigest')}</h3>${copyRow(ctx, 'docker', `docker pull ${host}/${name}@${first.digest}`)}` : ''}</section>
-${canPush ? html`<section class="card"><h2>${t.t('repo.push')}</h2>${copyRow(ctx, 'docker', `docker push ${host}/${name}:TAG`)}${copyRow(ctx, 'podman', `podman push IMAGE ${host}/${name}:TAG`)}${copyRow(ctx, 'berth', `berth push IMAGE.tar ${host}/${name}:TAG`)}</section>` : ''}
+${canPush ? html`<section class="card card-wide"><h2>${t.t('repo.push')}</h2>${copyRow(ctx, 'docker', `docker push ${host}/${name}:TAG`)}${copyRow(ctx, 'podman', `podman push IMAGE ${host}/${name}:TAG`)}${copyRow(ctx, 'berth', `berth push IMAGE.tar ${host}/${name}:TAG`)}</section>` : ''}
 <section class="card"><h2>${t.t('repo.about')}</h2><dl class="props">
 <dt>${t.t('repos.col.tags')}</dt><dd>${t.number(detail.tagCount)}</dd>
 <dt>${t.t('repo.untagged')}</dt><dd>${t.number(detail.untaggedCount)}</dd>
 <dt>${t.t('repos.col.size')}</dt><dd>${t.bytes(detail.summary.size)}</dd>
+<dt>${t.t('repo.storage.unique')}</dt><dd>${t.bytes(detail.storage.unique)} <span class="muted">${t.t('repo.storage.uniqueHint')}</span></dd>
+<dt>${t.t('repo.storage.shared')}</dt><dd>${t.bytes(detail.storage.shared)} <span class="muted">${t.t('repo.storage.sharedHint')}</span></dd>
 <dt>${t.t('repos.col.pushed')}</dt><dd>${detail.summary.pushedAt ? html`<time datetime="${new Date(detail.summary.pushedAt).toISOString()}">${t.dateTime(detail.summary.pushedAt)}</time>` : t.t('time.never')}</dd>
 </dl></section>
 </div>
@@ -112,7 +100,7 @@ ${!deletesEnabled && canDelete ? html`<p class="muted">${t.t('repo.deletesDisabl
 </section>
 ${dialogs}
 ${canAdmin ? await adminSection(ctx, name, detail, visibility) : ''}`;
-  return layout(ctx, { title: name, nav: 'repositories', flash, crumbs: [[t.t('repos.title'), ctx.href('/ui/')]] }, body);
+  return layout(ctx, { title: name, nav: 'repositories', flash, crumbs: repositoryCrumbs(ctx, name) }, body);
 }
 
 /** An index's platforms without buildx's attestation entries (unknown/unknown), which run nowhere. */

@@ -3,14 +3,17 @@
 //    manifest (cosign signature tag and referrers, GPG simple signatures, Notary targets), each
 //    verified against the keys of the policies that apply to the repository (verified /
 //    unverified, with the reason) or marked "no policy", and what a pull would get;
-//  - the repository page's badge per tag: verified (the policy serves it), signed but not
-//    verified, refused by the policy, or just "signed" when no policy applies.
+//  - the badge of a tag (repository page) or of the image (image page), as data/trust-state.ts
+//    decides it: verified (the policy serves it), signed but not verified, refused by the
+//    policy, or just "signed" when no policy applies.
 import { html, type Html } from '../html.ts';
 import type { PageContext } from '../page.ts';
 import type { MessageKey } from '../i18n/index.ts';
 import { icon } from '../icons.ts';
 import type { ManifestRecord } from '../../metadata/store.ts';
+import type { Accessory } from '../../metadata/console/console-store.ts';
 import type { Finding } from '../../trust/policy/findings.ts';
+import type { TrustState } from '../data/trust-state.ts';
 import { manifestHref, shortDigest } from './fragments.ts';
 import { registryHost } from '../pull-commands.ts';
 
@@ -30,14 +33,33 @@ function signatureCell(ctx: PageContext, name: string, f: Finding): Html {
   return html`<span class="mono">${f.name}</span>`;
 }
 
-/** The image page's card. */
-export async function signaturesSection(ctx: PageContext, name: string, digest: string, tags: string[]): Promise<Html> {
+/** What a signature accessory is, for a row the policy's findings do not cover. */
+function accessoryKindLabel(ctx: PageContext, a: Accessory): string {
+  const type = a.artifactType?.toLowerCase() ?? '';
+  if (type === 'application/vnd.cncf.notary.signature') return ctx.t.t('trust.kind.notation');
+  if (a.tag?.endsWith('.sig') || type.startsWith('application/vnd.dev.cosign.')) return ctx.t.t('trust.kind.cosign');
+  return ctx.t.t('accessory.signature');
+}
+
+function accessoryReason(ctx: PageContext, a: Accessory): string {
+  const type = a.artifactType?.toLowerCase() ?? '';
+  if (type === 'application/vnd.cncf.notary.signature') return ctx.t.t('trust.reason.notation');
+  if (a.tag?.endsWith('.sig') || type.startsWith('application/vnd.dev.cosign.')) return ctx.t.t('trust.reason.noPayload');
+  return ctx.t.t('trust.reason.unknownFormat');
+}
+
+/**
+ * The image page's card: the policy's findings (cosign, GPG, Notary, each verified or listed),
+ * then every signature accessory of the manifest that no finding covers (a `.sig` tag without a
+ * cosign simple-signing layer, a Notation signature), so that whatever makes the repository
+ * page say "signed" is listed here too, with why it is not checked.
+ */
+export async function signaturesSection(ctx: PageContext, name: string, digest: string, tags: string[], accessories: Accessory[]): Promise<Html> {
   const { t, deps } = ctx;
   const trust = deps.services.trust;
-  if (!trust) return html``;
   const record: ManifestRecord | undefined = await deps.services.metadata.manifest(name, digest);
   if (!record) return html``;
-  const report = await trust.signatures(name, digest, record, { host: registryHost(ctx), tags });
+  const report = trust ? await trust.signatures(name, digest, record, { host: registryHost(ctx), tags }) : { policies: [], findings: [] as Finding[], refusal: undefined };
   const verdict = report.policies.length
     ? html`<p><strong>${t.t('trust.policies')}:</strong> ${report.policies.join('; ')}</p>
 <p>${report.refusal ? html`<span class="badge badge-danger">${t.t('trust.badge.refused')}</span> ${t.t('trust.refused', { reason: report.refusal })}` : html`<span class="badge badge-ok">${icon('shield')} ${t.t('trust.badge.verified')}</span> ${t.t('trust.served')}`}</p>`
@@ -45,44 +67,19 @@ export async function signaturesSection(ctx: PageContext, name: string, digest: 
   const rows = report.findings.map(
     (f) => html`<tr><td>${t.t(`trust.kind.${f.kind}` as MessageKey)}</td><td>${source(ctx, f)}</td><td>${signatureCell(ctx, name, f)}${f.reference ? html`<div class="muted mono">${t.t('trust.signedAs', { reference: f.reference })}</div>` : ''}</td><td class="mono">${f.signer ?? html`<span class="muted">${t.t('trust.unknownSigner')}</span>`}</td><td>${statusBadge(ctx, f)}${f.reason ? html`<div class="muted">${f.reason}</div>` : ''}</td></tr>`,
   );
+  const covered = new Set(report.findings.filter((f) => f.kind === 'cosign').map((f) => f.name));
+  const unchecked = accessories.filter((a) => a.kind === 'signature' && !covered.has(a.digest));
+  const extra = unchecked.map(
+    (a) => html`<tr><td>${accessoryKindLabel(ctx, a)}</td><td>${a.tag ? t.t('trust.source.tag') : t.t('trust.source.referrer')}</td><td><a class="mono" href="${manifestHref(ctx, name, a.digest)}">${a.tag ?? shortDigest(a.digest)}</a></td><td><span class="muted">${t.t('trust.unknownSigner')}</span></td><td><span class="badge badge-muted">${t.t('trust.status.unchecked')}</span><div class="muted">${accessoryReason(ctx, a)}</div></td></tr>`,
+  );
   return html`<section class="card" aria-labelledby="signatures-title"><h2 id="signatures-title">${t.t('trust.title')}</h2>${verdict}${
-    rows.length
-      ? html`<table class="data" id="signatures"><thead><tr><th scope="col">${t.t('trust.col.kind')}</th><th scope="col">${t.t('trust.col.source')}</th><th scope="col">${t.t('trust.col.signature')}</th><th scope="col">${t.t('trust.col.signer')}</th><th scope="col">${t.t('trust.col.status')}</th></tr></thead><tbody>${rows}</tbody></table>`
+    rows.length || extra.length
+      ? html`<div class="table-wrap"><table class="data" id="signatures"><thead><tr><th scope="col">${t.t('trust.col.kind')}</th><th scope="col">${t.t('trust.col.source')}</th><th scope="col">${t.t('trust.col.signature')}</th><th scope="col">${t.t('trust.col.signer')}</th><th scope="col">${t.t('trust.col.status')}</th></tr></thead><tbody>${rows}${extra}</tbody></table></div>`
       : html`<p class="muted">${t.t('trust.none')}</p>`
   }</section>`;
 }
 
-export type TagTrust = 'verified' | 'unverified' | 'refused' | 'signed' | undefined;
-
-/**
- * The badge of each tag on a repository page: with a policy, what a pull of the tag gets (and
- * whether anything signed it); without one, whether any signature of any kind exists.
- */
-export async function tagTrust(ctx: PageContext, name: string, tags: { name: string; digest: string; signed: boolean }[]): Promise<TagTrust[]> {
-  const { services } = ctx.deps;
-  const trust = services.trust;
-  if (!trust || tags.length === 0) return tags.map((tag) => (tag.signed ? 'signed' : undefined));
-  const host = registryHost(ctx);
-  const [applies, gpgSigned, notary] = await Promise.all([
-    trust.applies(name),
-    services.metadata.signatures.signed(name, [...new Set(tags.map((tag) => tag.digest))]),
-    trust.notaryTargetsByName(name, host),
-  ]);
-  const records = new Map<string, Promise<ManifestRecord | undefined>>();
-  const record = (digest: string) => records.get(digest) ?? records.set(digest, services.metadata.manifest(name, digest)).get(digest)!;
-  return Promise.all(
-    tags.map(async (tag): Promise<TagTrust> => {
-      const hasNotary = notary.has(tag.name);
-      const signed = tag.signed || gpgSigned.has(tag.digest) || hasNotary;
-      if (!applies) return signed ? 'signed' : undefined;
-      const rec = await record(tag.digest);
-      if (!rec) return signed ? 'signed' : undefined;
-      let refusal = trust.check(name, tag.digest, rec, { tag: tag.name, host });
-      if (refusal !== undefined && typeof refusal !== 'string') refusal = await refusal;
-      return refusal ? (signed ? 'unverified' : 'refused') : 'verified';
-    }),
-  );
-}
+export type TagTrust = TrustState;
 
 /** The badge itself (empty when there is nothing to say). */
 export function trustBadge(ctx: PageContext, state: TagTrust): Html | string {

@@ -59,6 +59,20 @@ const SBOMS = new Set([
   'application/vnd.syft+json',
 ]);
 
+/** The image configuration media types: a manifest whose config is one of these is a plain image. */
+const IMAGE_CONFIGS = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
+
+/**
+ * The artifact type the console shows. manifests.artifact_type holds what the referrers API
+ * reports (the manifest's artifactType, else its config media type); by the OCI image spec an
+ * artifact's type is its artifactType, else its config media type only when that is not the
+ * image config's: a plain image has none (null).
+ */
+export function consoleArtifactType(stored: string | null | undefined): string | null {
+  if (!stored || IMAGE_CONFIGS.has(stored.toLowerCase())) return null;
+  return stored;
+}
+
 /**
  * What a referrer is, from its artifactType (the manifest's own, else its config media type, as
  * manifests.artifact_type holds it) and, failing that, the cosign tag naming it.

@@ -32,6 +32,30 @@ export interface RepositoryListRequest extends PageRequest {
    * repository named 'team-a'); any other entry is an exact repository name. [] = nothing.
    */
   within?: string[];
+  /** Only repositories below this namespace (names starting '<namespace>/'), as well as `within`. */
+  namespace?: string;
+}
+
+export interface NamespaceListRequest extends PageRequest {
+  /** As RepositoryListRequest's: only namespaces holding a repository the viewer may list. */
+  within?: string[];
+  /** Count each namespace's repositories (false: repositoryCount is null). */
+  counts: boolean;
+}
+
+export interface NamespaceSummary {
+  /** The first component of its repositories' names ('team-a' for team-a/app and team-a/sub/x). */
+  name: string;
+  /** Repositories below it, null when not counted. */
+  repositoryCount: number | null;
+}
+
+/** How much of a repository's size it shares with other repositories. */
+export interface RepositoryStorage {
+  /** Bytes of live blobs linked here and in at least one other repository (deleting this one alone frees none of them). */
+  shared: number;
+  /** Bytes of live blobs linked only here: what deleting the repository would free. */
+  unique: number;
 }
 
 export interface RepositorySummary {
@@ -60,6 +84,7 @@ export interface TagRow {
   name: string;
   digest: string;
   mediaType: string;
+  /** The artifact's type (null for a plain image or an index without one): consoleArtifactType. */
   artifactType: string | null;
   /** Compressed size: config + layers (an index: the sum over its children, counted once each). */
   size: number;
@@ -93,12 +118,15 @@ export interface RepositoryDetail {
   tagCount: number;
   /** Manifests without a tag (and not an accessory or an index child). */
   untaggedCount: number;
+  /** summary.size split into shared and unique bytes. */
+  storage: RepositoryStorage;
 }
 
 export interface ManifestDetail {
   repository: string;
   digest: string;
   mediaType: string;
+  /** The manifest's artifactType, else its config media type unless that is the image config's (consoleArtifactType). */
   artifactType: string | null;
   /** The manifest's own bytes (what it references, with sizes, is in `references`). */
   size: number;
@@ -113,6 +141,13 @@ export interface ManifestDetail {
    * bytes; a child manifest's own bytes), and an index child's platform when the index gave one.
    */
   references: { kind: 'blob' | 'manifest'; digest: string; size: number | null; platform?: { os: string; architecture: string; variant?: string } }[];
+  /**
+   * Everything attached to it, as a tag row's accessories are: referrers and cosign-style tags
+   * (sha256-<hex>.sig/.att/.sbom) of its digest.
+   */
+  accessories: Accessory[];
+  /** An accessory is a signature: the same rule as TagRow.signed. */
+  signed: boolean;
   /** Manifests whose subject is this one, each with their own referrers (one level deeper). */
   referrers: { digest: string; artifactType: string | null; mediaType: string; size: number; tags: string[]; referrers: { digest: string; artifactType: string | null }[] }[];
 }
@@ -139,6 +174,8 @@ export interface RepositorySettings {
 
 export interface ConsoleStore {
   repositories(req: RepositoryListRequest): Promise<Page<RepositorySummary>>;
+  /** Namespaces (first name components) by name, one statement per page (namespace-list-query.ts). */
+  namespaces(req: NamespaceListRequest): Promise<Page<NamespaceSummary>>;
   /** Repositories by page number with the total (GET /v1/search; search-query.ts). */
   search(req: RepositorySearchRequest): Promise<RepositorySearchResult>;
   /** Open blob upload sessions (the berth_uploads_in_progress gauge). */

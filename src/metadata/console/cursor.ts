@@ -4,8 +4,8 @@
 // first page): links from an old page stay harmless.
 import type { Page } from './console-store.ts';
 
-/** Which list a cursor belongs to: repositories ('r') or one repository's tags ('t'). */
-export type CursorList = 'r' | 't';
+/** Which list a cursor belongs to: repositories ('r'), one repository's tags ('t') or namespaces ('n'). */
+export type CursorList = 'r' | 't' | 'n';
 
 export interface Cursor {
   list: CursorList;

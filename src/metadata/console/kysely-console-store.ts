@@ -7,10 +7,13 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { SqlDialect } from '../dialect.ts';
 import type { Database } from '../schema.ts';
-import type { ConsoleSession, ConsoleStore, ManifestDetail, Page, PageRequest, RepositoryDetail, RepositoryListRequest, RepositorySettings, RepositorySummary, TagRow, TagSort } from './console-store.ts';
+import { sql } from 'kysely';
+import type { ConsoleSession, ConsoleStore, ManifestDetail, NamespaceListRequest, NamespaceSummary, Page, PageRequest, RepositoryDetail, RepositoryListRequest, RepositorySettings, RepositoryStorage, RepositorySummary, TagRow, TagSort } from './console-store.ts';
 import { assemblePage, decodeCursor, pageLimit } from './cursor.ts';
 import { pushedKey, repositoryListQuery, toSummary, untaggedCount, type RepositoryRow } from './repository-list-query.ts';
-import { byteOrder, parsePlatform, tagPageQuery, tagRows, type TagPageRow } from './tag-page-query.ts';
+import { byteOrder, hasSignature, loadAccessories, parsePlatform, tagPageQuery, tagRows, type TagPageRow } from './tag-page-query.ts';
+import { consoleArtifactType } from './accessories.ts';
+import { namespaceRows, type NamespaceRow } from './namespace-list-query.ts';
 import { openUploadSessions, searchRepositories, type RepositorySearchRequest, type RepositorySearchResult } from './search-query.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -45,7 +48,7 @@ export class KyselyConsoleStore implements ConsoleStore {
     const keyed = sort === 'pushed';
     const cursor = decodeCursor(req.cursor, 'r', sort, keyed);
     const fetch = async (c: typeof cursor): Promise<RepositoryRow[]> => {
-      const q = repositoryListQuery(this.db, this.options.dialect, { sort, q: req.q, within: req.within, cursor: c, take: limit + 1 });
+      const q = repositoryListQuery(this.db, this.options.dialect, { sort, q: req.q, within: req.within, namespace: req.namespace, cursor: c, take: limit + 1 });
       return q ? ((await q.execute()) as RepositoryRow[]) : [];
     };
     const build = async (c: typeof cursor, rows: RepositoryRow[]): Promise<Page<RepositorySummary>> =>
@@ -58,6 +61,23 @@ export class KyselyConsoleStore implements ConsoleStore {
         nameOf: (r) => r.name,
         reload: async () => build(undefined, await fetch(undefined)),
         map: (rows) => rows.map(toSummary),
+      });
+    return build(cursor, await fetch(cursor));
+  }
+
+  async namespaces(req: NamespaceListRequest): Promise<Page<NamespaceSummary>> {
+    const limit = pageLimit(req.limit);
+    const cursor = decodeCursor(req.cursor, 'n', 'name', false);
+    const fetch = (c: typeof cursor) => namespaceRows(this.db, this.options.dialect, { within: req.within, cursor: c, take: limit + 1, counts: req.counts });
+    const build = async (c: typeof cursor, rows: NamespaceRow[]): Promise<Page<NamespaceSummary>> =>
+      assemblePage(rows, {
+        cursor: c,
+        limit,
+        list: 'n',
+        sort: 'name',
+        nameOf: (r) => r.namespace,
+        reload: async () => build(undefined, await fetch(undefined)),
+        map: (rows) => rows.map((r) => ({ name: r.namespace, repositoryCount: r.repository_count === null ? null : Number(r.repository_count) })),
       });
     return build(cursor, await fetch(cursor));
   }
@@ -78,10 +98,16 @@ export class KyselyConsoleStore implements ConsoleStore {
     if (repo) {
       const id = Number(repo.id);
       const summaryQuery = repositoryListQuery(this.db, this.options.dialect, { sort: 'name', exact: name, take: 1 })!;
-      const [row, page, untagged] = await Promise.all([summaryQuery.executeTakeFirst() as Promise<RepositoryRow | undefined>, this.tagPage(id, tags), untaggedCount(this.db, id)]);
+      const [row, page, untagged, shared] = await Promise.all([
+        summaryQuery.executeTakeFirst() as Promise<RepositoryRow | undefined>,
+        this.tagPage(id, tags),
+        untaggedCount(this.db, id),
+        this.sharedBytes(id),
+      ]);
       if (row && Number(row.id) === id) {
         const summary = toSummary(row);
-        return { summary, tags: page, tagCount: summary.tagCount, untaggedCount: untagged };
+        const storage: RepositoryStorage = { shared: Math.min(shared, summary.size), unique: Math.max(0, summary.size - shared) };
+        return { summary, tags: page, tagCount: summary.tagCount, untaggedCount: untagged, storage };
       }
       // Deleted (or deleted and created again) meanwhile: as if it had not been there.
     }
@@ -93,7 +119,31 @@ export class KyselyConsoleStore implements ConsoleStore {
       tags: { items: [] },
       tagCount: 0,
       untaggedCount: 0,
+      storage: { shared: 0, unique: 0 },
     };
+  }
+
+  /**
+   * Bytes of the repository's live blobs that another repository links as well: one statement,
+   * a probe of repository_blobs_digest per link. The rest of its size (the summary's) is unique.
+   */
+  private async sharedBytes(repositoryId: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('repository_blobs as rb')
+      .innerJoin('blobs as b', 'b.digest', 'rb.digest')
+      .select(sql<number | string | null>`sum(b.size)`.as('shared'))
+      .where('rb.repository_id', '=', repositoryId)
+      .where('b.state', '=', 'live')
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('repository_blobs as o')
+            .select(sql`1`.as('one'))
+            .whereRef('o.digest', '=', 'rb.digest')
+            .whereRef('o.repository_id', '<>', 'rb.repository_id'),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(row?.shared ?? 0);
   }
 
   private async tagPage(repositoryId: number, req: PageRequest & { sort: TagSort; q?: string }): Promise<Page<TagRow>> {
@@ -127,7 +177,7 @@ export class KyselyConsoleStore implements ConsoleStore {
     if (!m) return undefined;
     const id = m.id;
     const referrerDigests = this.db.selectFrom('manifests').select('digest').where('repository_id', '=', id).where('subject_digest', '=', digest);
-    const [tags, refs, referrers, referrerTags, deeper] = await Promise.all([
+    const [tags, refs, referrers, referrerTags, deeper, accessories] = await Promise.all([
       this.db.selectFrom('tags').select('name').where('repository_id', '=', id).where('digest', '=', digest).execute(),
       this.db
         .selectFrom('manifest_references as mr')
@@ -154,7 +204,9 @@ export class KyselyConsoleStore implements ConsoleStore {
         .orderBy('created_at')
         .orderBy('digest')
         .execute(),
+      loadAccessories(this.db, Number(id), [digest]),
     ]);
+    const attached = accessories.get(digest) ?? [];
 
     // Manifest order where it was recorded (0005_console on); older rows: config first, then by digest.
     const rank = (r: (typeof refs)[number]) => (r.position !== null ? Number(r.position) : r.child_digest === m.config_digest ? -1 : Infinity);
@@ -163,7 +215,7 @@ export class KyselyConsoleStore implements ConsoleStore {
       repository,
       digest: m.digest,
       mediaType: m.media_type,
-      artifactType: m.artifact_type,
+      artifactType: consoleArtifactType(m.artifact_type),
       size: Number(m.size),
       configDigest: m.config_digest,
       subject: m.subject_digest,
@@ -177,13 +229,15 @@ export class KyselyConsoleStore implements ConsoleStore {
         const platform = kind === 'manifest' ? parsePlatform(r.platform) : undefined;
         return { kind, digest: r.child_digest, size: size === null || size === undefined ? null : Number(size), ...(platform ? { platform } : {}) };
       }),
+      accessories: attached,
+      signed: hasSignature(attached),
       referrers: referrers.map((r) => ({
         digest: r.digest,
-        artifactType: r.artifact_type,
+        artifactType: consoleArtifactType(r.artifact_type),
         mediaType: r.media_type,
         size: Number(r.size),
         tags: referrerTags.filter((t) => t.digest === r.digest).map((t) => t.name).sort(byteOrder),
-        referrers: deeper.filter((d) => d.subject_digest === r.digest).map((d) => ({ digest: d.digest, artifactType: d.artifact_type })),
+        referrers: deeper.filter((d) => d.subject_digest === r.digest).map((d) => ({ digest: d.digest, artifactType: consoleArtifactType(d.artifact_type) })),
       })),
     };
   }

@@ -32,6 +32,8 @@ export interface RepositoryListOptions {
   sort: RepositorySort;
   q?: string;
   within?: string[];
+  /** Only names below this namespace ('<namespace>/...'). */
+  namespace?: string;
   cursor?: Cursor;
   /** Rows to read (the page size plus one, to know whether there is a next page). */
   take: number;
@@ -74,6 +76,11 @@ export function repositoryListQuery(db: Kysely<Database>, dialect: SqlDialect, o
     const w = withinSql('r.name', o.within);
     if (w === 'nothing') return undefined;
     filters.push(w);
+  }
+  if (o.namespace !== undefined) {
+    const n = withinSql('r.name', [`${o.namespace.replace(/\/+$/, '')}/`]);
+    if (n === 'nothing') return undefined;
+    filters.push(n);
   }
   if (o.cursor) filters.push(keysetWhere(cols, o.cursor));
 

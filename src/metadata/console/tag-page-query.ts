@@ -5,7 +5,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { SqlDialect } from '../dialect.ts';
 import type { Database } from '../schema.ts';
-import { accessoryKind, accessoryTagSql, accessoryTagTarget, accessoryTagsOf, isAccessoryTag } from './accessories.ts';
+import { accessoryKind, accessoryTagSql, accessoryTagTarget, accessoryTagsOf, consoleArtifactType, isAccessoryTag } from './accessories.ts';
 import type { Accessory, PlatformInfo, TagRow, TagSort } from './console-store.ts';
 import type { Cursor } from './cursor.ts';
 import { keysetOrder, keysetWhere, type KeysetColumns } from './keyset.ts';
@@ -105,14 +105,15 @@ export async function manifestSizes(db: Kysely<Database>, repositoryId: number, 
   return { childrenOf: (digest: string) => byParent.get(digest) ?? [], sizeOf };
 }
 
-/** The TagRows of a page: everything but the page's own columns, for all its digests at once. */
-export async function tagRows(db: Kysely<Database>, repositoryId: number, page: TagPageRow[]): Promise<TagRow[]> {
-  if (!page.length) return [];
-  const digests = [...new Set(page.map((r) => r.digest))];
+/**
+ * The accessories of each of `digests` (signatures, attestations, SBOMs, other referrers), found
+ * both ways: OCI 1.1 referrers (subject) and cosign's tags (sha256-<hex>.sig/.att/.sbom), a
+ * referrer that a cosign tag names as well counted once. The tag list and the image page both
+ * read them from here, so that the two pages agree on what is attached and on "signed".
+ */
+export async function loadAccessories(db: Kysely<Database>, repositoryId: number, digests: string[]): Promise<Map<string, Accessory[]>> {
   const cosignTags = digests.flatMap(accessoryTagsOf);
-  const [sizes, sameDigest, referrers, tagged] = await Promise.all([
-    manifestSizes(db, repositoryId, digests),
-    inChunks(digests, (chunk) => db.selectFrom('tags').select(['name', 'digest']).where('repository_id', '=', repositoryId).where('digest', 'in', chunk).execute()),
+  const [referrers, tagged] = await Promise.all([
     inChunks(digests, (chunk) =>
       db
         .selectFrom('manifests')
@@ -131,16 +132,6 @@ export async function tagRows(db: Kysely<Database>, repositoryId: number, page: 
         .execute(),
     ),
   ]);
-
-  const tagsByDigest = new Map<string, string[]>();
-  for (const t of sameDigest) {
-    if (isAccessoryTag(t.name)) continue;
-    let list = tagsByDigest.get(t.digest);
-    if (!list) tagsByDigest.set(t.digest, (list = []));
-    list.push(t.name);
-  }
-  for (const list of tagsByDigest.values()) list.sort(byteOrder);
-
   const accessories = new Map<string, Accessory[]>();
   const add = (subject: string, a: Accessory) => {
     let list = accessories.get(subject);
@@ -154,12 +145,36 @@ export async function tagRows(db: Kysely<Database>, repositoryId: number, page: 
     }
   };
   referrers.sort((a, b) => Number(a.created_at) - Number(b.created_at) || byteOrder(a.digest, b.digest));
-  for (const r of referrers) add(r.subject_digest!, { kind: accessoryKind(r.artifact_type), digest: r.digest, artifactType: r.artifact_type });
+  for (const r of referrers) add(r.subject_digest!, { kind: accessoryKind(r.artifact_type), digest: r.digest, artifactType: consoleArtifactType(r.artifact_type) });
   tagged.sort((a, b) => byteOrder(a.name, b.name));
   for (const t of tagged) {
     const target = accessoryTagTarget(t.name)!;
-    add(target.subject, { kind: accessoryKind(t.artifact_type, t.name), digest: t.digest, artifactType: t.artifact_type, tag: t.name });
+    add(target.subject, { kind: accessoryKind(t.artifact_type, t.name), digest: t.digest, artifactType: consoleArtifactType(t.artifact_type), tag: t.name });
   }
+  return accessories;
+}
+
+/** Whether any of these accessories is a signature: the one rule for the "signed" mark. */
+export const hasSignature = (accessories: Accessory[]): boolean => accessories.some((a) => a.kind === 'signature');
+
+/** The TagRows of a page: everything but the page's own columns, for all its digests at once. */
+export async function tagRows(db: Kysely<Database>, repositoryId: number, page: TagPageRow[]): Promise<TagRow[]> {
+  if (!page.length) return [];
+  const digests = [...new Set(page.map((r) => r.digest))];
+  const [sizes, sameDigest, accessories] = await Promise.all([
+    manifestSizes(db, repositoryId, digests),
+    inChunks(digests, (chunk) => db.selectFrom('tags').select(['name', 'digest']).where('repository_id', '=', repositoryId).where('digest', 'in', chunk).execute()),
+    loadAccessories(db, repositoryId, digests),
+  ]);
+
+  const tagsByDigest = new Map<string, string[]>();
+  for (const t of sameDigest) {
+    if (isAccessoryTag(t.name)) continue;
+    let list = tagsByDigest.get(t.digest);
+    if (!list) tagsByDigest.set(t.digest, (list = []));
+    list.push(t.name);
+  }
+  for (const list of tagsByDigest.values()) list.sort(byteOrder);
 
   return page.map((r): TagRow => {
     const platforms: PlatformInfo[] = [];
@@ -172,14 +187,14 @@ export async function tagRows(db: Kysely<Database>, repositoryId: number, page: 
       name: r.name,
       digest: r.digest,
       mediaType: r.media_type,
-      artifactType: r.artifact_type,
+      artifactType: consoleArtifactType(r.artifact_type),
       size: sizes.sizeOf(r.digest),
       platforms,
       pushedAt: Number(r.updated_at),
       pulledAt: r.pulled_at === null ? null : Number(r.pulled_at),
       sameDigest: (tagsByDigest.get(r.digest) ?? []).filter((n) => n !== r.name),
       accessories: acc.map((a) => ({ ...a })),
-      signed: acc.some((a) => a.kind === 'signature'),
+      signed: hasSignature(acc),
     };
   });
 }

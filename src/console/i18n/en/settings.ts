@@ -35,6 +35,7 @@ export const settings = {
   'settings.gcDelay': 'Grace period',
   'settings.on': 'on',
   'settings.off': 'off',
+  'settings.minutes': '{n} min',
   'settings.version': 'Version',
   'settings.api': 'API',
 } as const;

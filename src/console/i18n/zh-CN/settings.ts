@@ -37,6 +37,7 @@ export const settings: Record<keyof typeof en, string> = {
   'settings.gcDelay': '宽限期',
   'settings.on': '开启',
   'settings.off': '关闭',
+  'settings.minutes': '{n} 分钟',
   'settings.version': '版本',
   'settings.api': 'API',
 };
