@@ -3,11 +3,11 @@
 // - authentication without access control (registry:2's model): a signed-in user may do
 //   everything, an anonymous visitor nothing (the console asks them to sign in); a credential that
 //   carries its own scopes (a bearer token's access claim, a scoped personal access token) is held
-//   to them, as /v2 holds it, and is never a site administrator;
+//   to them, as /v2 holds it, and administers the site only with `repository:*:*`;
 // - access control (berth.auth.accesscontrol): the roles and visibility that decide /v2 requests
 //   (src/auth/access/controller.ts), asked through the same controller.
 import type { AccessServices } from '../auth/access/index.ts';
-import { restrictionFor } from '../auth/access/roles.ts';
+import { restrictionCoversEverything, restrictionFor } from '../auth/access/roles.ts';
 import { anonymous as anonymousPrincipal } from '../auth/default-access.ts';
 import type { Action, Principal } from '../auth/types.ts';
 import type { ConsoleSession } from '../metadata/console/console-store.ts';
@@ -57,7 +57,7 @@ export class Viewer {
   isSiteAdmin(): Promise<boolean> {
     if (this.mode === 'open') return Promise.resolve(true);
     if (this.mode !== 'signed-in') return Promise.resolve(false);
-    if (!this.access) return Promise.resolve(this.principal.restrictedTo === undefined);
+    if (!this.access) return Promise.resolve(restrictionCoversEverything(this.principal.restrictedTo));
     return (this.siteAdmin ??= this.access.controller.isSiteAdmin(this.principal));
   }
 

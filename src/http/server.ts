@@ -36,6 +36,7 @@ import { createCollector } from '../lifecycle/wiring.ts';
 import { BlobBusyError } from '../lifecycle/blob-writes.ts';
 import type { LifecycleApiDeps, LifecycleCaller } from '../lifecycle/http/context.ts';
 import { ApiError } from '../auth/access/admin/http.ts';
+import { restrictionAllowsManaging, restrictionCoversEverything } from '../auth/access/roles.ts';
 import { lazyConsole } from '../console/lazy.ts';
 import { loadConsoleAssets } from '../console/assets.ts';
 import { lazyNotary } from '../trust/notary/lazy.ts';
@@ -205,8 +206,14 @@ async function lifecycleCaller(req: IncomingMessage, auth: AuthMiddleware | unde
   const p = principal;
   const access = extras.access;
   if (!access) {
-    // registry:2's model: whoever is authenticated may do everything.
-    return { principal: p, isSiteAdmin: async () => true, canAdminister: async () => true };
+    // registry:2's model: whoever is authenticated may do everything, except that a credential
+    // with scopes of its own (a bearer token's access claim) is held to them, as /v2 holds it.
+    const everything = restrictionCoversEverything(p.restrictedTo);
+    return {
+      principal: p,
+      isSiteAdmin: async () => everything,
+      canAdminister: async (name) => restrictionAllowsManaging(p.restrictedTo, { kind: 'namespace', name }),
+    };
   }
   let siteAdmin: Promise<boolean> | undefined;
   const isSiteAdmin = () => (siteAdmin ??= access.controller.isSiteAdmin(p));

@@ -253,6 +253,26 @@ describe('console with an external token issuer only (auth.token)', () => {
     assert.match(admin.headers.get('location') ?? '', /^\/ui\/login\?next=/);
   });
 
+  it('the lifecycle API holds a bearer token to its access claim too: only repository:*:* administers the site', async () => {
+    const api = (path: string, auth: string, init: RequestInit = {}) =>
+      fetch(`${registry.url}${path}`, { ...init, headers: { Authorization: auth, 'content-type': 'application/json' } });
+    const pullOnly = bearer(await token([{ type: 'repository', name: 'ext/app', actions: ['pull'] }], 'reader'));
+    const nothing = bearer(await token([], 'nobody'));
+    for (const t of [pullOnly, nothing]) {
+      const gc = await api('/api/v1/gc', t, { method: 'POST', body: JSON.stringify({ dryRun: true }) });
+      assert.equal(gc.status, 403, 'a scoped token may not start a collection');
+      assert.equal((await api('/api/v1/gc/runs', t)).status, 403);
+    }
+    // A namespace's rules need '*' over the whole namespace.
+    const appAll = bearer(await token([{ type: 'repository', name: 'ext/app', actions: ['*'] }], 'app-admin'));
+    const nsRule = await api('/api/v1/immutabletags/ext', appAll, { method: 'PUT', body: JSON.stringify({ tags: ['^v'] }) });
+    assert.equal(nsRule.status, 403, 'one repository\'s admin does not administer its namespace');
+    const everything = bearer(await token([{ type: 'repository', name: '*', actions: ['*'] }], 'ext-admin'));
+    const gc = await api('/api/v1/gc', everything, { method: 'POST', body: JSON.stringify({ dryRun: true }) });
+    assert.ok(gc.status === 200 || gc.status === 202, `repository:*:* starts a dry run (${gc.status} ${await gc.text()})`);
+    assert.equal((await api('/api/v1/gc/runs', everything)).status, 200);
+  });
+
   it('a bearer token on page requests is held to its access claim, as /v2 holds it', async () => {
     const onlyApp = bearer(await token([{ type: 'repository', name: 'ext/app', actions: ['pull'] }], 'reader'));
     // /v2 refuses the token for ext/other: that is the grant the console must follow.

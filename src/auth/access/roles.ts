@@ -110,6 +110,14 @@ export function restrictionFor(restrictedTo: ScopeGrant[] | undefined, repositor
 }
 
 /**
+ * Whether a credential's scopes leave it every power over every repository (none of its own, or
+ * `repository:*:*`): without berth's access control, that is what makes a site administrator.
+ */
+export function restrictionCoversEverything(restrictedTo: ScopeGrant[] | undefined): boolean {
+  return restrictedTo === undefined || restrictedTo.some((g) => g.type === 'repository' && g.name === '*' && g.actions.includes('*'));
+}
+
+/**
  * Whether a credential's scopes allow managing ('*') a whole namespace: a scope covering every
  * repository below it (`*`, or `ns/*` for the namespace or one around it) with '*'.
  */
