@@ -186,6 +186,9 @@ async function measure(backend: ScaleBackend, store: MetadataStore, n: number, b
     [`repository page, ${bigTags.toLocaleString('en-US')} tags, by push`, async () => (await c.repository(BIG, { sort: 'pushed', limit: PAGE }))?.tags],
     [`repository page, ${bigTags.toLocaleString('en-US')} tags, by name`, async () => (await c.repository(BIG, { sort: 'name', limit: PAGE }))?.tags],
     ['manifest page', async () => ({ items: (await c.manifest(BIG, `sha256:6${'0'.repeat(63)}`))?.references ?? [] })],
+    ['namespaces, first page, counted', () => c.namespaces({ limit: PAGE, counts: true })],
+    ['namespaces, first page, within 3 namespaces + 2 names', () => c.namespaces({ limit: PAGE, counts: false, within: ['team-042/', 'team-420/', 'team-999/', repoName(5), BIG] })],
+    ['one namespace\'s repositories, by name', () => c.repositories({ sort: 'name', limit: PAGE, within: ['team-420/'] })],
   ];
   const out: ConsoleScaleRow[] = [];
   for (const [name, call] of cases) out.push({ backend, case: name, ...(await time(samples, call)) });
@@ -250,6 +253,8 @@ export const consoleScale: Bench = async (ctx) => {
         ['first page, by last push', '/ui/?sort=pushed', true],
         ['search "svc-4242" (11 matches)', '/ui/?q=svc-4242', true],
         ['search "team-1" (10% match)', '/ui/?q=team-1', true],
+        ['namespaces', '/ui/namespaces', true],
+        ['one namespace (?namespace=team-420)', '/ui/?namespace=team-420', true],
         [`repository page, ${bigTags.toLocaleString('en-US')} tags`, `/ui/repo/${BIG}`, false],
         ['JSON: GET /api/v1/repositories', '/api/v1/repositories', false],
       ];

@@ -11,11 +11,11 @@
 //  5. finally the credential's own limits (Principal.restrictedTo: PAT scopes, bearer token
 //     scopes) intersect, for site administrators too: a read-only token stays read-only.
 // Teams are the union of the principal's (e.g. LDAP groups at login) and the memberships stored
-// in the database. Lookups are cached for a few seconds (ttl-cache.ts).
+// in the database. Lookups are cached for a few seconds (src/util/ttl-cache.ts).
 import type { AccessStore, NamespaceRecord, Scope, SubjectFacts, SubjectKind } from '../../metadata/access/store.ts';
 import type { AccessController, Action, Principal, Role } from '../types.ts';
 import { ALL_ACTIONS, applicableScopes, atLeast, enclosingNamespaces, isWithin, maxRole, resolveRole, restrictionAllowsManaging, restrictionFor, roleActions } from './roles.ts';
-import { TtlCache } from './ttl-cache.ts';
+import { TtlCache } from '../../util/ttl-cache.ts';
 
 export interface AccessControllerOptions {
   /** How long a lookup is reused; default 5 s. 0 disables caching (tests). */

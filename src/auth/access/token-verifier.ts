@@ -14,7 +14,7 @@ import type { AccessStore } from '../../metadata/access/store.ts';
 import type { PasswordVerifier, Principal } from '../types.ts';
 import { ROBOT_PREFIX } from './controller.ts';
 import { hashSecret, PAT_PREFIX, ROBOT_SECRET_PREFIX, sameHash } from './secrets.ts';
-import { TtlCache } from './ttl-cache.ts';
+import { TtlCache } from '../../util/ttl-cache.ts';
 
 export interface LoggerLike {
   warn(obj: object, msg: string): void;

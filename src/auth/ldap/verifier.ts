@@ -28,7 +28,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { LdapConfig } from '../../config/types.ts';
 import { userName } from '../access/admin/schemas.ts';
 import { ROBOT_PREFIX } from '../access/controller.ts';
-import { TtlCache } from '../access/ttl-cache.ts';
+import { TtlCache } from '../../util/ttl-cache.ts';
 import type { PrincipalLookup } from '../capabilities.ts';
 import { AuthBackendError, type PasswordVerifier, type Principal } from '../types.ts';
 import { LdapConnection, LdapResultError, type LdapEntry } from './connection.ts';

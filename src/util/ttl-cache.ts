@@ -1,6 +1,7 @@
-// A small in-process cache with a time to live, for access decisions: a `docker pull` asks about
-// the same repository a dozen times within a second (manifest, config, each layer), and each
-// question would otherwise cost the same two or three queries. Entries hold promises, so
+// A small in-process cache with a time to live (access decisions, LDAP logins, console statistics).
+// For access decisions: a `docker pull` asks about the same repository a dozen times within a
+// second (manifest, config, each layer), and each question would otherwise cost the same two or
+// three queries. Entries hold promises, so
 // concurrent askers share one lookup; a failed lookup is not kept. The TTL bounds how long a
 // change made on another replica (or directly in the database) can go unnoticed; changes made
 // through this process call clear().
