@@ -31,6 +31,12 @@ export interface PageContext {
   startedAt: bigint;
   /** An absolute path under the registry's prefix. */
   href(path: string): string;
+  /**
+   * The one-shot message a redirect left for this page (the flash cookie), once per request: the
+   * first call queues the cookie's deletion with the answer. layout() calls it, so every page that
+   * renders shows the message and clears it.
+   */
+  takeFlash(): Flash | undefined;
 }
 
 export interface LayoutOptions {
@@ -53,6 +59,9 @@ export async function layout(ctx: PageContext, o: LayoutOptions, body: HtmlValue
   const nextTheme: Theme = ctx.theme === 'auto' ? 'dark' : ctx.theme === 'dark' ? 'light' : 'auto';
   const themeLabel = (th: Theme) => t.t(th === 'auto' ? 'theme.auto' : th === 'dark' ? 'theme.dark' : 'theme.light');
   const otherLocale = t.locale === 'en' ? 'zh-CN' : 'en';
+  // The page's own message (a form's outcome) and the one a redirect left, once each.
+  const left = ctx.takeFlash();
+  const flashes = [o.flash, left].filter((f, i, all): f is Flash => !!f && all.findIndex((g) => g?.kind === f.kind && g.text === f.text) === i);
   return html`<html lang="${t.locale}" data-theme="${ctx.theme}">
 <head>
 <meta charset="utf-8">
@@ -94,7 +103,7 @@ ${viewer.session ? html`<form method="post" action="${ctx.href('/ui/logout')}" c
 </header>
 <main id="main" tabindex="-1">
 ${o.crumbs?.length ? html`<nav class="breadcrumbs" aria-label="${t.t('nav.breadcrumbs')}"><ol>${o.crumbs.map(([label, href]) => html`<li><a href="${href}">${label}</a></li>`)}</ol></nav>` : ''}
-${o.flash ? html`<div class="${o.flash.kind === 'error' ? 'error-box' : 'notice'}" role="${o.flash.kind === 'error' ? 'alert' : 'status'}">${o.flash.text}</div>` : ''}
+${flashes.map((f) => html`<div class="${f.kind === 'error' ? 'error-box' : 'notice'}" role="${f.kind === 'error' ? 'alert' : 'status'}">${f.text}</div>`)}
 ${body}
 </main>
 <footer class="foot"><span>berth ${ctx.deps.version}</span> · <a href="${ctx.href('/ui/settings')}">${t.t('nav.settings')}</a> · <span class="muted">${t.t('footer.shortcuts')}</span></footer>

@@ -27,7 +27,11 @@ export function pullCommands(host: string, repository: string, reference: string
   return [
     { client: 'docker', command: `docker pull ${image}` },
     { client: 'podman', command: `podman pull ${image}` },
-    { client: 'skopeo', command: `skopeo copy docker://${image} oci:${local}` },
+    // An OCI layout cannot hold GPG simple signatures: without --remove-signatures skopeo refuses
+    // to copy an image berth holds any for ("Pushing signatures for OCI images is not supported").
+    // Always there, so the command does not change when someone signs the image later; the
+    // signatures are still checked against the user's policy.json before they are dropped.
+    { client: 'skopeo', command: `skopeo copy --remove-signatures docker://${image} oci:${local}` },
     { client: 'berth', command: `berth pull ${image} -o ${local}.tar` },
   ];
 }

@@ -152,7 +152,7 @@ describe('console: lifecycle administration', () => {
     assert.match(html, /Preview: what a run would delete now/);
     const tags = [...html.matchAll(/<th scope="row" class="mono">([^<]+)<\/th><td class="mono"><a href="\/ui\/repo\/team\/app\/-\/manifest/g)].map((x) => x[1]).sort();
     assert.deepEqual(tags, ['v1', 'v2']);
-    assert.match(text(html), /A run now would delete 2 tags and 2 manifests in 1 repositories/);
+    assert.match(text(html), /A run now would delete 2 tags and 2 manifests in 1 repository \(2 repositories are under a policy\)/);
     assert.ok(html.includes('value="^v"') || html.includes('>^v</textarea>'), 'the form keeps what was typed');
     assert.equal((await api(reg, '/retention')).body.namespaces.length, 0, 'a preview saves nothing');
     assert.equal(await tagStatus(reg, 'team/app', 'v1'), 200, 'a preview deletes nothing');

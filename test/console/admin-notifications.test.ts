@@ -244,7 +244,7 @@ berth:
     assert.equal(before.length, PUSHES);
     await c.page('/ui/admin/notifications');
     const page = await c.submit('/ui/admin/notifications/retry', { endpoint: 'other' }, '/ui/admin/notifications');
-    assert.match(page, new RegExp(`${PUSHES} event\\(s\\) are queued again for other\\.`));
+    assert.match(page, new RegExp(`${PUSHES} events are queued again for other\\.`));
     const got = await other.waitFor((ev) => before.every((l) => ev.some((e) => e.id === l.eventId)), 20_000, 'every retried event');
     assert.deepEqual(
       got.filter((e) => before.some((l) => l.eventId === e.id)).map((e) => e.id),

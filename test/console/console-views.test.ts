@@ -12,6 +12,7 @@ import { pushBlob, putManifest, sha256, startTestRegistry, OCI_INDEX, OCI_MANIFE
 import { basic, startHtpasswdRegistry, type AuthRegistry } from '../auth/harness.ts';
 import { ConsoleClient } from '../helpers/console-client.ts';
 import { translator } from '../../src/console/i18n/index.ts';
+import { en as englishCatalogue } from '../../src/console/i18n/en/index.ts';
 import { requestIsSecure } from '../../src/console/http/router.ts';
 import type { IncomingMessage } from 'node:http';
 
@@ -173,6 +174,55 @@ describe('console views (no authentication)', () => {
     const css = await (await fetch(base + /href="(\/ui\/static\/[^"]+\.css)"/.exec(img)![1]!)).text();
     assert.match(css, /:is\(h1,h2,h3,h4\) \.mono\{font-size:inherit\}/);
     assert.doesNotMatch(/\.heading-mono\{([^}]*)\}/.exec(css)![1]!, /font-size/, 'the h1 keeps h1 { font-size }');
+    // .mono's 12px never lands on a heading itself (the admin pages' h1 with a user, team or robot name).
+    assert.doesNotMatch(/(?:^|\})\.mono\{([^}]*)\}/.exec(css)![1]!, /font-size/);
+    assert.match(css, /\.mono:not\(h1,\s?h2,\s?h3,\s?h4\)\{font-size:12px\}/);
+  });
+
+  it('shows an artifact its files and config media type, not an empty image configuration', async () => {
+    const b = new ConsoleClient(base);
+    const art = await b.page(`/ui/repo/team/plain/-/manifest/${sbom.digest}`);
+    assert.doesNotMatch(art, /id="config-title"/, 'no Configuration card');
+    assert.doesNotMatch(art, /Created by|Total \(compressed\)/);
+    assert.match(art, /<h2 id="layers-title">Files \(1\)<\/h2>/);
+    assert.match(text(art), /application\/vnd\.oci\.image\.layer\.v1\.tar\+gzip/);
+    assert.match(art, /Config media type: <span class="mono">application\/vnd\.oci\.empty\.v1\+json<\/span>/);
+    const json = (await (await fetch(`${base}/api/v1/repositories/team/plain/-/manifests/${sbom.digest}`)).json()) as { config?: unknown; configMediaType: string };
+    assert.equal(json.config, undefined);
+    assert.equal(json.configMediaType, 'application/vnd.oci.empty.v1+json');
+    // The image keeps its configuration and layers.
+    const img = await b.page(`/ui/repo/team/plain/-/manifest/${plain.digest}`);
+    assert.match(img, /<h2 id="config-title">Configuration<\/h2>/);
+    assert.match(img, /<h2 id="layers-title">Layers \(1\)<\/h2>/);
+  });
+
+  it('says counts with plural forms in English from the catalogue, and none in Chinese', () => {
+    const en = translator('en');
+    assert.equal(en.t('repo.deleteTagsConfirm', { n: 1 }), 'Delete 1 tag');
+    assert.equal(en.t('repo.deleteTagsConfirm', { n: 3 }), 'Delete 3 tags');
+    assert.equal(en.t('repo.deleteTagsTitle', { n: 1 }), 'Delete 1 tag?');
+    assert.equal(en.t('repo.deleteRepoBody', { tags: 1 }), 'Its 1 tag and every manifest go. This cannot be undone.');
+    assert.equal(en.t('repo.deleteRepoBody', { tags: 2 }), 'All 2 tags and every manifest go. This cannot be undone.');
+    assert.equal(en.t('repo.deleteRepoBody', { tags: 0 }), 'It has no tags; every manifest goes. This cannot be undone.');
+    assert.equal(en.t('image.history', { n: 1 }), 'History (1 step)');
+    assert.equal(en.t('repo.sameDigest', { n: 1 }), '+1 more tag on this digest');
+    // Formatted numbers (t.number) count by their digits; several counts in one message.
+    assert.equal(
+      en.t('adminLifecycle.retention.previewSummary', { tags: en.number(1), manifests: en.number(1234), repositories: '1', evaluated: 2 }),
+      'A run now would delete 1 tag and 1,234 manifests in 1 repository (2 repositories are under a policy). Nothing has been deleted.',
+    );
+    assert.equal(translator('zh-CN').t('repo.deleteTagsConfirm', { n: 1 }), '删除 1 个标签');
+    // No English message leaves a plural or a placeholder unreplaced, or a "(s)".
+    const catalogue: Record<string, string> = englishCatalogue;
+    for (const [key, message] of Object.entries(catalogue)) {
+      assert.doesNotMatch(message, /\w\(s\)/, key);
+      if (!message.includes(', plural,')) continue;
+      const names = [...message.matchAll(/\{(\w+)/g)].map((m) => m[1]!);
+      for (const n of [0, 1, 2, 21]) {
+        const out = en.t(key as keyof typeof englishCatalogue, Object.fromEntries(names.map((name) => [name, n])));
+        assert.doesNotMatch(out, /[{}#]/, `${key} with ${n}: ${out}`);
+      }
+    }
   });
 
   it('shows pull commands whole: the code box wraps instead of cutting them off', async () => {
@@ -246,6 +296,8 @@ describe('console views (no authentication)', () => {
     const page = await (await fetch(`${base}/ui/settings`)).text();
     assert.ok(page.includes(`<dd class="mono">${s.metadata.database}</dd>`));
     assert.ok(text(page).includes(`${s.gc.intervalMinutes} min`));
+    // No authentication: a short badge (badges do not wrap) and the explanation as a hint under it.
+    assert.match(page, /<span class="badge badge-warn">No authentication<\/span><\/p><p class="hint">Anyone who can reach the registry may push and pull\./);
     assert.equal((await fetch(`${base}/api/v1/settings`, { method: 'POST' })).status, 405);
   });
 });

@@ -12,6 +12,8 @@ export interface LayerView {
   size: number;
   /** The history entry that made it (created_by), when the config has one. */
   createdBy?: string;
+  /** Its org.opencontainers.image.title annotation: an artifact's file name (oras push). */
+  title?: string;
 }
 
 export interface ImageView {
@@ -21,6 +23,9 @@ export interface ImageView {
   manifest?: Record<string, unknown>;
   layers: LayerView[];
   platforms: { digest: string; os: string; architecture: string; variant?: string; size: number; mediaType: string }[];
+  /** The config descriptor's media type (an artifact's is not the image config's: often the empty one). */
+  configMediaType?: string;
+  /** The image config, when the config is one (OCI or Docker image config); an artifact has none. */
   config?: {
     created?: string;
     os?: string;
@@ -35,6 +40,9 @@ export interface ImageView {
     history: { created?: string; createdBy?: string; emptyLayer: boolean; comment?: string }[];
   };
 }
+
+/** Config media types that are an image config (the OCI image spec's, and Docker's before it). */
+const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -62,10 +70,16 @@ export async function loadImageView(services: RegistryServices, repository: stri
   }
   const layers = Array.isArray(manifest.layers) ? (manifest.layers as Record<string, unknown>[]) : [];
   const configRef = manifest.config as Record<string, unknown> | undefined;
-  const config = configRef && typeof configRef.digest === 'string' && Number(configRef.size) <= 1024 * 1024 ? parseJson(await readDocument(services, configRef.digest)) : undefined;
+  view.configMediaType = str(configRef?.mediaType);
+  // Docker schema 2 manifests always carry an image config; an OCI manifest's may be anything.
+  const imageConfig = configRef && (view.configMediaType === undefined || IMAGE_CONFIG_TYPES.has(view.configMediaType));
+  const config = imageConfig && typeof configRef.digest === 'string' && Number(configRef.size) <= 1024 * 1024 ? parseJson(await readDocument(services, configRef.digest)) : undefined;
   const history = Array.isArray(config?.history) ? (config.history as Record<string, unknown>[]) : [];
   const made = history.filter((h) => !h.empty_layer);
-  view.layers = layers.map((l, i) => ({ digest: String(l.digest), mediaType: str(l.mediaType) ?? '', size: Number(l.size) || 0, ...(str(made[i]?.created_by) && { createdBy: str(made[i]?.created_by) }) }));
+  view.layers = layers.map((l, i) => {
+    const title = str((l.annotations as Record<string, unknown> | undefined)?.['org.opencontainers.image.title']);
+    return { digest: String(l.digest), mediaType: str(l.mediaType) ?? '', size: Number(l.size) || 0, ...(str(made[i]?.created_by) && { createdBy: str(made[i]?.created_by) }), ...(title && { title }) };
+  });
   if (config) {
     const c = (config.config ?? {}) as Record<string, unknown>;
     const labels = c.Labels && typeof c.Labels === 'object' ? Object.entries(c.Labels as Record<string, unknown>).map(([k, v]) => [k, String(v)] as [string, string]) : [];

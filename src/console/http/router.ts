@@ -76,7 +76,8 @@ async function pageContext(req: IncomingMessage, res: ServerResponse, url: URL, 
     viewer = Viewer.of(p && deps.liftAdmin(p), deps.access);
   } else viewer = Viewer.of(undefined, deps.access);
   const csrf = deps.sessions.csrfFor(req, loaded?.session, secure);
-  return {
+  let flash: { taken: boolean; value?: Flash } = { taken: false };
+  const ctx: PageContext = {
     req,
     res,
     url,
@@ -90,7 +91,12 @@ async function pageContext(req: IncomingMessage, res: ServerResponse, url: URL, 
     secure,
     startedAt,
     href: (p) => deps.prefix + p,
+    takeFlash() {
+      if (!flash.taken) flash = { taken: true, value: readFlash(ctx) };
+      return flash.value;
+    },
   };
+  return ctx;
 }
 
 /**
@@ -114,9 +120,14 @@ function flashCookie(ctx: PageContext, text: string | undefined, kind: Flash['ki
   return [setCookie(FLASH_COOKIE, Buffer.from(JSON.stringify({ kind, text })).toString('base64url'), { path: ctx.deps.prefix + '/ui/', maxAge: 60, httpOnly: true, secure: ctx.secure })];
 }
 
-function takeFlash(ctx: PageContext): Flash | undefined {
+/**
+ * The flash cookie's message, and its deletion queued with the answer. Through ctx.takeFlash(),
+ * which layout() calls: whichever page a redirect lands on shows it (and no later page does). A
+ * HEAD request leaves it for the GET.
+ */
+function readFlash(ctx: PageContext): Flash | undefined {
   const raw = readCookies(ctx.req).get(FLASH_COOKIE);
-  if (!raw) return undefined;
+  if (!raw || ctx.req.method === 'HEAD') return undefined;
   ctx.cookies.push(setCookie(FLASH_COOKIE, '', { path: ctx.deps.prefix + '/ui/', maxAge: 0, httpOnly: true, secure: ctx.secure }));
   try {
     const f = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Flash;
@@ -178,7 +189,7 @@ async function route(ctx: PageContext): Promise<void> {
   if (path === '/ui/admin' || path.startsWith('/ui/admin/')) {
     if (ctx.viewer.mode === 'anonymous') throw new SignInRequired();
     if (!(await ctx.viewer.isSiteAdmin())) throw new Forbidden();
-    const out = await adminPage(ctx, path.slice('/ui/admin'.length) || '/', form, takeFlash(ctx));
+    const out = await adminPage(ctx, path.slice('/ui/admin'.length) || '/', form, form ? undefined : ctx.takeFlash());
     if ('location' in out) return redirect(ctx.res, out.location, flashCookie(ctx, out.notice, out.error ? 'error' : 'notice'));
     return page(ctx, out.html, out.status ?? 200);
   }
@@ -188,7 +199,7 @@ async function route(ctx: PageContext): Promise<void> {
     const action = m[2];
     if (!action) {
       if (!get) throw new NotFound();
-      return page(ctx, await repositoryPage(ctx, name, takeFlash(ctx)));
+      return page(ctx, await repositoryPage(ctx, name, ctx.takeFlash()));
     }
     if (action.startsWith('manifest/')) {
       if (!get) throw new NotFound();

@@ -1,6 +1,8 @@
 // The console's message catalogues and locale formatting. Every string a page shows comes from a
 // catalogue: en/ is the reference, zh-CN/ must have the same keys (its type says so, and a test
-// renders every page in both and fails on a missing key). Placeholders are {name}.
+// renders every page in both and fails on a missing key). Placeholders are {name}; a count that
+// changes the words is {name, plural, one {# tag} other {# tags}} (ICU's syntax, its subset: the
+// categories of Intl.PluralRules or =N, # is the value; Chinese needs none).
 import { en, type MessageKey } from './en/index.ts';
 import { zhCN } from './zh-CN/index.ts';
 
@@ -49,17 +51,36 @@ export interface Translator {
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
+/** {name, plural, one {…} other {…}}: the forms hold no braces of their own. */
+const PLURAL = /\{(\w+), ?plural, ?((?:\s*(?:=\d+|zero|one|two|few|many|other)\s*\{[^{}]*\})+)\s*\}/g;
+const FORM = /(=\d+|zero|one|two|few|many|other)\s*\{([^{}]*)\}/g;
+
+/**
+ * The form for a count. The value may come formatted (t.number(1234) is "1,234"): its digits are
+ * the count. # in the form is the value as given.
+ */
+function pluralForm(rules: Intl.PluralRules, forms: string, value: string | number): string {
+  const n = typeof value === 'number' ? value : Number(String(value).replace(/[^\d.-]/g, ''));
+  const byKey = new Map([...forms.matchAll(FORM)].map((f) => [f[1]!, f[2]!]));
+  const form = byKey.get(`=${n}`) ?? (Number.isFinite(n) ? byKey.get(rules.select(n)) : undefined) ?? byKey.get('other') ?? '';
+  return form.replace(/#/g, String(value));
+}
+
 export function translator(locale: Locale): Translator {
   const catalogue = CATALOGUES[locale];
   const num = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
   const dt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
   const rel = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const plural = new Intl.PluralRules(locale);
   return {
     locale,
     t(key, params) {
       const text = catalogue[key];
       if (text === undefined) throw new Error(`console: no message ${String(key)} in ${locale}`);
-      return params ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m)) : text;
+      if (!params) return text;
+      return text
+        .replace(PLURAL, (m, name: string, forms: string) => (name in params ? pluralForm(plural, forms, params[name]!) : m))
+        .replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
     },
     bytes(n) {
       let i = 0;

@@ -5,7 +5,7 @@
 // its signatures of every kind with the pull policy's verdict (signatures.ts).
 import { html, type Html } from '../html.ts';
 import { layout, type PageContext } from '../page.ts';
-import { loadImageView } from '../data/image-view.ts';
+import { loadImageView, type ImageView } from '../data/image-view.ts';
 import { copyRow, manifestHref, repoHref, repositoryCrumbs, shortDigest, timeText } from './fragments.ts';
 import { pullCommands, registryHost } from '../pull-commands.ts';
 import { NotFound } from '../errors.ts';
@@ -54,29 +54,8 @@ ${view.platforms.map((p) => html`<tr><th scope="row">${p.os}/${p.architecture}${
 </tbody></table></section>`
     : ''
 }
-${
-  c
-    ? html`<section class="card" aria-labelledby="config-title"><h2 id="config-title">${t.t('image.config')}</h2><dl class="props">
-${c.created ? html`<dt>${t.t('image.created')}</dt><dd>${createdTime(ctx, c.created)}</dd>` : ''}
-${c.os ? html`<dt>${t.t('image.platform')}</dt><dd>${c.os}/${c.architecture ?? '?'}</dd>` : ''}
-${c.entrypoint.length ? html`<dt>${t.t('image.entrypoint')}</dt><dd class="mono">${JSON.stringify(c.entrypoint)}</dd>` : ''}
-${c.cmd.length ? html`<dt>${t.t('image.cmd')}</dt><dd class="mono">${JSON.stringify(c.cmd)}</dd>` : ''}
-${c.workingDir ? html`<dt>${t.t('image.workingDir')}</dt><dd class="mono">${c.workingDir}</dd>` : ''}
-${c.user ? html`<dt>${t.t('image.user')}</dt><dd class="mono">${c.user}</dd>` : ''}
-${c.exposedPorts.length ? html`<dt>${t.t('image.ports')}</dt><dd class="mono">${c.exposedPorts.join(', ')}</dd>` : ''}
-${c.env.length ? html`<dt>${t.t('image.env')}</dt><dd><ul class="plain mono">${c.env.map((e) => html`<li>${e}</li>`)}</ul></dd>` : ''}
-${c.labels.length ? html`<dt>${t.t('image.labels')}</dt><dd><ul class="plain mono">${c.labels.map(([k, v]) => html`<li>${k}=${v}</li>`)}</ul></dd>` : ''}
-</dl></section>`
-    : ''
-}
-${
-  view.layers.length
-    ? html`<section class="card" aria-labelledby="layers-title"><h2 id="layers-title">${t.t('image.layers', { n: view.layers.length })}</h2>
-<table class="data" id="layers" data-sortable><thead><tr><th scope="col" class="num">#</th><th scope="col">${t.t('image.digest')}</th><th scope="col" class="num" data-sort="number" aria-sort="none">${t.t('repos.col.size')}</th><th scope="col">${t.t('image.createdBy')}</th></tr></thead><tbody>
-${view.layers.map((l, i) => html`<tr><td class="num">${i + 1}</td><td class="mono" title="${l.mediaType}">${shortDigest(l.digest)}</td><td class="num" data-value="${l.size}">${t.bytes(l.size)}</td><td class="mono truncate">${l.createdBy ?? ''}</td></tr>`)}
-</tbody><tfoot><tr><th scope="row" colspan="2">${t.t('image.total')}</th><td class="num">${t.bytes(view.layers.reduce((a, l) => a + l.size, 0))}</td><td></td></tr></tfoot></table></section>`
-    : ''
-}
+${configCard(ctx, view)}
+${view.layers.length ? (d.artifactType ? filesCard(ctx, view) : layersCard(ctx, view)) : ''}
 ${
   c?.history.length
     ? html`<details class="card"><summary>${t.t('image.history', { n: c.history.length })}</summary><ol class="plain mono">${c.history.map((h) => html`<li>${h.emptyLayer ? html`<span class="badge badge-muted">${t.t('image.emptyLayer')}</span> ` : ''}${h.createdBy ?? h.comment ?? ''}</li>`)}</ol></details>`
@@ -89,6 +68,50 @@ ${await signaturesSection(ctx, name, d.digest, d.tags, d.accessories)}
 ${copyRow(ctx, t.t('image.digest'), d.digest)}
 <pre class="code" tabindex="0" aria-label="${t.t('image.manifest')}"><code>${pretty ?? ''}</code></pre></section>`;
   return layout(ctx, { title: `${name}@${shortDigest(d.digest)}`, nav: 'repositories', crumbs: [...repositoryCrumbs(ctx, name), [name.slice(name.lastIndexOf('/') + 1), repoHref(ctx, name)]] }, body);
+}
+
+/** The image config's settings; nothing at all when it has none to show (an artifact has no image config). */
+function configCard(ctx: PageContext, view: ImageView): Html | '' {
+  const { t } = ctx;
+  const c = view.config;
+  if (!c) return '';
+  const rows = [
+    c.created ? html`<dt>${t.t('image.created')}</dt><dd>${createdTime(ctx, c.created)}</dd>` : '',
+    c.os ? html`<dt>${t.t('image.platform')}</dt><dd>${c.os}/${c.architecture ?? '?'}</dd>` : '',
+    c.entrypoint.length ? html`<dt>${t.t('image.entrypoint')}</dt><dd class="mono">${JSON.stringify(c.entrypoint)}</dd>` : '',
+    c.cmd.length ? html`<dt>${t.t('image.cmd')}</dt><dd class="mono">${JSON.stringify(c.cmd)}</dd>` : '',
+    c.workingDir ? html`<dt>${t.t('image.workingDir')}</dt><dd class="mono">${c.workingDir}</dd>` : '',
+    c.user ? html`<dt>${t.t('image.user')}</dt><dd class="mono">${c.user}</dd>` : '',
+    c.exposedPorts.length ? html`<dt>${t.t('image.ports')}</dt><dd class="mono">${c.exposedPorts.join(', ')}</dd>` : '',
+    c.env.length ? html`<dt>${t.t('image.env')}</dt><dd><ul class="plain mono">${c.env.map((e) => html`<li>${e}</li>`)}</ul></dd>` : '',
+    c.labels.length ? html`<dt>${t.t('image.labels')}</dt><dd><ul class="plain mono">${c.labels.map(([k, v]) => html`<li>${k}=${v}</li>`)}</ul></dd>` : '',
+  ].filter((r) => r !== '');
+  if (!rows.length) return '';
+  return html`<section class="card" aria-labelledby="config-title"><h2 id="config-title">${t.t('image.config')}</h2><dl class="props">
+${rows}
+</dl></section>`;
+}
+
+/** An image's layers, each with the history line that made it. */
+function layersCard(ctx: PageContext, view: ImageView): Html {
+  const { t } = ctx;
+  return html`<section class="card" aria-labelledby="layers-title"><h2 id="layers-title">${t.t('image.layers', { n: view.layers.length })}</h2>
+<div class="table-wrap"><table class="data" id="layers" data-sortable><thead><tr><th scope="col" class="num">#</th><th scope="col">${t.t('image.digest')}</th><th scope="col" class="num" data-sort="number" aria-sort="none">${t.t('repos.col.size')}</th><th scope="col">${t.t('image.createdBy')}</th></tr></thead><tbody>
+${view.layers.map((l, i) => html`<tr><td class="num">${i + 1}</td><td class="mono" title="${l.mediaType}">${shortDigest(l.digest)}</td><td class="num" data-value="${l.size}">${t.bytes(l.size)}</td><td class="mono truncate">${l.createdBy ?? ''}</td></tr>`)}
+</tbody><tfoot><tr><th scope="row" colspan="2">${t.t('image.total')}</th><td class="num">${t.bytes(view.layers.reduce((a, l) => a + l.size, 0))}</td><td></td></tr></tfoot></table></div></section>`;
+}
+
+/**
+ * An artifact's blobs (an SBOM, a signature, oras push files): file name (the title annotation)
+ * and media type instead of an image's build history, and the config's media type.
+ */
+function filesCard(ctx: PageContext, view: ImageView): Html {
+  const { t } = ctx;
+  return html`<section class="card" aria-labelledby="layers-title"><h2 id="layers-title">${t.t('image.files', { n: view.layers.length })}</h2>
+<div class="table-wrap"><table class="data" id="layers" data-sortable><thead><tr><th scope="col" class="num">#</th><th scope="col" data-sort="text" aria-sort="none">${t.t('image.fileName')}</th><th scope="col">${t.t('image.mediaType')}</th><th scope="col">${t.t('image.digest')}</th><th scope="col" class="num" data-sort="number" aria-sort="none">${t.t('repos.col.size')}</th></tr></thead><tbody>
+${view.layers.map((l, i) => html`<tr><td class="num">${i + 1}</td><td>${l.title ? html`<span class="mono">${l.title}</span>` : html`<span class="muted">-</span>`}</td><td class="mono">${l.mediaType}</td><td class="mono">${shortDigest(l.digest)}</td><td class="num" data-value="${l.size}">${t.bytes(l.size)}</td></tr>`)}
+</tbody></table></div>
+${view.configMediaType ? html`<p class="hint">${t.t('image.configType')} <span class="mono">${view.configMediaType}</span></p>` : ''}</section>`;
 }
 
 /**

@@ -6,13 +6,18 @@
 import { html, type Html } from '../html.ts';
 import { csrfField, layout, type PageContext } from '../page.ts';
 import { Forbidden, NotFound } from '../errors.ts';
-import { repoHref, shortDigest } from './fragments.ts';
+import { repoHref, repositoryCrumbs, shortDigest } from './fragments.ts';
 import { loadRepository } from './repository.ts';
 import { isValidName as validRepositoryName } from '../../oci/reference.ts';
 
 export interface ActionResult {
   location: string;
   notice?: string;
+}
+
+/** Breadcrumbs of a page about a repository: its namespaces, then the repository (as the image page's). */
+function repositoryTrail(ctx: PageContext, name: string): [string, string][] {
+  return [...repositoryCrumbs(ctx, name), [name.slice(name.lastIndexOf('/') + 1), repoHref(ctx, name)]];
 }
 
 async function requireDelete(ctx: PageContext, name: string): Promise<void> {
@@ -37,7 +42,7 @@ ${wanted.length === 0 ? html`<p class="empty">${t.t('repo.nothingSelected')}</p>
         }</li>`,
       )}</ul>
 <div class="actions"><a class="btn" href="${repoHref(ctx, name)}">${t.t('action.cancel')}</a> <button type="submit" class="btn btn-danger">${t.t('repo.deleteTagsConfirm', { n: wanted.length })}</button></div></form>`}`;
-  return layout(ctx, { title: t.t('repo.deleteTagsTitle', { n: wanted.length }), nav: 'repositories', crumbs: [[t.t('repos.title'), ctx.href('/ui/')], [name, repoHref(ctx, name)]] }, body);
+  return layout(ctx, { title: t.t('repo.deleteTagsTitle', { n: wanted.length }), nav: 'repositories', crumbs: repositoryTrail(ctx, name) }, body);
 }
 
 /** POST /ui/repo/<name>/-/delete-tags: each tag by name (never its digest: other tags keep it). */
@@ -79,7 +84,7 @@ export async function confirmDeleteRepositoryPage(ctx: PageContext, name: string
   const detail = await loadRepository(ctx, name);
   const body = html`<h1>${t.t('repo.deleteRepoTitle', { name })}</h1><p>${t.t('repo.deleteRepoBody', { tags: detail.tagCount })}</p>
 <form method="post" action="${repoHref(ctx, name, '/-/delete')}">${csrfField(ctx)}<div class="actions"><a class="btn" href="${repoHref(ctx, name)}">${t.t('action.cancel')}</a> <button type="submit" class="btn btn-danger">${t.t('repo.deleteRepo')}</button></div></form>`;
-  return layout(ctx, { title: t.t('repo.deleteRepoTitle', { name }), nav: 'repositories' }, body);
+  return layout(ctx, { title: t.t('repo.deleteRepoTitle', { name }), nav: 'repositories', crumbs: repositoryTrail(ctx, name) }, body);
 }
 
 async function requireAdminDelete(ctx: PageContext, name: string): Promise<void> {

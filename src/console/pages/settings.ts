@@ -153,7 +153,7 @@ ${s.domain.prefix ? html`<dt>http.prefix</dt><dd class="mono">${s.domain.prefix}
 <section class="card"><h2>${t.t('settings.storage')}</h2><dl class="props">${storage}
 <dt>${t.t('settings.deletes')}</dt><dd>${s.storage.deletes ? t.t('settings.on') : t.t('settings.off')}</dd></dl></section>
 <section class="card"><h2>${t.t('settings.metadata')}</h2><dl class="props">${metadata}${s.metadata.redis !== null ? html`<dt>Redis</dt><dd class="mono">${s.metadata.redis}</dd>` : ''}</dl></section>
-<section class="card"><h2>${t.t('settings.auth')}</h2>${modes.length ? html`<ul class="plain">${modes.map((m) => html`<li>${m}</li>`)}</ul>` : html`<p><span class="badge badge-warn">${t.t('settings.noAuth')}</span></p>`}</section>
+<section class="card"><h2>${t.t('settings.auth')}</h2>${modes.length ? html`<ul class="plain">${modes.map((m) => html`<li>${m}</li>`)}</ul>` : html`<p><span class="badge badge-warn">${t.t('settings.noAuth')}</span></p><p class="hint">${t.t('settings.noAuthHint')}</p>`}</section>
 <section class="card"><h2>${t.t('settings.gc')}</h2><dl class="props"><dt>${t.t('settings.gcEnabled')}</dt><dd>${s.gc.enabled ? t.t('settings.on') : t.t('settings.off')}</dd>
 <dt>${t.t('settings.gcInterval')}</dt><dd>${t.t('settings.minutes', { n: t.number(s.gc.intervalMinutes) })}</dd><dt>${t.t('settings.gcDelay')}</dt><dd>${t.t('settings.minutes', { n: t.number(s.gc.delayMinutes) })}</dd></dl></section>
 <section class="card"><h2>${t.t('settings.version')}</h2><dl class="props"><dt>berth</dt><dd>${s.version.berth}</dd><dt>Node.js</dt><dd>${s.version.node}</dd><dt>${t.t('settings.api')}</dt><dd class="mono">${s.version.api}</dd></dl></section>

@@ -418,7 +418,7 @@ export const adminAccess = {
   'adminAccess.audit.noMatch': 'No event matches this filter.',
   'adminAccess.audit.showDetails': 'Show',
   'adminAccess.audit.detailsOf': 'Details of event {id}',
-  'adminAccess.audit.scanned': 'Searched {n} events for this page; older events may match too.',
+  'adminAccess.audit.scanned': 'Searched {n, plural, one {# event} other {# events}} for this page; older events may match too.',
   'adminAccess.audit.newest': '← Newest',
   'adminAccess.audit.older': 'Older →',
 } as const;

@@ -50,7 +50,7 @@ export const adminNotifications = {
   'adminNotifications.deleteBody': 'The event ({action} {target}) will never be sent to {endpoint}. This cannot be undone.',
   'adminNotifications.deleteConfirm': 'Delete dead letter',
   'adminNotifications.retried': 'Event {id} is queued again for {endpoint}.',
-  'adminNotifications.retriedAll': '{n} event(s) are queued again for {endpoint}.',
+  'adminNotifications.retriedAll': '{n, plural, one {# event is} other {# events are}} queued again for {endpoint}.',
   'adminNotifications.nothingToRetry': '{endpoint} has no dead letters to retry.',
   'adminNotifications.deleted': 'Dead letter {id} was deleted.',
   'adminNotifications.gone': 'Dead letter {id} is no longer there (retried or deleted meanwhile).',

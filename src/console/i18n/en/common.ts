@@ -46,7 +46,7 @@ export const common = {
   'login.password': 'Password or access token',
   'login.hint': 'The same credentials as docker login: your password, an LDAP password, a personal access token or a robot secret.',
   'login.invalid': 'Wrong user name or password.',
-  'login.locked': 'Too many failed attempts. Try again in {seconds} seconds.',
+  'login.locked': 'Too many failed attempts. Try again in {seconds, plural, one {# second} other {# seconds}}.',
   'login.backendDown': 'The directory that checks passwords is not answering. Try again later.',
   'login.unavailable': 'This registry takes tokens from an external issuer, so it cannot check passwords itself. Sign in through that service.',
 } as const;

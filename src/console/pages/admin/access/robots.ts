@@ -193,9 +193,9 @@ async function robotPage(ctx: PageContext, robot: RobotRecord, flash?: Flash, st
     confirm: t.t('adminAccess.robots.delete'),
     small: false,
   };
-  const body = html`<div class="page-head"><h1 class="mono">${fullName(robot)}</h1><div class="actions">${statusBadge(ctx, robot)}</div></div>
+  const body = html`<div class="page-head"><h1 class="heading-mono">${fullName(robot)}</h1><div class="actions">${statusBadge(ctx, robot)}</div></div>
 ${created ?? ''}
-<div class="grid">
+<div class="grid grid-start">
 <section class="card" aria-labelledby="about-title"><h2 id="about-title">${t.t('adminAccess.robots.about')}</h2><dl class="props">
 <dt>${t.t('adminAccess.robots.field.namespace')}</dt><dd class="mono">${robot.namespace}</dd>
 <dt>${t.t('adminAccess.robots.field.description')}</dt><dd>${robot.description ?? html`<span class="muted">-</span>`}</dd>

@@ -132,8 +132,8 @@ export async function teamPage(ctx: PageContext, name: string, flash?: Flash, st
     confirm: t.t('adminAccess.teams.delete'),
     small: false,
   };
-  const body = html`<div class="page-head"><h1 class="mono">${team.name}</h1>${team.ldapGroup ? html`<div class="actions"><span class="badge badge-muted">${t.t('adminAccess.teams.ldapLinked')}</span></div>` : ''}</div>
-<div class="grid">
+  const body = html`<div class="page-head"><h1 class="heading-mono">${team.name}</h1>${team.ldapGroup ? html`<div class="actions"><span class="badge badge-muted">${t.t('adminAccess.teams.ldapLinked')}</span></div>` : ''}</div>
+<div class="grid grid-start">
 <section class="card" aria-labelledby="about-title"><h2 id="about-title">${t.t('adminAccess.teams.about')}</h2><dl class="props">
 <dt>${t.t('adminAccess.teams.field.description')}</dt><dd>${team.description ?? html`<span class="muted">-</span>`}</dd>
 <dt>${t.t('adminAccess.teams.field.ldapGroup')}</dt><dd class="mono">${team.ldapGroup ?? html`<span class="muted">-</span>`}</dd>

@@ -159,8 +159,8 @@ export async function userPage(ctx: PageContext, name: string, flash?: Flash, st
   };
   const grantsPart = await grantsTable(ctx, grants, { caption: t.t('adminAccess.users.grants'), back: self, idPrefix: 'ug' });
   const tokensPart = tokensTable(ctx, tokens, { caption: t.t('adminAccess.users.tokens'), back: self, showUser: false });
-  const body = html`<div class="page-head"><h1 class="mono">${user.name}</h1><div class="actions">${statusBadges(ctx, user)}</div></div>
-<div class="grid">
+  const body = html`<div class="page-head"><h1 class="heading-mono">${user.name}</h1><div class="actions">${statusBadges(ctx, user)}</div></div>
+<div class="grid grid-start">
 <section class="card" aria-labelledby="profile-title"><h2 id="profile-title">${t.t('adminAccess.users.profile')}</h2><dl class="props">
 <dt>${t.t('adminAccess.users.field.displayName')}</dt><dd>${user.displayName ?? html`<span class="muted">-</span>`}</dd>
 <dt>${t.t('adminAccess.users.field.email')}</dt><dd>${user.email ?? html`<span class="muted">-</span>`}</dd>

@@ -82,7 +82,7 @@ async function gcPage(ctx: PageContext, flash: Flash | undefined, state: FormSta
 <td class="num" data-value="${r.finishedAt === null ? '' : r.finishedAt - r.startedAt}">${r.finishedAt === null ? html`<span class="muted">-</span>` : seconds(ctx, r.finishedAt - r.startedAt)}</td></tr>`;
 
   const body = html`<div class="page-head"><h1>${t.t('adminLifecycle.gc.title')}</h1><p class="muted">${t.t('adminLifecycle.gc.intro')}</p></div>
-<div class="grid">
+<div class="grid grid-start">
 <section class="card" aria-labelledby="gc-settings-title"><h2 id="gc-settings-title">${t.t('adminLifecycle.gc.settings')}</h2>
 <dl class="props">
 <dt>${t.t('adminLifecycle.gc.enabled')}</dt><dd>${settings.enabled ? html`<span class="badge badge-ok">${t.t('adminLifecycle.on')}</span>` : html`<span class="badge badge-muted">${t.t('adminLifecycle.off')}</span>`}</dd>
@@ -230,7 +230,7 @@ async function runPage(ctx: PageContext, id: string, flash: Flash | undefined): 
   const body = html`<div class="page-head"><h1>${title}</h1><div class="actions">${statusBadge(ctx, run.status)}${run.status === 'running' ? html` <a class="btn btn-small" href="${adminHref(ctx, `/gc/runs/${run.id}`)}">${t.t('adminLifecycle.refresh')}</a>` : ''}</div></div>
 ${run.status === 'running' ? html`<p class="notice" role="status">${t.t('adminLifecycle.gc.stillRunning')}</p>` : ''}
 ${run.status === 'failed' && errors.length ? alertBox(errors, 'run-errors') : ''}
-<div class="grid">
+<div class="grid grid-start">
 <section class="card" aria-labelledby="gc-run-props"><h2 id="gc-run-props">${t.t('adminLifecycle.gc.runAbout')}</h2><dl class="props">
 <dt>${t.t('adminLifecycle.gc.runId')}</dt><dd class="mono">${run.id}</dd>
 <dt>${t.t('adminLifecycle.col.status')}</dt><dd>${statusBadge(ctx, run.status)}</dd>

@@ -201,7 +201,7 @@ async function namespacePage(ctx: PageContext, namespace: string, flash: Flash |
   const remove = own ? quotaDeleteLink(ctx, namespace, report.quotas.length) : undefined;
   const title = t.t('adminLifecycle.quotas.namespaceTitle', { namespace });
   const body = html`<h1>${title}</h1>
-<div class="grid">
+<div class="grid grid-start">
 <section class="card" aria-labelledby="ns-usage-title"><h2 id="ns-usage-title">${t.t('adminLifecycle.quotas.usage')}</h2><dl class="props">
 <dt>${t.t('adminLifecycle.quotas.col.used')}</dt><dd>${t.bytes(ns.usedBytes)}</dd>
 <dt>${t.t('adminLifecycle.quotas.col.blobs')}</dt><dd>${t.number(ns.blobs)}</dd>
