@@ -431,7 +431,7 @@ export const gcBench: Bench = async (ctx: Ctx) => {
       const verdict = (during: number, idleV: number, bad: number): Verdict => (bad ? 'FAIL' : during >= 0.9 * idleV ? 'PASS' : 'FAIL');
       const pct = (v: number, ref: number) => `${((v / ref) * 100).toFixed(0)}% of idle`;
       const idleNote = `idle = mean of a window before (${idle.get.rps.toFixed(0)} req/s, ${idle.push.rps.toFixed(1)} images/s) and after (${idle2.get.rps.toFixed(0)}, ${idle2.push.rps.toFixed(1)}) the loads`;
-      const cliNote = `${runs.length} \`berth gc --delete-untagged --delay 1h\` runs back to back (mean ${meanRun.toFixed(2)} s each, process included; full speed at nice 19, --pace 1)`;
+      const cliNote = `${runs.length} \`berth gc --delete-untagged --delay 1h\` runs back to back (mean ${meanRun.toFixed(2)} s each, process included; full speed at the lowest CPU priority: nice 19 and SCHED_IDLE on every thread, --pace 1)`;
       const serverNote = `${apiRuns} runs of the server's collector back to back (POST /api/v1/gc, deleteUntagged, delay 1h; berth.gc.pace default)`;
       const getRow = (m: typeof busy, metric: string, note: string, withTarget: boolean): Row => ({
         bench: 'gc',

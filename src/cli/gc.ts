@@ -9,7 +9,6 @@ import { openServices } from '../app.ts';
 import { humanBytes } from '../util/human-bytes.ts';
 import { createCollector } from '../lifecycle/wiring.ts';
 import { GcBusyError, type GcItem } from '../lifecycle/gc.ts';
-import { runAsBackgroundJob } from '../util/background-priority.ts';
 
 export interface GcCommandOptions {
   dryRun?: boolean;
@@ -55,8 +54,6 @@ export async function gcCommand(configPath: string | undefined, opts: GcCommandO
     process.stderr.write('berth gc: --pace: must be a number more than 0 and at most 1\n');
     return 2;
   }
-  // A maintenance job: when the CPU is contended, the registries serving beside it come first.
-  runAsBackgroundJob();
   // Logs go to stderr and only above info unless the config asks for debug: stdout is the report.
   const log = createLogger({ ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' });
   for (const w of warnings) log.warn(w);

@@ -90,12 +90,15 @@ program
   .option('--dry-run', 'print what would be removed; remove nothing')
   .option('-m, --delete-untagged', 'also remove manifests that no tag, index or kept subject refers to')
   .option('--delay <duration>', 'grace period: keep anything touched more recently (default berth.gc.delay, 1h)')
-  .option('--pace <share>', 'share of wall time to spend working, 0-1 (default 1: as fast as nice 19 allows)')
+  .option('--pace <share>', 'share of wall time to spend working, 0-1 (default 1: as fast as the lowest CPU priority allows)')
   .option('--json', 'print the report as JSON on stdout')
   .option('--quiet', 'print nothing but errors')
   .description('remove blobs and manifests nothing references, while the registry keeps serving (registry garbage-collect)')
   .addHelpText('after', GC_EXAMPLES)
   .action(async (config: string | undefined, opts: GcCommandOptions) => {
+    // Maintenance beside live registries: the lowest priority before the storage and database code
+    // even loads (loading it is a third of a run's CPU on a small store).
+    (await import('../util/background-priority.ts')).runAsBackgroundJob();
     const { gcCommand } = await import('./gc.ts');
     process.exitCode = await gcCommand(config, opts);
   });
@@ -123,6 +126,8 @@ for (const action of ['preview', 'run'] as const) {
     .description(action === 'preview' ? 'list what a retention run would delete now, with why; delete nothing' : 'run the retention policies now and print what was deleted');
   if (action === 'run') cmd.option('--dry-run', 'report what would be deleted; delete nothing');
   cmd.action(async (config: string | undefined, opts: { namespace?: string; json?: boolean; dryRun?: boolean }) => {
+    // A run is maintenance beside live registries (as gc); a preview is someone waiting for an answer.
+    if (action === 'run') (await import('../util/background-priority.ts')).runAsBackgroundJob();
     const { retentionCommand } = await import('./retention.ts');
     process.exitCode = await retentionCommand(action, config, opts);
   });

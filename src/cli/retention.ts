@@ -10,7 +10,6 @@ import { openServices } from '../app.ts';
 import { humanBytes } from '../util/human-bytes.ts';
 import { createRetention } from '../lifecycle/retention-runner.ts';
 import { RetentionBusyError, type RetentionReport } from '../lifecycle/retention.ts';
-import { runAsBackgroundJob } from '../util/background-priority.ts';
 
 export interface RetentionCommandOptions {
   namespace?: string;
@@ -47,8 +46,6 @@ export async function retentionCommand(action: 'preview' | 'run', configPath: st
   // stdout is the report; logs go to stderr, warnings and errors only unless the config asks for debug.
   const log = createLogger({ ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' });
   for (const w of warnings) log.warn(w);
-  // A run is maintenance beside live registries; a preview is someone waiting for an answer.
-  if (action === 'run') runAsBackgroundJob();
   const services = await openServices(config, log);
   try {
     const retention = createRetention(services, log);
