@@ -185,6 +185,9 @@ export async function migrate(db: Kysely<any>, options: MigrateOptions = { diale
     provider,
     migrationTableName: 'berth_migrations',
     migrationLockTableName: 'berth_migrations_lock',
+    // The names are ASCII ('0001_registry_core'...): byte order is their order. Kysely's default,
+    // localeCompare, loads ICU's collation data, about 6 MiB of the server's RSS for its whole life.
+    nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
     // With a schema, Kysely looks for its bookkeeping tables in that schema only (not in any
     // schema that happens to hold a table of the same name).
     ...(options.schema ? { migrationTableSchema: options.schema } : {}),
