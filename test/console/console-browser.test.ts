@@ -142,6 +142,22 @@ describe('console in chromium', { skip }, () => {
       return { before: prev ? box.top - prev.bottom : null, after: next ? next.top - box.bottom : null };
     });
 
+  /**
+   * Opens `path` in both schemes, checks each page (axe, origin, screenshot `name`) and that the
+   * page's h1 is at heading size; the light page is left there for further checks.
+   */
+  async function visitBoth(light: CheckedPage, dark: CheckedPage, path: string, name: string): Promise<void> {
+    for (const [checked, scheme] of [
+      [light, 'light'],
+      [dark, 'dark'],
+    ] as const) {
+      const res = await checked.page.goto(path);
+      assert.equal(res?.status(), 200, `${path} (${scheme})`);
+      await checkPage(checked, name);
+    }
+    assert.equal(await headingSize(light.page), '22px', `${path}: the h1 is at heading size`);
+  }
+
   /** A signed-in page in light and one in dark; both are checked by checkPage. */
   async function withPages(fn: (light: CheckedPage, dark: CheckedPage) => Promise<void>, javaScriptEnabled = true): Promise<void> {
     const light = await openPage(browser, { baseURL: registry.url, javaScriptEnabled });
@@ -187,17 +203,7 @@ describe('console in chromium', { skip }, () => {
         // GET only shows the confirmation; nothing is deleted.
         ['/ui/repo/other/tool/-/delete', 'confirm-delete-repository'],
       ];
-      for (const [path, name] of pages) {
-        for (const [checked, scheme] of [
-          [light, 'light'],
-          [dark, 'dark'],
-        ] as const) {
-          const res = await checked.page.goto(path);
-          assert.equal(res?.status(), 200, `${path} (${scheme})`);
-          await checkPage(checked, name);
-        }
-        assert.equal(await headingSize(light.page), '22px', `${path}: the h1 is at heading size`);
-      }
+      for (const [path, name] of pages) await visitBoth(light, dark, path, name);
     });
     // The login page, signed out, in both schemes.
     for (const colorScheme of ['light', 'dark'] as const) {
@@ -645,17 +651,9 @@ describe('console in chromium', { skip }, () => {
         ['/ui/admin/quotas/team', 'admin-quota'],
       ];
       for (const [path, name] of pages) {
-        for (const [checked, scheme] of [
-          [light, 'light'],
-          [dark, 'dark'],
-        ] as const) {
-          const res = await checked.page.goto(path);
-          assert.equal(res?.status(), 200, `${path} (${scheme})`);
-          await checkPage(checked, name);
-        }
         // The name in the title is at heading size (h1.mono was 12px), and the summary card beside
         // the edit form is as tall as its content, not stretched to the form's height.
-        assert.equal(await headingSize(light.page), '22px', `${path}: the h1 is at heading size`);
+        await visitBoth(light, dark, path, name);
         const emptyBelow = await light.page.locator('.grid-start > .card').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().bottom - e.lastElementChild!.getBoundingClientRect().bottom));
         for (const px of emptyBelow) assert.ok(px <= 24, `${path}: a card ends ${px}px below its content`);
       }
