@@ -273,8 +273,11 @@ static napi_value js_idle_scheduling(napi_env env, napi_callback_info info) {
   return result;
 }
 
+void register_sha256(napi_env env, napi_value exports); /* sha256.c */
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
+  register_sha256(env, exports);
   napi_create_function(env, "tuneMalloc", NAPI_AUTO_LENGTH, js_tune_malloc, NULL, &fn);
   napi_set_named_property(env, exports, "tuneMalloc", fn);
   napi_create_function(env, "idleScheduling", NAPI_AUTO_LENGTH, js_idle_scheduling, NULL, &fn);

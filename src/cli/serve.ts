@@ -7,6 +7,7 @@ import { startRegistry } from '../http/server.ts';
 import { s3Location } from '../storage/drivers/s3/options.ts';
 import { zeroCopyAvailable } from '../http/zero-copy.ts';
 import { serverGc } from '../http/server-heap.ts';
+import { sha256OffLoop } from '../util/sha256.ts';
 
 export async function serve(configPath: string | undefined): Promise<void> {
   const path = configPath ?? process.env.REGISTRY_CONFIGURATION_PATH;
@@ -30,6 +31,8 @@ export async function serve(configPath: string | undefined): Promise<void> {
       sendfile: zeroCopyAvailable,
       // The server's heap settings and on-demand collector (src/http/server-heap.ts) reached this copy of the code.
       heapTuned: serverGc() !== undefined,
+      // Uploads are hashed in batches on libuv's thread pool (src/util/sha256.ts), or on the event loop.
+      hashOffLoop: sha256OffLoop(),
     },
     `berth is serving the registry API on ${registry.url}/v2/`,
   );

@@ -1,6 +1,7 @@
 // berth's one native addon (native/sendfile, built by `npm ci` when a compiler is there): sendfile(2)
 // for blob GETs (src/http/zero-copy.ts), aligned memory for O_DIRECT upload writes
-// (src/storage/drivers/direct-io.ts), and glibc's malloc settings and trim (src/http/server-heap.ts,
+// (src/storage/drivers/direct-io.ts), SHA-256 of upload batches off the event loop
+// (src/util/sha256.ts), and glibc's malloc settings and trim (src/http/server-heap.ts,
 // src/http/idle-trim.ts), and SCHED_IDLE for maintenance commands (src/util/background-priority.ts).
 // Optional: without it berth streams and writes through the page cache and leaves malloc as it is,
 // as it would on another platform.
@@ -19,7 +20,18 @@ export interface NativeAddon {
   trimMalloc?(): boolean;
   /** SCHED_IDLE for every thread of the process (src/util/background-priority.ts); threads changed. */
   idleScheduling?(): number;
+  /** SHA-256 with Node's own OpenSSL, updatable on libuv's pool (src/util/sha256.ts); false when this Node exports no OpenSSL. */
+  sha256Available?(): boolean;
+  sha256Create?(): Sha256State;
+  /** Hashes buffer[0, length) on libuv's pool; never two at once on one state. */
+  sha256Update?(state: Sha256State, buffer: Buffer, length: number): Promise<void>;
+  sha256UpdateSync?(state: Sha256State, buffer: Buffer, length: number): void;
+  /** Hex digest of what was hashed so far; the state goes on. */
+  sha256Digest?(state: Sha256State): string;
 }
+
+/** An opaque native SHA-256 state (an external). */
+export type Sha256State = { readonly __sha256: unique symbol };
 
 let loaded: NativeAddon | null | undefined;
 

@@ -1,18 +1,22 @@
 // SHA-256 state of uploads in progress, kept in memory so PUT does not re-read what PATCH hashed.
-// Node cannot serialise a hash state, so after a restart (or on another replica) the state is
-// missing and the upload is re-hashed from storage: correct, just slower for that one upload.
-import { createHash, type Hash } from 'node:crypto';
+// The state lives in this process only, so after a restart (or on another replica) it is missing
+// and the upload is re-hashed from storage: correct, just slower for that one upload.
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { UploadArea } from '../storage/blob-store.ts';
+import type { BodyTap, UploadArea } from '../storage/blob-store.ts';
 import { parseDigest } from '../oci/digest.ts';
 import { transientBytesDone } from '../http/memory-pressure.ts';
+import { createSha256, type Sha256 } from '../util/sha256.ts';
 
 interface HashState {
-  hash: Hash;
+  hash: Sha256;
   /** Bytes hashed so far; must equal the stored size for the state to be usable. */
   offset: number;
 }
+
+/** Every chunk of a body counts toward the minor-GC pacing once the driver has taken it. */
+const countChunk = (chunk: Buffer): void => transientBytesDone(chunk.length);
 
 export class UploadHashes {
   private readonly states = new Map<string, HashState>();
@@ -53,23 +57,16 @@ export class UploadHashes {
     }
   }
 
-  /** What the storage driver calls with each chunk of a body on its way to storage: updates the upload's hash. */
-  tap(id: string, offset: number): (chunk: Buffer) => void {
+  /** What the storage driver gives a body's bytes to on their way to storage: the upload's hash. */
+  tap(id: string, offset: number): BodyTap {
     let state = this.states.get(id);
     if (!state || state.offset !== offset) {
       // Unknown or stale state: only a fresh upload can start hashing from zero.
-      state = offset === 0 ? { hash: createHash('sha256'), offset: 0 } : undefined;
+      state = offset === 0 ? { hash: createSha256(), offset: 0 } : undefined;
       if (state) this.states.set(id, state);
       else this.states.delete(id);
     }
-    const s = state;
-    return (chunk: Buffer) => {
-      if (s) {
-        s.hash.update(chunk);
-        s.offset += chunk.length;
-      }
-      transientBytesDone(chunk.length);
-    };
+    return { chunk: countChunk, hash: state && counted(state) };
   }
 
   /** Called when an append failed: what was hashed may not all be on disk. */
@@ -82,10 +79,26 @@ export class UploadHashes {
     const { algorithm } = parseDigest(expected);
     const state = this.states.get(id);
     if (algorithm === 'sha256' && state && state.offset === size) {
-      return `sha256:${state.hash.copy().digest('hex')}`;
+      return `sha256:${state.hash.digestHex()}`;
     }
     return rehash(await uploads.read(id), algorithm);
   }
+}
+
+/** The state's hash, advancing its offset by what each update hashed. */
+function counted(state: HashState): Sha256 {
+  const { hash } = state;
+  return {
+    update(chunk) {
+      hash.update(chunk);
+      state.offset += chunk.length;
+    },
+    async updateBatch(buffer, length) {
+      await hash.updateBatch(buffer, length);
+      state.offset += length;
+    },
+    digestHex: () => hash.digestHex(),
+  };
 }
 
 async function rehash(stream: Readable, algorithm: string): Promise<string> {

@@ -3,6 +3,7 @@
 // driver can sit underneath. The contract test suite in test/storage runs against every driver.
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import type { Sha256 } from '../util/sha256.ts';
 
 export interface ByteRange {
   /** First byte, inclusive. */
@@ -24,16 +25,28 @@ export interface UploadInfo {
   modifiedAt: Date;
 }
 
+/** What an append hands the body's bytes to on their way to storage. */
+export interface BodyTap {
+  /** Every chunk as it is taken from the body, in order (memory accounting). */
+  chunk(chunk: Buffer): void;
+  /**
+   * The upload's hash, when it is being computed. A driver gives it every byte in order, either
+   * chunk by chunk (update) or in the batches it writes (updateBatch, which may run off the event
+   * loop: await it before reusing the batch, and before the append resolves).
+   */
+  hash?: Sha256;
+}
+
 /** Upload sessions: bytes appended in order, made visible under a digest only by commit(). */
 export interface UploadArea {
   create(id: string): Promise<void>;
   /**
    * Appends a stream at the current end and resolves with the new total size. A failed append may
-   * leave a partial write; size() is the truth. `onChunk` sees every chunk, in order, as it is taken
-   * from `body` (the upload's hash is computed there, without another stream stage); after a failed
-   * append it may have seen bytes that were not stored.
+   * leave a partial write; size() is the truth. `tap` sees the bytes on their way (the upload's hash
+   * is computed there, without another stream stage); after a failed append it may have seen bytes
+   * that were not stored.
    */
-  append(id: string, body: Readable, onChunk?: (chunk: Buffer) => void): Promise<number>;
+  append(id: string, body: Readable, tap?: BodyTap): Promise<number>;
   /** Current size in bytes, or undefined when no such upload exists. */
   size(id: string): Promise<number | undefined>;
   /** Reads the bytes written so far (used to re-hash after a restart or on another replica). */

@@ -30,7 +30,7 @@ export function instrumentBlobStore(inner: BlobStore): BlobStore {
   const u = inner.uploads;
   const uploads: UploadArea = {
     create: timed(d, 'PutContent', (id) => u.create(id)),
-    append: timed(d, 'Writer', (id, body, onChunk) => u.append(id, body, onChunk)),
+    append: timed(d, 'Writer', (id, body, tap) => u.append(id, body, tap)),
     size: timed(d, 'Stat', (id) => u.size(id)),
     read: timed(d, 'Reader', (id) => u.read(id)),
     commit: timed(d, 'Move', (id, digest) => u.commit(id, digest)),

@@ -2,7 +2,9 @@
 // in order, bytes of a stalled body stored without waiting for more, a body that breaks off is an
 // error (and a later error on it is not an uncaught one), and a slow disk pauses the body instead
 // of piling batches up in memory. Chunks are copied into two reused batch buffers, so a write
-// never sees a chunk the body may still change and no chunk outlives its 'data' event.
+// never sees a chunk the body may still change and no chunk outlives its 'data' event. The
+// upload's hash gets every batch in order (on the thread pool when the addon is built), and an
+// append settles only when both its last write and its last hash have.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
-import { appendStream } from '../../src/storage/drivers/file-appender.ts';
+import { appendStream, pooledBatchBytes } from '../../src/storage/drivers/file-appender.ts';
+import { createSha256, type Sha256 } from '../../src/util/sha256.ts';
 import { DIRECT_ALIGN, directWritesAvailable } from '../../src/storage/drivers/direct-io.ts';
 
 async function withFile<T>(fn: (path: string, handle: FileHandle) => Promise<T>): Promise<T> {
@@ -31,12 +34,13 @@ async function withFile<T>(fn: (path: string, handle: FileHandle) => Promise<T>)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('appendStream', () => {
-  it('writes every byte in order and shows each chunk to onChunk first', async () => {
+  it('writes every byte in order, shows each chunk to the tap and hashes every batch', async () => {
     await withFile(async (path, handle) => {
       const body = new PassThrough();
       const seen = createHash('sha256');
       const sent = createHash('sha256');
-      const done = appendStream(handle, body, (c) => seen.update(c));
+      const hash = createSha256();
+      const done = appendStream(handle, body, { chunk: (c) => seen.update(c), hash });
       let total = 0;
       for (let i = 0; i < 200; i++) {
         // Odd sizes, from a few bytes to several batches' worth.
@@ -49,7 +53,46 @@ describe('appendStream', () => {
       assert.equal(await done, total);
       const expected = sent.digest('hex');
       assert.equal(seen.digest('hex'), expected);
+      assert.equal(hash.digestHex(), expected);
       assert.equal(createHash('sha256').update(await readFile(path)).digest('hex'), expected);
+    });
+  });
+
+  it('settles only when the write and the hash of the last batch both have, even when one fails', async () => {
+    let writing = 0;
+    let writesDone = 0;
+    const slow = {
+      write: async (buffer: Buffer, offset: number, length: number) => {
+        writing++;
+        await sleep(50);
+        writing--;
+        writesDone++;
+        return { bytesWritten: length, buffer };
+      },
+    } as unknown as FileHandle;
+    // A hash that fails at once: the append must still wait for the write using the same buffer.
+    const failing: Sha256 = {
+      update: () => undefined,
+      updateBatch: () => Promise.reject(new Error('hash failed')),
+      digestHex: () => '',
+    };
+    const body = new PassThrough();
+    const done = appendStream(slow, body, { chunk: () => undefined, hash: failing });
+    body.end(Buffer.alloc(100_000));
+    await assert.rejects(done, /hash failed/);
+    assert.equal(writing, 0, 'no write was still running when the append settled');
+    assert.equal(writesDone, 1);
+  });
+
+  it('gives its batch buffers back to a pool that empties once appends stop', async () => {
+    await withFile(async (_path, handle) => {
+      const body = new PassThrough();
+      const done = appendStream(handle, body);
+      body.end(randomBytes(3 * 1024 * 1024));
+      await done;
+      assert.ok(pooledBatchBytes() > 0, 'the buffers are pooled for the next append');
+      await sleep(700);
+      assert.equal(pooledBatchBytes(), 0, 'an idle pool holds nothing');
     });
   });
 
@@ -151,8 +194,8 @@ describe('appendStream', () => {
     assert.equal(await done, total);
     assert.equal(written, total);
     assert.ok(paused, 'the body was paused while the disk was busy');
-    // A write is one batch buffer (1 MiB for a lone upload).
-    assert.ok(maxVector <= 1024 * 1024, `largest write ${maxVector} bytes`);
+    // A write is one batch buffer (4 MiB for a lone upload).
+    assert.ok(maxVector <= 4 * 1024 * 1024, `largest write ${maxVector} bytes`);
   });
 });
 

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { appendStream } from './file-appender.ts';
 import { directWritesAvailable } from './direct-io.ts';
-import { BlobNotFoundError, UploadNotFoundError, type BlobInfo, type BlobStore, type ByteRange, type UploadArea, type UploadInfo } from '../blob-store.ts';
+import { BlobNotFoundError, UploadNotFoundError, type BlobInfo, type BlobStore, type BodyTap, type ByteRange, type UploadArea, type UploadInfo } from '../blob-store.ts';
 
 const WRITE_CHUNK = 1024 * 1024;
 // Streamed reads (TLS, HTTP/2, re-hashing) use large chunks: on loopback 1 MiB chunks gave
@@ -185,7 +185,7 @@ class FilesystemUploads implements UploadArea {
     await writeFile(this.pathOf(id), '', { flag: 'wx' });
   }
 
-  async append(id: string, body: Readable, onChunk?: (chunk: Buffer) => void): Promise<number> {
+  async append(id: string, body: Readable, tap?: BodyTap): Promise<number> {
     const path = this.pathOf(id);
     // O_APPEND without O_CREAT: every write lands at the end, and a missing upload is an error, not a new file.
     const handle = await open(path, constants.O_WRONLY | constants.O_APPEND).catch((e) => {
@@ -196,7 +196,7 @@ class FilesystemUploads implements UploadArea {
       const start = (await handle.stat()).size;
       const open = () => (direct ??= this.openDirect(path));
       const target = directWritesAvailable() && !this.directRefused ? { open, position: start } : undefined;
-      return start + (await appendStream(handle, body, onChunk, target));
+      return start + (await appendStream(handle, body, tap, target));
     } finally {
       await (await direct)?.close();
       await handle.close();

@@ -4,6 +4,7 @@
 // CompleteMultipartUpload succeeds, so an interrupted body never leaves bytes that count toward the
 // upload's size: the open multipart upload is aborted instead.
 import type { Readable } from 'node:stream';
+import type { BodyTap } from '../../blob-store.ts';
 import type { Bucket, CompletedPart } from './bucket.ts';
 import { MAX_PARTS } from './options.ts';
 
@@ -47,9 +48,9 @@ interface Multipart {
 /**
  * Streams `body` into segments starting at `offset`; `keyAt(offset)` names a segment. Resolves with
  * the number of bytes written. A body that fills MAX_PARTS parts rolls over into a next segment.
- * `onChunk` sees each chunk of the body in order (the upload's hash).
+ * `tap` sees each chunk of the body in order (the upload's hash).
  */
-export async function writeSegments(bucket: Bucket, body: Readable, offset: number, partSize: number, keyAt: (offset: number) => string, onChunk?: (chunk: Buffer) => void): Promise<number> {
+export async function writeSegments(bucket: Bucket, body: Readable, offset: number, partSize: number, keyAt: (offset: number) => string, tap?: BodyTap): Promise<number> {
   const queue = new ChunkQueue();
   let segmentStart = offset;
   let open: Multipart | undefined;
@@ -75,7 +76,8 @@ export async function writeSegments(bucket: Bucket, body: Readable, offset: numb
     // reaches the client's TCP window instead of our memory.
     for await (const chunk of body) {
       const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      onChunk?.(bytes);
+      tap?.chunk(bytes);
+      tap?.hash?.update(bytes);
       queue.push(bytes);
       while (queue.length >= partSize) {
         await sendPart(queue.take(partSize));

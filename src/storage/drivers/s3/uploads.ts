@@ -3,7 +3,7 @@
 // bucket, which is what lets any replica continue an upload another one started: size() is the sum
 // of the segments, read() concatenates them, commit() composes them into the blob (compose.ts).
 import type { Readable } from 'node:stream';
-import { UploadNotFoundError, type UploadArea, type UploadInfo } from '../../blob-store.ts';
+import { UploadNotFoundError, type BodyTap, type UploadArea, type UploadInfo } from '../../blob-store.ts';
 import type { Bucket } from './bucket.ts';
 import { compose } from './compose.ts';
 import type { Segment } from './compose-plan.ts';
@@ -54,9 +54,9 @@ export class S3Uploads implements UploadArea {
     return state;
   }
 
-  async append(id: string, body: Readable, onChunk?: (chunk: Buffer) => void): Promise<number> {
+  async append(id: string, body: Readable, tap?: BodyTap): Promise<number> {
     const { size } = await this.existing(id);
-    const written = await writeSegments(this.bucket, body, size, this.settings.chunkSize, (offset) => this.keys.segment(id, offset), onChunk);
+    const written = await writeSegments(this.bucket, body, size, this.settings.chunkSize, (offset) => this.keys.segment(id, offset), tap);
     return size + written;
   }
 
