@@ -6,7 +6,7 @@
 // held for 5 MiB in use, and the process stayed 30-60 MiB above its idle size for good.
 //
 // So: when no request has been in flight for IDLE_MS after some activity, run a full garbage
-// collection, then malloc_trim(0) (native/sendfile). Both take a few milliseconds on an idle
+// collection (a memory-reducing one: see trimMemory), then malloc_trim(0) (native/sendfile). Both take a few milliseconds on an idle
 // server; at most one trim per MIN_INTERVAL_MS keeps a trickle of requests from paying it often.
 import type { ServerResponse } from 'node:http';
 import { nativeAddon } from '../native/addon.ts';
@@ -17,8 +17,14 @@ const MIN_INTERVAL_MS = 5000;
 
 /** Frees V8 garbage, then hands free heap pages back to the kernel. */
 export function trimMemory(): void {
-  serverGc()?.({ type: 'major' });
-  nativeAddon()?.trimMalloc?.();
+  const addon = nativeAddon();
+  // A memory-reducing collection where the addon offers one: after many concurrent uploads an
+  // ordinary full collection left their finished requests' buffers alive (28-38 MiB of
+  // ArrayBuffers, through any number of gc() calls); only V8's memory-reducing collection, which
+  // its memory reducer would start on its own some 8-10 s later, freed them (native/sendfile/low-memory.cc).
+  if (addon?.lowMemoryNotification) addon.lowMemoryNotification();
+  else serverGc()?.({ type: 'major' });
+  addon?.trimMalloc?.();
 }
 
 export class IdleTrimmer {

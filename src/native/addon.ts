@@ -12,10 +12,12 @@ import { packageRoot } from '../util/package-root.ts';
 
 export interface NativeAddon {
   sendfile(socketFd: number, fileFd: number, offset: number, length: number, idleTimeoutMs: number): Promise<number>;
-  /** Present since the O_DIRECT upload path; an addon built before it lacks it. */
-  alignedBuffer?(size: number, alignment: number): ArrayBuffer;
+  /** Bytes from the start of `buffer` to its first address aligned to `alignment` (a power of two). */
+  alignmentOffset?(buffer: Buffer, alignment: number): number;
   /** Fixed glibc mmap and trim thresholds and arena cap (src/http/server-heap.ts); true when glibc took them. */
   tuneMalloc?(mmapThreshold: number, trimThreshold: number, arenaMax?: number): boolean;
+  /** V8's memory-reducing full collection (Isolate::LowMemoryNotification; src/http/idle-trim.ts). */
+  lowMemoryNotification?(): boolean;
   /** malloc_trim(0): free heap pages back to the kernel (src/http/idle-trim.ts); true if any went. */
   trimMalloc?(): boolean;
   /** SCHED_IDLE for every thread of the process (src/util/background-priority.ts); threads changed. */

@@ -1,17 +1,20 @@
 // The native addon's helpers besides sendfile (test/http/zero-copy.test.ts has that): memory that
-// O_DIRECT accepts, and glibc's malloc thresholds.
+// O_DIRECT accepts (and that a collection frees), and glibc's malloc thresholds.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { nativeAddon } from '../../src/native/addon.ts';
+import { batchBuffer } from '../../src/storage/drivers/direct-io.ts';
 
 const addon = nativeAddon();
 
 describe('native addon', { skip: !addon && 'native/sendfile is not built here' }, () => {
-  it('alignedBuffer gives memory an O_DIRECT write accepts, where an ordinary Buffer is refused', async () => {
+  it('batchBuffer gives memory an O_DIRECT write accepts, where an ordinary Buffer is refused', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-addon-'));
     try {
       const path = join(dir, 'f');
@@ -19,7 +22,8 @@ describe('native addon', { skip: !addon && 'native/sendfile is not built here' }
       const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_DIRECT).catch(() => undefined);
       if (!handle) return; // a file system without O_DIRECT: nothing to compare
       try {
-        const aligned = Buffer.from(addon!.alignedBuffer!(64 * 1024, 4096)).fill(7);
+        const aligned = batchBuffer(64 * 1024).fill(7);
+        assert.equal(aligned.length, 64 * 1024);
         assert.equal((await handle.write(aligned, 0, aligned.length, null)).bytesWritten, aligned.length);
         // An ordinary Buffer is (almost always) not 4 KiB-aligned; at an odd offset it never is.
         const plain = Buffer.alloc(64 * 1024 + 1);
@@ -33,9 +37,28 @@ describe('native addon', { skip: !addon && 'native/sendfile is not built here' }
     }
   });
 
-  it('alignedBuffer refuses a bad size or alignment with a clear error', () => {
-    assert.throws(() => addon!.alignedBuffer!(0, 4096), /bad size or alignment/);
-    assert.throws(() => addon!.alignedBuffer!(4096, 3000), /bad size or alignment/);
+  it('alignmentOffset finds the aligned address in a Buffer, and refuses an alignment that is not a power of two', () => {
+    for (let i = 0; i < 20; i++) {
+      const raw = Buffer.allocUnsafeSlow(10_000 + i * 13);
+      const skip = addon!.alignmentOffset!(raw, 4096);
+      assert.ok(skip >= 0 && skip < 4096);
+      // The same Buffer seen from `skip` bytes further is aligned: its offset is then 0.
+      assert.equal(addon!.alignmentOffset!(raw.subarray(skip), 4096), 0);
+      assert.equal(addon!.alignmentOffset!(raw.subarray(skip + 1), 4096), 4095);
+    }
+    assert.throws(() => addon!.alignmentOffset!(Buffer.alloc(8), 3000), /power of two/);
+  });
+
+  it('batch buffers are ordinary Buffers: their memory goes back at the collection that finds them dead', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const before = process.memoryUsage().arrayBuffers;
+    let held: Buffer[] | undefined = Array.from({ length: 16 }, () => batchBuffer(1024 * 1024).fill(1));
+    assert.ok(process.memoryUsage().arrayBuffers >= before + 16 * 1024 * 1024);
+    held = undefined;
+    void held;
+    gc();
+    assert.ok(process.memoryUsage().arrayBuffers < before + 4 * 1024 * 1024, `still ${process.memoryUsage().arrayBuffers - before} bytes`);
   });
 
   it('tuneMalloc sets glibc thresholds', () => {

@@ -8,8 +8,9 @@
 // and 0.8 s with O_DIRECT (docs/benchmark.md, "Uploads and the page cache"). It also keeps a big
 // push from evicting what pulls need from the cache (manifests, popular layers).
 //
-// What it needs: memory at a 4 KiB-aligned address (native/sendfile's alignedBuffer: JavaScript
-// cannot place a Buffer) and file offsets and lengths in whole blocks. The unaligned head and tail
+// What it needs: memory at a 4 KiB-aligned address (a Buffer 4 KiB larger than needed, used from
+// the aligned address that native/sendfile's alignmentOffset finds in it: JavaScript cannot place
+// a Buffer) and file offsets and lengths in whole blocks. The unaligned head and tail
 // of an append go through the page cache; a file system that refuses O_DIRECT (tmpfs, some FUSE)
 // gets buffered writes only. BERTH_DIRECT_IO=0 turns it off.
 import { constants } from 'node:fs';
@@ -19,7 +20,7 @@ import { nativeAddon } from '../../native/addon.ts';
 export const DIRECT_ALIGN = 4096;
 
 const addon = nativeAddon();
-const allowed = process.env.BERTH_DIRECT_IO !== '0' && typeof constants.O_DIRECT === 'number' && typeof addon?.alignedBuffer === 'function';
+const allowed = process.env.BERTH_DIRECT_IO !== '0' && typeof constants.O_DIRECT === 'number' && typeof addon?.alignmentOffset === 'function';
 
 /** Whether uploads may use O_DIRECT in this process (a file system can still refuse it). */
 export function directWritesAvailable(): boolean {
@@ -28,7 +29,9 @@ export function directWritesAvailable(): boolean {
 
 /** `size` bytes at a DIRECT_ALIGN-aligned address when O_DIRECT is available, else an ordinary Buffer. */
 export function batchBuffer(size: number): Buffer {
-  if (allowed) return Buffer.from(addon!.alignedBuffer!(size, DIRECT_ALIGN));
   // Outside Node's shared slab: these live as long as an upload, and go back to a pool.
-  return Buffer.allocUnsafeSlow(size);
+  if (!allowed) return Buffer.allocUnsafeSlow(size);
+  const raw = Buffer.allocUnsafeSlow(size + DIRECT_ALIGN);
+  const skip = addon!.alignmentOffset!(raw, DIRECT_ALIGN);
+  return raw.subarray(skip, skip + size);
 }
