@@ -28,13 +28,20 @@ import type { BodyTap } from '../blob-store.ts';
 import { batchBuffer, DIRECT_ALIGN } from './direct-io.ts';
 
 /**
- * Bytes per batch buffer. The budget is shared by the appends in progress, so many concurrent
- * uploads together hold about as much as one: 32 pushes at once would otherwise pin 256 MiB.
- * Why 4 MiB for one upload: each batch is a trip to the thread pool for its hash and its write,
- * and the body pauses while both buffers are busy. 1 GiB `curl -T` uploads measured 850-880 MB/s
- * with 1 MiB batches, about 940 with 2 MiB and 1,000-1,070 with 4 MiB (docs/benchmark.md).
+ * Bytes per batch buffer for an append that runs alone. Each batch is a trip to the thread pool
+ * for its hash and its write, and the body pauses while both buffers are busy: 1 GiB `curl -T`
+ * uploads measured 850-880 MB/s with 1 MiB batches, about 940 with 2 MiB and 1,000-1,070 with
+ * 4 MiB (docs/benchmark.md).
  */
-const BATCH_BUDGET = 4 * 1024 * 1024;
+const ALONE_BATCH = 4 * 1024 * 1024;
+/**
+ * Bytes per batch buffer shared by the appends in progress when there are several: together they
+ * hold about as much as one, and each gets its share (32 pushes at once would otherwise pin 256
+ * MiB). Smaller than ALONE_BATCH because concurrent uploads split the CPU anyway, and memory does
+ * not: four parallel streams of 8 MiB uploads peaked at 98 MiB RSS with a 1 MiB budget, 108 with
+ * 2 and 120 with 4.
+ */
+const SHARED_BUDGET = 1024 * 1024;
 const MIN_BATCH = 64 * 1024;
 /**
  * The first batch of an append holds at most this much. A docker-style chunked push is a series of
@@ -49,7 +56,7 @@ const FIRST_BATCH = 512 * 1024;
  */
 const WRITE_AFTER_MS = 10;
 /** Free batch buffers kept for the next appends, by size, up to this many bytes in all. */
-const POOL_BYTES = 2 * BATCH_BUDGET;
+const POOL_BYTES = 2 * ALONE_BATCH;
 /**
  * The pool is emptied once no append has started for this long: a push is many appends in a row
  * (layers, then configs) and reuses warm memory, but an idle server should not hold 8 MiB of it.
@@ -136,8 +143,9 @@ export function appendStream(handle: FileHandle, body: Readable, tap?: BodyTap, 
   if (body.destroyed && !body.readableEnded) return Promise.reject(body.errored ?? new Error('the request body ended early: the client closed the connection'));
   if (body.readableEnded) return Promise.resolve(0);
   active++;
-  // Fixed for this append: its share of the budget given the appends already running, in whole blocks.
-  const size = Math.max(MIN_BATCH, Math.floor(BATCH_BUDGET / active / DIRECT_ALIGN) * DIRECT_ALIGN);
+  // Fixed for this append: the whole batch size when alone, else its share of the budget given the
+  // appends already running, in whole blocks.
+  const size = active === 1 ? ALONE_BATCH : Math.max(MIN_BATCH, Math.floor(SHARED_BUDGET / active / DIRECT_ALIGN) * DIRECT_ALIGN);
   return new Promise<number>((resolve, reject) => {
     let fill: Buffer = takeBuffer(size);
     let fillLength = 0;
