@@ -34,7 +34,7 @@ async function upload(base: string, repo: string, data: Buffer, digest: string):
   });
 }
 
-describe('memory after concurrent uploads', { skip: !nativeAddon()?.lowMemoryNotification && 'native addon not built' }, () => {
+describe('memory after concurrent uploads', { skip: !nativeAddon()?.memoryPressure && 'native addon not built' }, () => {
   let server: RunningServer;
   before(async () => {
     server = await startBerth({ compiled: true });
