@@ -273,12 +273,10 @@ static napi_value js_idle_scheduling(napi_env env, napi_callback_info info) {
 }
 
 void register_sha256(napi_env env, napi_value exports); /* sha256.c */
-void register_low_memory(napi_env env, napi_value exports); /* low-memory.cc */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   register_sha256(env, exports);
-  register_low_memory(env, exports);
   napi_create_function(env, "tuneMalloc", NAPI_AUTO_LENGTH, js_tune_malloc, NULL, &fn);
   napi_set_named_property(env, exports, "tuneMalloc", fn);
   napi_create_function(env, "idleScheduling", NAPI_AUTO_LENGTH, js_idle_scheduling, NULL, &fn);

@@ -6,30 +6,23 @@
 // held for 5 MiB in use, and the process stayed 30-60 MiB above its idle size for good.
 //
 // So: when no request has been in flight for IDLE_MS after some activity, run a full garbage
-// collection (and a memory-reducing one when buffers are still held: see trimMemory), then
-// malloc_trim(0) (native/sendfile). Both take a few milliseconds on an idle
+// collection, then malloc_trim(0) (native/sendfile). Both take a few milliseconds on an idle
 // server; at most one trim per MIN_INTERVAL_MS keeps a trickle of requests from paying it often.
 import type { ServerResponse } from 'node:http';
 import { nativeAddon } from '../native/addon.ts';
 import { serverGc } from './server-heap.ts';
 
 const IDLE_MS = 1000;
-/** Buffer memory still held after a full collection above which the trim asks V8 for a memory-reducing one. */
-const REDUCE_ABOVE_BYTES = 8 * 1024 * 1024;
 const MIN_INTERVAL_MS = 5000;
 
 /** Frees V8 garbage, then hands free heap pages back to the kernel. */
 export function trimMemory(): void {
-  const addon = nativeAddon();
+  // An ordinary full collection. After many concurrent uploads it leaves some finished requests'
+  // buffers alive (28-38 MiB) until V8's own memory reducer runs; asking V8 for that
+  // memory-reducing collection here freed them, but made the next burst of requests start cold
+  // (docs/benchmark.md, "The idle trim and V8's memory reducer"), so the trim does not.
   serverGc()?.({ type: 'major' });
-  // After many concurrent uploads an ordinary full collection leaves their finished requests'
-  // buffers alive (28-38 MiB of ArrayBuffers, through any number of gc() calls); only V8's
-  // memory-reducing collection, which its memory reducer would start on its own some 8-10 s later,
-  // frees them (native/sendfile/low-memory.cc). It also drops compiled code, so the next burst of
-  // requests starts cold (manifest GET p99 under wrk: 20 ms after an ordinary trim, 123 ms after a
-  // memory-reducing one): it runs only when that much buffer memory is still held.
-  if (addon?.memoryPressure && process.memoryUsage().arrayBuffers > REDUCE_ABOVE_BYTES) addon.memoryPressure();
-  addon?.trimMalloc?.();
+  nativeAddon()?.trimMalloc?.();
 }
 
 export class IdleTrimmer {

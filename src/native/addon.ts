@@ -16,8 +16,6 @@ export interface NativeAddon {
   alignmentOffset?(buffer: Buffer, alignment: number): number;
   /** Fixed glibc mmap and trim thresholds and arena cap (src/http/server-heap.ts); true when glibc took them. */
   tuneMalloc?(mmapThreshold: number, trimThreshold: number, arenaMax?: number): boolean;
-  /** A memory-reducing full collection now (Isolate::MemoryPressureNotification; src/http/idle-trim.ts). */
-  memoryPressure?(): boolean;
   /** malloc_trim(0): free heap pages back to the kernel (src/http/idle-trim.ts); true if any went. */
   trimMalloc?(): boolean;
   /** SCHED_IDLE for every thread of the process (src/util/background-priority.ts); threads changed. */
