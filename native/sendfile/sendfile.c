@@ -275,18 +275,15 @@ static napi_value js_idle_scheduling(napi_env env, napi_callback_info info) {
 void register_sha256(napi_env env, napi_value exports); /* sha256.c */
 
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
   register_sha256(env, exports);
-  napi_create_function(env, "tuneMalloc", NAPI_AUTO_LENGTH, js_tune_malloc, NULL, &fn);
-  napi_set_named_property(env, exports, "tuneMalloc", fn);
-  napi_create_function(env, "idleScheduling", NAPI_AUTO_LENGTH, js_idle_scheduling, NULL, &fn);
-  napi_set_named_property(env, exports, "idleScheduling", fn);
-  napi_create_function(env, "trimMalloc", NAPI_AUTO_LENGTH, js_trim_malloc, NULL, &fn);
-  napi_set_named_property(env, exports, "trimMalloc", fn);
-  napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, js_sendfile, NULL, &fn);
-  napi_set_named_property(env, exports, "sendfile", fn);
-  napi_create_function(env, "alignmentOffset", NAPI_AUTO_LENGTH, js_alignment_offset, NULL, &fn);
-  napi_set_named_property(env, exports, "alignmentOffset", fn);
+  const napi_property_descriptor functions[] = {
+      {"tuneMalloc", NULL, js_tune_malloc, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"idleScheduling", NULL, js_idle_scheduling, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trimMalloc", NULL, js_trim_malloc, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendfile", NULL, js_sendfile, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"alignmentOffset", NULL, js_alignment_offset, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;
 }
 

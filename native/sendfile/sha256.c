@@ -223,15 +223,12 @@ static napi_value js_digest(napi_env env, napi_callback_info info) {
 }
 
 void register_sha256(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "sha256Available", NAPI_AUTO_LENGTH, js_available, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256Available", fn);
-  napi_create_function(env, "sha256Create", NAPI_AUTO_LENGTH, js_create, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256Create", fn);
-  napi_create_function(env, "sha256Update", NAPI_AUTO_LENGTH, js_update, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256Update", fn);
-  napi_create_function(env, "sha256UpdateSync", NAPI_AUTO_LENGTH, js_update_sync, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256UpdateSync", fn);
-  napi_create_function(env, "sha256Digest", NAPI_AUTO_LENGTH, js_digest, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256Digest", fn);
+  const napi_property_descriptor functions[] = {
+      {"sha256Available", NULL, js_available, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sha256Create", NULL, js_create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sha256Update", NULL, js_update, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sha256UpdateSync", NULL, js_update_sync, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sha256Digest", NULL, js_digest, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
 }
