@@ -277,11 +277,11 @@ void register_sha256(napi_env env, napi_value exports); /* sha256.c */
 static napi_value init(napi_env env, napi_value exports) {
   register_sha256(env, exports);
   const napi_property_descriptor functions[] = {
-      {"tuneMalloc", NULL, js_tune_malloc, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"idleScheduling", NULL, js_idle_scheduling, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"trimMalloc", NULL, js_trim_malloc, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sendfile", NULL, js_sendfile, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"alignmentOffset", NULL, js_alignment_offset, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tuneMalloc", NULL, js_tune_malloc, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"idleScheduling", NULL, js_idle_scheduling, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"trimMalloc", NULL, js_trim_malloc, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"sendfile", NULL, js_sendfile, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"alignmentOffset", NULL, js_alignment_offset, NULL, NULL, NULL, napi_default_jsproperty, NULL},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;

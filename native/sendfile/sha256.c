@@ -224,11 +224,11 @@ static napi_value js_digest(napi_env env, napi_callback_info info) {
 
 void register_sha256(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
-      {"sha256Available", NULL, js_available, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sha256Create", NULL, js_create, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sha256Update", NULL, js_update, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sha256UpdateSync", NULL, js_update_sync, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sha256Digest", NULL, js_digest, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sha256Available", NULL, js_available, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"sha256Create", NULL, js_create, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"sha256Update", NULL, js_update, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"sha256UpdateSync", NULL, js_update_sync, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      {"sha256Digest", NULL, js_digest, NULL, NULL, NULL, napi_default_jsproperty, NULL},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
 }
