@@ -272,10 +272,12 @@ static napi_value js_idle_scheduling(napi_env env, napi_callback_info info) {
   return result;
 }
 
-void register_sha256(napi_env env, napi_value exports); /* sha256.c */
+void register_sha256(napi_env env, napi_value exports);     /* sha256.c */
+void register_file_pages(napi_env env, napi_value exports); /* file-pages.c */
 
 static napi_value init(napi_env env, napi_value exports) {
   register_sha256(env, exports);
+  register_file_pages(env, exports);
   const napi_property_descriptor functions[] = {
       {"tuneMalloc", NULL, js_tune_malloc, NULL, NULL, NULL, napi_default_jsproperty, NULL},
       {"idleScheduling", NULL, js_idle_scheduling, NULL, NULL, NULL, napi_default_jsproperty, NULL},

@@ -2,7 +2,7 @@
 // for blob GETs (src/http/zero-copy.ts), aligned memory for O_DIRECT upload writes
 // (src/storage/drivers/direct-io.ts), SHA-256 of upload batches off the event loop
 // (src/util/sha256.ts), and glibc's malloc settings and trim (src/http/server-heap.ts,
-// src/http/idle-trim.ts), and SCHED_IDLE for maintenance commands (src/util/background-priority.ts).
+// src/http/idle-trim.ts), releasing clean file pages when idle (src/http/idle-trim.ts), and SCHED_IDLE for maintenance commands (src/util/background-priority.ts).
 // Optional: without it berth streams and writes through the page cache and leaves malloc as it is,
 // as it would on another platform.
 import { existsSync } from 'node:fs';
@@ -18,6 +18,8 @@ export interface NativeAddon {
   tuneMalloc?(mmapThreshold: number, trimThreshold: number, arenaMax?: number): boolean;
   /** malloc_trim(0): free heap pages back to the kernel (src/http/idle-trim.ts); true if any went. */
   trimMalloc?(): boolean;
+  /** Unmaps clean pages of read-only file mappings (native/sendfile/file-pages.c); bytes of RSS released. */
+  releaseFilePages?(): number;
   /** SCHED_IDLE for every thread of the process (src/util/background-priority.ts); threads changed. */
   idleScheduling?(): number;
   /** SHA-256 with Node's own OpenSSL, updatable on libuv's pool (src/util/sha256.ts); false when this Node exports no OpenSSL. */
