@@ -63,8 +63,8 @@ function shebangFlags(bin: string): string[] {
 function bundleState(): string {
   const bundle = join(repoRoot, 'dist', 'bundle', 'berth.mjs');
   if (!existsSync(bundle)) return 'dist/bundle/berth.mjs is missing (run `npm run build`): bin/berth.js ran the unbundled tsc output';
-  const src = join(repoRoot, 'src', 'cli', 'main.ts');
-  return statSync(src).mtimeMs > statSync(bundle).mtimeMs ? 'dist/bundle/ is older than src/cli/main.ts (run `npm run build`)' : 'bin/berth.js ran the bundle (dist/bundle/)';
+  const src = join(repoRoot, 'src', 'cli', 'program.ts');
+  return statSync(src).mtimeMs > statSync(bundle).mtimeMs ? 'dist/bundle/ is older than src/cli/program.ts (run `npm run build`)' : 'bin/berth.js ran the bundle (dist/bundle/)';
 }
 
 export const cliStart: Bench = async (ctx) => {

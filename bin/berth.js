@@ -6,5 +6,7 @@
 // The bundled CLI (scripts/build-cli.mjs: about 3 times faster to start) when it is built, else the
 // tsc output; both are built by `npm ci` (prepare) and `npm run build`.
 import { existsSync } from 'node:fs';
+// `serve` sets its heap and malloc arena cap up before the bundle loads (src/cli/serve-early.ts).
+if (process.argv[2] === 'serve') await import('../dist/cli/serve-early.js');
 const bundle = new URL('../dist/bundle/berth.mjs', import.meta.url);
 await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');

@@ -1,13 +1,13 @@
-// Bundles the `berth` CLI for start-up time: src/cli/main.ts and the client commands' code, with
+// Bundles the `berth` CLI for start-up time: src/cli/program.ts and the client commands' code, with
 // their npm dependencies (commander, openpgp, ...), into dist/bundle/berth.mjs plus one chunk per
-// command, split where main.ts imports a command's code when it runs. bin/berth.js runs
+// command, split where program.ts imports a command's code when it runs. bin/berth.js runs
 // dist/bundle/berth.mjs when it exists, else the tsc output (dist/cli/main.js).
 //
 // Why: Node 20 has no compile cache, so start-up is module loading: the tsc output is ~90 files
 // (resolved, read and compiled one by one) plus commander through the CommonJS loader; one bundled
 // file of ~0.2 MB is far less work (docs/benchmark.md, "CLI start-up", has the numbers).
 //
-// The server side (serve, import, gc, retention, user) is not bundled: main.ts imports it from the
+// The server side (serve, import, gc, retention, user) is not bundled: program.ts imports it from the
 // tsc output (dist/cli/*.js), so the server runs exactly as compiled, its paths relative to
 // import.meta.url (the sendfile addon, the console's assets) and its native better-sqlite3 intact.
 //
@@ -33,7 +33,7 @@ const serverCommandsFromTsc = {
   setup(build) {
     const filter = new RegExp(`^\\./(${SERVER_COMMANDS.join('|')})\\.ts$`);
     build.onResolve({ filter }, (args) => {
-      if (args.importer !== join(root, 'src', 'cli', 'main.ts')) return undefined;
+      if (args.importer !== join(root, 'src', 'cli', 'program.ts')) return undefined;
       // Relative to the output directory: dist/bundle/berth.mjs -> dist/cli/serve.js.
       return { path: `../cli/${args.path.slice(2, -3)}.js`, external: true };
     });
@@ -42,7 +42,7 @@ const serverCommandsFromTsc = {
 
 const metafile = await bundle({
   what: 'the CLI',
-  entry: { berth: join(root, 'src', 'cli', 'main.ts') },
+  entry: { berth: join(root, 'src', 'cli', 'program.ts') },
   outdir,
   plugins: [serverCommandsFromTsc],
   chunksAre: 'loaded per command',

@@ -1,7 +1,7 @@
 // Bundles the server (src/cli/serve.ts and everything `berth serve` loads, npm dependencies
 // included) into dist/server/serve.mjs plus one chunk per lazily loaded part (S3, PostgreSQL,
 // Redis, LDAP, the console, the Notary server, openpgp, ...). `berth serve` runs it when it is
-// built, however berth is started (src/cli/main.ts), else the tsc output.
+// built, however berth is started (src/cli/program.ts), else the tsc output.
 //
 // Why: memory. Unbundled, the server is ~640 ES modules (kysely alone is 262), and each module
 // costs V8 a module record, its own scope and a copy of its source; bundled, idle RSS drops by

@@ -67,7 +67,7 @@ export function copyCommand(source: string, destination: string, opts: CopyComma
       throw new UsageError(`source and destination are the same: ${source}`);
     }
 
-    // Loaded here, not at the top: registerCopy runs at every start of the CLI (main.ts).
+    // Loaded here, not at the top: registerCopy runs at every start of the CLI (program.ts).
     const { Copier } = await import('../transfer/copy.ts');
     const { Progress, progressMode } = await import('../transfer/progress.ts');
     const srcClient = await connect(src.host, {

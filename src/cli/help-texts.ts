@@ -1,4 +1,4 @@
-// Help texts of the commands whose code main.ts imports only when the command runs (the server's
+// Help texts of the commands whose code program.ts imports only when the command runs (the server's
 // modules, the registry client, TLS): kept apart so that `berth --version`, `berth --help` and
 // each command start without loading the code of every other command.
 export const USER_EXAMPLES = `

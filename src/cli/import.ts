@@ -1,7 +1,7 @@
 // `berth import <distribution-root | s3://bucket/root>`: moves a registry:2 storage tree (local, or
 // in S3 as described by the source registry's config.yml) into the stores `berth serve` would open
 // with the same configuration. Exit code 0: everything imported (or already there);
-// 2: some items were skipped (listed with reasons); 1: fatal error (thrown to main.ts).
+// 2: some items were skipped (listed with reasons); 1: fatal error (thrown to program.ts).
 import { relative, resolve, isAbsolute } from 'node:path';
 import { openServices } from '../app.ts';
 import { loadConfig, type BerthConfig } from '../config/index.ts';

@@ -55,7 +55,7 @@ export function pullCommand(image: string, opts: PullCommandOptions): Promise<nu
     if (opts.platform) platform = parsePlatform(opts.platform);
     const parallel = opts.parallel === undefined ? DEFAULT_PARALLEL : Number(opts.parallel);
     if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new UsageError(`--parallel wants a whole number from 1 to 64, got ${opts.parallel}`);
-    // Loaded here, not at the top: registerPull runs at every start of the CLI (main.ts).
+    // Loaded here, not at the top: registerPull runs at every start of the CLI (program.ts).
     const { pull } = await import('../transfer/pull.ts');
     const { Progress, progressMode } = await import('../transfer/progress.ts');
     const client = await connect(ref.host, opts);

@@ -85,7 +85,7 @@ export function pushCommand(source: string, image: string, opts: PushCommandOpti
       if (eq <= 0) throw new UsageError(`--annotation wants KEY=VALUE, got ${a}`);
       annotations[a.slice(0, eq)] = a.slice(eq + 1);
     }
-    // Loaded here, not at the top: registerPush runs at every start of the CLI (main.ts).
+    // Loaded here, not at the top: registerPush runs at every start of the CLI (program.ts).
     const { BlobInfoCache, UploadSessions } = await import('../transfer/blob-cache.ts');
     const { Progress, progressMode } = await import('../transfer/progress.ts');
     const { executePush } = await import('../transfer/push.ts');

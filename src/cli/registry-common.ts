@@ -1,6 +1,6 @@
 // What the registry client commands (login, tags, inspect, ...) share: connection flags, output,
 // and the exit-code convention scripts rely on: 0 ok, 1 error, 2 usage.
-// Loaded at start-up by main.ts (clientCommand): the client itself (node:https, TLS) is imported
+// Loaded at start-up by program.ts (clientCommand): the client itself (node:https, TLS) is imported
 // only when a command connects.
 import type { Command, CommanderError } from 'commander';
 import type { ClientOptions, RegistryClient } from '../client/client.ts';

@@ -34,6 +34,10 @@ export async function openSqliteMetadata(path: string): Promise<KyselyMetadataSt
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // SQLite's own default page cache, 2 MiB. better-sqlite3 builds SQLite with 16 MiB, which fills as
+  // the database grows and is never given back: 14 MiB of an idle server's RSS after 10,000
+  // repositories. Pages it no longer holds come from the kernel's page cache, a read(2) away.
+  sqlite.pragma('cache_size = -2000');
   // `name REGEXP pattern` for the quota scopes' usage queries (src/metadata/lifecycle/usage-queries.ts).
   sqlite.function('regexp', { deterministic: true }, sqliteRegexp);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });

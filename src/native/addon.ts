@@ -1,8 +1,9 @@
 // berth's one native addon (native/sendfile, built by `npm ci` when a compiler is there): sendfile(2)
 // for blob GETs (src/http/zero-copy.ts), aligned memory for O_DIRECT upload writes
 // (src/storage/drivers/direct-io.ts), SHA-256 of upload batches off the event loop
-// (src/util/sha256.ts), and glibc's malloc settings and trim (src/http/server-heap.ts,
-// src/http/idle-trim.ts), releasing clean file pages when idle (src/http/idle-trim.ts), and SCHED_IDLE for maintenance commands (src/util/background-priority.ts).
+// (src/util/sha256.ts), glibc's malloc settings and trim and the release of clean file pages
+// when idle (src/http/server-heap.ts, src/http/idle-trim.ts), and SCHED_IDLE for maintenance
+// commands (src/util/background-priority.ts).
 // Optional: without it berth streams and writes through the page cache and leaves malloc as it is,
 // as it would on another platform.
 import { existsSync } from 'node:fs';

@@ -80,6 +80,8 @@ export interface StartOptions {
   deleteEnabled?: boolean;
   /** berth only: run dist/cli/main.js (after `npm run build`) instead of the TypeScript through tsx. */
   compiled?: boolean;
+  /** With `compiled`: how it is started; default bin/berth.js (the bundle), as installed. */
+  entry?: 'bin/berth.js' | 'node dist/cli/main.js';
   /** How long to wait for GET /v2/; default 30 s. */
   startTimeoutMs?: number;
   /** Scheme of `url` (https when the config serves TLS); default http. */
@@ -241,8 +243,10 @@ export async function startBerth(opts: StartOptions = {}): Promise<RunningServer
   return launch(
     'berth',
     (config) =>
-      opts.compiled
-        ? { cmd: join(repoRoot, 'bin', 'berth.js'), args: ['serve', config], cwd: repoRoot } // as installed: the shebang's V8 flags apply
+      opts.compiled && opts.entry === 'node dist/cli/main.js'
+        ? { cmd: process.execPath, args: [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', config], cwd: repoRoot }
+        : opts.compiled
+        ? { cmd: join(repoRoot, 'bin', 'berth.js'), args: ['serve', config], cwd: repoRoot } // as installed
         : { cmd: process.execPath, args: ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'serve', config], cwd: repoRoot },
     opts,
   );
