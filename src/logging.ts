@@ -4,7 +4,12 @@
 import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config/index.ts';
 
-export function createLogger(config: BerthConfig['log'], destination: pino.DestinationStream = pino.destination({ fd: 2, sync: false })): Logger {
+/** JSON lines to stderr, written asynchronously (sonic-boom). */
+export function stderrDestination(): pino.DestinationStream & { end(): void; once(event: 'close', listener: () => void): unknown } {
+  return pino.destination({ fd: 2, sync: false });
+}
+
+export function createLogger(config: BerthConfig['log'], destination: pino.DestinationStream = stderrDestination()): Logger {
   return pino(
     {
       level: config.level,

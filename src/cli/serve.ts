@@ -2,7 +2,7 @@
 // starts on the embedded default (:5000, data under ./data) and says how to push a first image.
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/index.ts';
-import { createLogger, routeProcessWarnings } from '../logging.ts';
+import { createLogger, routeProcessWarnings, stderrDestination } from '../logging.ts';
 import { startRegistry } from '../http/server.ts';
 import { s3Location } from '../storage/drivers/s3/options.ts';
 import { zeroCopyAvailable } from '../http/zero-copy.ts';
@@ -12,7 +12,8 @@ import { sha256OffLoop } from '../util/sha256.ts';
 export async function serve(configPath: string | undefined): Promise<void> {
   const path = configPath ?? process.env.REGISTRY_CONFIGURATION_PATH;
   const { config, warnings } = loadConfig({ path, env: process.env });
-  const log = createLogger(config.log);
+  const logOut = stderrDestination();
+  const log = createLogger(config.log, logOut);
   // Before anything that may warn (the AWS SDK does, on Node 20, when the S3 client is made).
   routeProcessWarnings(log);
   for (const w of warnings) log.warn(w);
@@ -49,15 +50,29 @@ export async function serve(configPath: string | undefined): Promise<void> {
     registry.close().then(
       () => {
         log.info('stopped');
-        log.flush();
-        process.exit(0);
+        exitAfterLogs(logOut, 0);
       },
       (e) => {
         log.error({ err: e }, 'shutdown failed');
-        process.exit(1);
+        exitAfterLogs(logOut, 1);
       },
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * Exits once the log lines written so far are out, or after a second. Exiting at once left them
+ * to pino's exit-time flush, which is synchronous, and sonic-boom's synchronous flush retries
+ * forever on any error but EAGAIN: with stderr a pipe whose reader had gone (a supervisor, or
+ * `berth serve | jq` stopped with Ctrl-C), the server hung there for good after SIGTERM. Ending
+ * the stream lets the pending write finish or fail asynchronously, and pino turns a writer that
+ * got EPIPE off, so the exit that follows has nothing left to retry.
+ */
+function exitAfterLogs(out: ReturnType<typeof stderrDestination>, code: number): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, 1000);
+  out.once('close', exit);
+  out.end();
 }
