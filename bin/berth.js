@@ -7,6 +7,7 @@
 // tsc output; both are built by `npm ci` (prepare) and `npm run build`.
 import { existsSync } from 'node:fs';
 // `serve` sets its heap and malloc arena cap up before the bundle loads (src/cli/serve-early.ts).
-if (process.argv[2] === 'serve') await import('../dist/cli/serve-early.js');
+const early = new URL('../dist/cli/serve-early.js', import.meta.url);
+if (process.argv[2] === 'serve' && existsSync(early)) await import(early.href);
 const bundle = new URL('../dist/bundle/berth.mjs', import.meta.url);
 await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');
