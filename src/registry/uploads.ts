@@ -234,10 +234,10 @@ async function storeBlob(ctx: RequestContext, name: string, id: string, digest: 
         if (e instanceof BlobCollectedError) continue; // the upload is still here: store it after all
         throw e;
       }
-      await blobs.uploads.abort(id);
+      discardStoredUpload(ctx, id);
       return;
     }
-    if (await blobs.stat(digest)) await blobs.uploads.abort(id);
+    if (await blobs.stat(digest)) discardStoredUpload(ctx, id);
     else await blobs.uploads.commit(id, digest);
     try {
       await metadata.linkBlob(name, digest, size);
@@ -250,6 +250,17 @@ async function storeBlob(ctx: RequestContext, name: string, id: string, digest: 
   }
   await metadata.deleteUpload(id);
   throw new RegistryError('BLOB_UPLOAD_UNKNOWN', { message: 'blob upload unknown: the blob was garbage-collected while it was committed; upload it again', detail: { digest } });
+}
+
+/**
+ * Drops an upload whose bytes are stored already, without making the client wait for it: ext4
+ * took 0.18 s to unlink a 1 GiB upload (strace), which made a re-push of a stored 1 GiB blob 20%
+ * slower than a new one (870 against 1,100 MB/s). The session is gone from the metadata either
+ * way; a file that a failed or interrupted unlink leaves is the upload purger's
+ * (src/maintenance/upload-purger.ts), as after a crash.
+ */
+function discardStoredUpload(ctx: RequestContext, id: string): void {
+  ctx.services.blobs.uploads.abort(id).catch((e: unknown) => ctx.services.log.warn({ err: e, upload: id }, 'could not remove an upload whose blob was stored already'));
 }
 
 export async function uploadStatus(ctx: RequestContext, name: string, id: string): Promise<void> {
