@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include "exports.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -74,7 +75,7 @@ static napi_value js_release_file_pages(napi_env env, napi_callback_info info) {
 
 void register_file_pages(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
-      {"releaseFilePages", NULL, js_release_file_pages, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      BERTH_FUNCTION("releaseFilePages", js_release_file_pages),
   };
-  napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+  BERTH_EXPORT(env, exports, functions);
 }

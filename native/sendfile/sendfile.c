@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include "exports.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -279,13 +280,13 @@ static napi_value init(napi_env env, napi_value exports) {
   register_sha256(env, exports);
   register_file_pages(env, exports);
   const napi_property_descriptor functions[] = {
-      {"tuneMalloc", NULL, js_tune_malloc, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-      {"idleScheduling", NULL, js_idle_scheduling, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-      {"trimMalloc", NULL, js_trim_malloc, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-      {"sendfile", NULL, js_sendfile, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-      {"alignmentOffset", NULL, js_alignment_offset, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      BERTH_FUNCTION("tuneMalloc", js_tune_malloc),
+      BERTH_FUNCTION("idleScheduling", js_idle_scheduling),
+      BERTH_FUNCTION("trimMalloc", js_trim_malloc),
+      BERTH_FUNCTION("sendfile", js_sendfile),
+      BERTH_FUNCTION("alignmentOffset", js_alignment_offset),
   };
-  napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+  BERTH_EXPORT(env, exports, functions);
   return exports;
 }
 

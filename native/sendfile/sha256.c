@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include "exports.h"
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -224,11 +225,11 @@ static napi_value js_digest(napi_env env, napi_callback_info info) {
 
 void register_sha256(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
-      {"sha256Available", NULL, js_available, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-      {"sha256Create", NULL, js_create, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-      {"sha256Update", NULL, js_update, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-      {"sha256UpdateSync", NULL, js_update_sync, NULL, NULL, NULL, napi_default_jsproperty, NULL},
-      {"sha256Digest", NULL, js_digest, NULL, NULL, NULL, napi_default_jsproperty, NULL},
+      BERTH_FUNCTION("sha256Available", js_available),
+      BERTH_FUNCTION("sha256Create", js_create),
+      BERTH_FUNCTION("sha256Update", js_update),
+      BERTH_FUNCTION("sha256UpdateSync", js_update_sync),
+      BERTH_FUNCTION("sha256Digest", js_digest),
   };
-  napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+  BERTH_EXPORT(env, exports, functions);
 }
