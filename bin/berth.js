@@ -6,8 +6,8 @@
 // The bundled CLI (scripts/build-cli.mjs: about 3 times faster to start) when it is built, else the
 // tsc output; both are built by `npm ci` (prepare) and `npm run build`.
 import { existsSync } from 'node:fs';
-// `serve` sets its heap and malloc arena cap up before the bundle loads (src/cli/serve-early.ts).
-const early = new URL('../dist/cli/serve-early.js', import.meta.url);
-if (process.argv[2] === 'serve' && existsSync(early)) await import(early.href);
+// `serve` sets its heap and malloc arena cap up before the bundle loads (src/cli/serve-early.ts);
+// the bundle's serve runs the tsc output's server modules, so dist/cli/ is there whenever it can.
+if (process.argv[2] === 'serve') await import('../dist/cli/serve-early.js');
 const bundle = new URL('../dist/bundle/berth.mjs', import.meta.url);
 await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');

@@ -1,6 +1,5 @@
 // The `berth` command. Each subcommand lives in its own file; this only wires them to commander.
 // Run by main.ts (the tsc output's entry) and bundled as dist/bundle/berth.mjs (bin/berth.js).
-import './serve-early.ts'; // first: see there
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';

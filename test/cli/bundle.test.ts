@@ -61,10 +61,7 @@ describe('CLI bundle: what start-up loads', () => {
   it('berth --version loads commander, the help texts and the flag definitions, nothing of a command', () => {
     const { inputs, externals } = closure(key(/\/berth\.mjs$/));
     const ours = [...inputs].filter((i) => i.startsWith('src/')).sort();
-    // serve-early.ts and the three small modules it imports set up `berth serve`'s heap before
-    // anything else loads; for any other command they only check argv.
-    const allowed =
-      /^src\/(cli\/(program|serve-early|help-texts|registry-common|push|pull|copy|key|sign|verify)|http\/server-heap|native\/addon|util\/package-root|client\/usage-error|transfer\/pool)\.ts$/;
+    const allowed = /^src\/(cli\/(program|help-texts|registry-common|push|pull|copy|key|sign|verify)|client\/usage-error|transfer\/pool)\.ts$/;
     assert.deepEqual(ours.filter((i) => !allowed.test(i)), [], 'start-up modules beyond the wiring');
     const packages = new Set([...inputs].filter((i) => i.startsWith('node_modules/')).map((i) => i.split('/')[1]));
     assert.deepEqual([...packages], ['commander']);
