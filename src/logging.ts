@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config/index.ts';
 
 /** JSON lines to stderr, written asynchronously (sonic-boom). */
-export function stderrDestination(): pino.DestinationStream & { end(): void; once(event: 'close', listener: () => void): unknown } {
+export function stderrDestination() {
   return pino.destination({ fd: 2, sync: false });
 }
 

@@ -28,8 +28,9 @@ export function trimMemory(): void {
   // memory-reducing collection here freed them, but made the next burst of requests start cold
   // (docs/benchmark.md, "The idle trim and V8's memory reducer"), so the trim does not.
   serverGc()?.({ type: 'major' });
-  nativeAddon()?.trimMalloc?.();
-  nativeAddon()?.releaseFilePages?.();
+  const addon = nativeAddon();
+  addon?.trimMalloc?.();
+  addon?.releaseFilePages?.();
 }
 
 export class IdleTrimmer {
