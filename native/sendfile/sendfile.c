@@ -275,10 +275,12 @@ static napi_value js_idle_scheduling(napi_env env, napi_callback_info info) {
 
 void register_sha256(napi_env env, napi_value exports);     /* sha256.c */
 void register_file_pages(napi_env env, napi_value exports); /* file-pages.c */
+void register_free_now(napi_env env, napi_value exports);   /* free-now.c */
 
 static napi_value init(napi_env env, napi_value exports) {
   register_sha256(env, exports);
   register_file_pages(env, exports);
+  register_free_now(env, exports);
   const napi_property_descriptor functions[] = {
       BERTH_FUNCTION("tuneMalloc", js_tune_malloc),
       BERTH_FUNCTION("idleScheduling", js_idle_scheduling),

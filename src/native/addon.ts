@@ -1,7 +1,8 @@
 // berth's one native addon (native/sendfile, built by `npm ci` when a compiler is there): sendfile(2)
 // for blob GETs (src/http/zero-copy.ts), aligned memory for O_DIRECT upload writes
 // (src/storage/drivers/direct-io.ts), SHA-256 of upload batches off the event loop
-// (src/util/sha256.ts), glibc's malloc settings and trim and the release of clean file pages
+// (src/util/sha256.ts), freeing upload memory without waiting for a collection
+// (src/storage/drivers/file-appender.ts), glibc's malloc settings and trim and the release of clean file pages
 // when idle (src/http/server-heap.ts, src/http/idle-trim.ts), and SCHED_IDLE for maintenance
 // commands (src/util/background-priority.ts).
 // Optional: without it berth streams and writes through the page cache and leaves malloc as it is,
@@ -21,6 +22,8 @@ export interface NativeAddon {
   trimMalloc?(): boolean;
   /** Unmaps clean pages of read-only file mappings (native/sendfile/file-pages.c); bytes of RSS released. */
   releaseFilePages?(): number;
+  /** Detaches `arrayBuffer`, freeing its memory now when nothing else shares it (native/sendfile/free-now.c); false when V8 refused. */
+  freeNow?(arrayBuffer: ArrayBufferLike): boolean;
   /** SCHED_IDLE for every thread of the process (src/util/background-priority.ts); threads changed. */
   idleScheduling?(): number;
   /** SHA-256 with Node's own OpenSSL, updatable on libuv's pool (src/util/sha256.ts); false when this Node exports no OpenSSL. */

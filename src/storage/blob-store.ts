@@ -27,7 +27,10 @@ export interface UploadInfo {
 
 /** What an append hands the body's bytes to on their way to storage. */
 export interface BodyTap {
-  /** Every chunk as it is taken from the body, in order (memory accounting). */
+  /**
+   * Every chunk whose memory is left to the garbage collector once the driver has taken its bytes
+   * (memory accounting: src/http/memory-pressure.ts). A chunk the driver frees itself is not reported.
+   */
   chunk(chunk: Buffer): void;
   /**
    * The upload's hash, when it is being computed. A driver gives it every byte in order, either

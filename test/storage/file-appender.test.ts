@@ -14,7 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
-import { appendStream, pooledBatchBytes } from '../../src/storage/drivers/file-appender.ts';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { appendStream, batchBufferBytes } from '../../src/storage/drivers/file-appender.ts';
+import { nativeAddon } from '../../src/native/addon.ts';
 import { createSha256, type Sha256 } from '../../src/util/sha256.ts';
 import { DIRECT_ALIGN, directWritesAvailable } from '../../src/storage/drivers/direct-io.ts';
 
@@ -90,9 +93,9 @@ describe('appendStream', () => {
       const done = appendStream(handle, body);
       body.end(randomBytes(3 * 1024 * 1024));
       await done;
-      assert.ok(pooledBatchBytes() > 0, 'the buffers are pooled for the next append');
+      assert.ok(batchBufferBytes().pooled > 0, 'the buffers are pooled for the next append');
       await sleep(700);
-      assert.equal(pooledBatchBytes(), 0, 'an idle pool holds nothing');
+      assert.deepEqual(batchBufferBytes(), { inUse: 0, pooled: 0 }, 'an idle pool holds nothing');
     });
   });
 
@@ -115,6 +118,99 @@ describe('appendStream', () => {
       ),
     );
     assert.deepEqual(results, Array(8).fill(true));
+  });
+
+  it('sizes batches by the appends in progress, also for one that began alone, and pools at most two lone batches', async () => {
+    const MiB = 1024 * 1024;
+    const bodies = Array.from({ length: 8 }, () => new PassThrough());
+    // The other seven start once the first is alone and busy; then all send.
+    let go!: () => void;
+    const others = new Promise<void>((r) => (go = r));
+    const started = bodies.map((_, k) => (k === 0 ? Promise.resolve() : others));
+    let during = -1;
+    const settled = Promise.all(
+      bodies.map((body, k) =>
+        withFile(async (path, handle) => {
+          const sent = createHash('sha256');
+          await started[k];
+          const done = appendStream(handle, body);
+          const send = async (bytes: number) => {
+            const chunk = randomBytes(bytes);
+            sent.update(chunk);
+            if (!body.write(chunk)) await new Promise((r) => body.once('drain', r));
+          };
+          if (k === 0) {
+            await send(MiB);
+            await sleep(50); // written early, as for a stalling client: its next buffer is the lone size
+            assert.equal(batchBufferBytes().inUse, 8 * MiB, 'alone: two 4 MiB batches');
+            await others;
+          }
+          for (let i = 0; i < 80; i++) {
+            await send(200_000);
+            // After some batches of the first one, while all eight are sending.
+            if (k === 0 && i === 40) during = batchBufferBytes().inUse;
+          }
+          body.end();
+          await done;
+          return createHash('sha256').update(await readFile(path)).digest('hex') === sent.digest('hex');
+        }),
+      ),
+    );
+    await sleep(100);
+    go();
+    assert.deepEqual(await settled, Array(8).fill(true));
+    assert.ok(during > 0 && during <= 2 * MiB, `eight appends hold their shares, the first one's shrunk too: ${during} bytes`);
+    const after = batchBufferBytes();
+    assert.equal(after.inUse, 0);
+    assert.ok(after.pooled <= 8 * MiB, `the pool keeps at most two lone batches: ${after.pooled}`);
+  });
+
+  it('frees an HTTP/1 request body\'s chunks once copied, and loses no byte', { skip: !nativeAddon()?.freeNow && 'native addon not built' }, async () => {
+    await withFile(async (path, handle) => {
+      const seenLater: Buffer[] = [];
+      let reported = 0;
+      const server = createServer((req: IncomingMessage, res) => {
+        const done = appendStream(handle, req, { chunk: (c) => (reported += c.length) });
+        // A listener after the appender's sees each chunk once the appender has had it.
+        req.on('data', (c: Buffer) => seenLater.push(c));
+        done.then((n) => res.end(String(n)), (e: Error) => res.writeHead(500).end(e.message));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const body = randomBytes(6 * 1024 * 1024 + 12_345);
+        const answer = await new Promise<string>((resolve, reject) => {
+          const req = request({ port: (server.address() as AddressInfo).port, method: 'PUT', host: '127.0.0.1' }, (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve(text));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+        assert.equal(answer, String(body.length));
+        assert.ok(seenLater.length > 10);
+        assert.deepEqual(seenLater.filter((c) => c.length > 0), [], 'every chunk was freed (detached)');
+        assert.equal(reported, 0, 'freed chunks are not left to the collector');
+        assert.ok((await readFile(path)).equals(body));
+      } finally {
+        server.close();
+      }
+    });
+  });
+
+  it('leaves the chunks of other bodies alone (a stream may hand out one buffer twice)', async () => {
+    await withFile(async (path, handle) => {
+      const body = new PassThrough();
+      const chunk = randomBytes(300_000);
+      let reported = 0;
+      const done = appendStream(handle, body, { chunk: (c) => (reported += c.length) });
+      body.write(chunk);
+      body.end(chunk);
+      assert.equal(await done, 600_000);
+      assert.equal(chunk.length, 300_000);
+      assert.equal(reported, 600_000);
+      assert.ok((await readFile(path)).equals(Buffer.concat([chunk, chunk])));
+    });
   });
 
   it('appends after what the file holds', async () => {
