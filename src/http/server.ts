@@ -374,5 +374,9 @@ function auditRefusal(access: AccessServices, req: IncomingMessage, err: Registr
 
 function isClientGone(e: unknown, req: IncomingMessage): boolean {
   const code = (e as NodeJS.ErrnoException)?.code;
-  return req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+  // Not req.destroyed alone: Node destroys a request once its body has been read to the end, so
+  // that took every failure after an upload's last byte (a full disk, the metadata store) for a
+  // client that left: the connection was dropped without an answer or a log line.
+  const cutShort = req.destroyed && !req.complete;
+  return cutShort || req.socket?.destroyed === true || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
 }

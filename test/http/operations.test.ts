@@ -1,6 +1,8 @@
-// Operations: abandoned-upload purging, readiness from the storage probe, and the access log.
+// Operations: abandoned-upload purging, readiness from the storage probe, the access log, and a
+// server-side failure after a request's body was read (answered and logged, not a dropped connection).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -114,6 +116,34 @@ describe('storage.maintenance.readonly', () => {
       const put = await fetch(`${r.url}/v2/ro/a/manifests/latest`, { method: 'PUT', body: '{}' });
       assert.equal(put.status, 405);
       assert.equal((await fetch(`${r.url}/v2/_catalog`)).status, 200);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
+describe('a failure after the request body was read', () => {
+  it('is answered 500 UNKNOWN and logged, not taken for a client that left', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    const r = await startTestRegistry(() => {}, pino({ level: 'error' }, sink));
+    try {
+      // The metadata store fails once the whole body is stored and verified (a disk full, a lost database).
+      r.services.metadata.linkBlob = async () => {
+        throw new Error('database is locked');
+      };
+      const data = randomBytes(300_000);
+      const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+      const res = await fetch(`${r.url}/v2/fail/after-body/blobs/uploads/?digest=${digest}`, { method: 'POST', body: new Uint8Array(data) });
+      assert.equal(res.status, 500);
+      assert.deepEqual(((await res.json()) as { errors: Array<{ code: string }> }).errors.map((e) => e.code), ['UNKNOWN']);
+      await new Promise((done) => setTimeout(done, 50));
+      assert.ok(lines.some((l) => l.msg === 'request failed'), 'the failure is logged');
     } finally {
       await r.stop();
     }
