@@ -6,8 +6,10 @@
 // 1 GiB upload). A minor GC (a scavenge, well under a millisecond here) every few MiB of body
 // keeps that garbage small. Streamed GETs (TLS, HTTP/2, pipelined requests) read up to 4 MiB at a
 // time, and two of them left 32 MiB of dead chunks behind for seconds (measured in the many-clients
-// bench), so their bytes count too. The collector is reachable when the server configured its heap
-// (src/http/server-heap.ts); otherwise nothing happens.
+// bench), so their bytes count too. Body chunks an upload frees itself (HTTP/1 requests into the
+// filesystem driver: src/storage/drivers/file-appender.ts) are not counted: nothing is left to
+// collect. The collector is reachable when the server configured its heap (src/http/server-heap.ts);
+// otherwise nothing happens.
 import { serverGc } from './server-heap.ts';
 
 // Every 4 MiB: measured on a skopeo push of a 1 GiB layer (32 KiB chunks), 16 MiB let V8's
