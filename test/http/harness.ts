@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { defaultConfig, type BerthConfig } from '../../src/config/index.ts';
 import { startRegistry, type RunningRegistry } from '../../src/http/server.ts';
@@ -30,6 +31,18 @@ export async function startTestRegistry(adjust: (c: BerthConfig) => void = () =>
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A stream for a pino logger that parses what it gets: one object per JSON line, in `lines`. */
+export function jsonLineSink(): { lines: Array<Record<string, unknown>>; sink: Writable } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { lines, sink };
 }
 
 /** fetch() wants ArrayBuffer-backed bytes; Node's Buffer type is wider. */

@@ -3,14 +3,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { defaultConfig } from '../../src/config/index.ts';
 import { startRegistry } from '../../src/http/server.ts';
 import { UploadPurger } from '../../src/maintenance/upload-purger.ts';
-import { startTestRegistry } from './harness.ts';
+import { jsonLineSink, startTestRegistry } from './harness.ts';
 
 describe('storage.maintenance.uploadpurging', () => {
   it('purges uploads idle for longer than age, from storage and metadata, and keeps fresh ones', async () => {
@@ -70,13 +69,7 @@ describe('readiness (health.storagedriver)', () => {
 
 describe('access log', () => {
   it('writes one JSON line per request with method, path, status, bytes, duration and request id, never the query', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        done();
-      },
-    });
+    const { lines, sink } = jsonLineSink();
     const { mkdtemp, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const root = await mkdtemp(join(tmpdir(), 'berth-log-'));
@@ -124,13 +117,7 @@ describe('storage.maintenance.readonly', () => {
 
 describe('a failure after the request body was read', () => {
   it('is answered 500 UNKNOWN and logged, not taken for a client that left', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        done();
-      },
-    });
+    const { lines, sink } = jsonLineSink();
     const r = await startTestRegistry(() => {}, pino({ level: 'error' }, sink));
     try {
       // The metadata store fails once the whole body is stored and verified (a disk full, a lost database).
