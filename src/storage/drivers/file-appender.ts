@@ -386,12 +386,3 @@ export function appendStream(handle: FileHandle, body: Readable, tap?: BodyTap, 
     body.resume();
   });
 }
-import * as expFs from 'node:fs';
-if (process.env.EXP_STATS) {
-  let best = { rss: 0 } as Record<string, number>;
-  setInterval(() => {
-    const m = process.memoryUsage() as unknown as Record<string, number>;
-    if (m.rss > best.rss) best = { ...m, inUseBytes, pooledBytes, active };
-    expFs.writeFileSync(process.env.EXP_STATS!, JSON.stringify(Object.fromEntries(Object.entries(best).map(([k, v]) => [k, k.endsWith('Bytes') || k === 'active' ? v : +(v / 1048576).toFixed(1)]))) + '\n');
-  }, 20).unref();
-}
