@@ -18,6 +18,27 @@ export async function serve(configPath: string | undefined): Promise<void> {
   routeProcessWarnings(log);
   for (const w of warnings) log.warn(w);
   const registry = await startRegistry(config, log);
+  // Before the line that says the registry is serving: the log is written from the thread pool, so
+  // a supervisor (or a test) can read it and send SIGTERM while this thread is still on its way
+  // here, and a signal that comes before its handler ends the process without the graceful stop.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    registry.close().then(
+      () => {
+        log.info('stopped');
+        exitAfterLogs(logOut, 0);
+      },
+      (e) => {
+        log.error({ err: e }, 'shutdown failed');
+        exitAfterLogs(logOut, 1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   log.info(
     {
       url: registry.url,
@@ -42,24 +63,6 @@ export async function serve(configPath: string | undefined): Promise<void> {
     const port = new URL(registry.url).port;
     process.stderr.write(`\nPush an image:  skopeo copy --dest-tls-verify=false docker-archive:image.tar docker://localhost:${port}/myimage:latest\nList images:    curl http://localhost:${port}/v2/_catalog\n\n`);
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
-    registry.close().then(
-      () => {
-        log.info('stopped');
-        exitAfterLogs(logOut, 0);
-      },
-      (e) => {
-        log.error({ err: e }, 'shutdown failed');
-        exitAfterLogs(logOut, 1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 /**
