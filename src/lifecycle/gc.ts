@@ -29,6 +29,7 @@ import { GC_LEASE } from './blob-writes.ts';
 import { HeldLease, LeaseBusyError } from './jobs.ts';
 import { Pacer } from './pacer.ts';
 import type { RegistryEvents } from '../events/registry-events.ts';
+import type { TrustPolicy } from '../trust/policy/policy.ts';
 import { gcRunFinished } from '../metrics/berth.ts';
 
 export interface GcOptions {
@@ -100,6 +101,8 @@ export interface GcDeps {
   uploads?: UploadPurge;
   /** Notification delete events for the untagged manifests removed (actor gc). */
   events?: Pick<RegistryEvents, 'manifestDeleted'>;
+  /** The pull policy's cached verdicts: a removed signature (an untagged referrer) must not keep its image served. */
+  trust?: Pick<TrustPolicy, 'manifestChanged'>;
 }
 
 const LEASE_TTL_MS = 60_000;
@@ -246,7 +249,10 @@ export class GarbageCollector {
           options.onRemove?.({ kind: 'manifest', repository, digest: m.digest, size: m.size });
           await this.deps.events?.manifestDeleted({ actor: 'gc' }, repository, m.digest);
         }
-        if (removed) await metadata.invalidateRepositories?.([repository]);
+        if (removed) {
+          await metadata.invalidateRepositories?.([repository]);
+          this.deps.trust?.manifestChanged(repository);
+        }
       }
     }
 

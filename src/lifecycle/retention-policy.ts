@@ -14,10 +14,15 @@
 //    `untaggedCutoff` (a multi-arch push uploads its children before the index that lists them).
 //    deletereferrers: referrers whose subject is deleted (or already missing) go too; without it
 //    every referrer stays.
+//  - cosign's accessory tags (sha256-<hex>.sig/.att/.sbom) are referrers by name, not releases:
+//    keeptags neither matches nor counts them (a "keep v*" policy would otherwise delete every
+//    signature, and a pull policy would then refuse every image). They go with their subject,
+//    under deletereferrers.
 //  - immutable tags are never deleted, whatever the policy says; they keep their manifest.
 import type { KeepTagsRule, RetentionPolicy } from './config-types.ts';
 import type { RetentionGraph, RetentionManifest, RetentionTag } from '../metadata/lifecycle/retention-queries.ts';
 import { deletionOrder } from './untagged.ts';
+import { accessoryTagTarget } from '../metadata/console/accessories.ts';
 
 export interface RetentionInput {
   repository: string;
@@ -146,13 +151,25 @@ export function evaluateRetention(input: RetentionInput): RetentionPlan {
     return t.pulledAt === null ? m : m === null ? t.pulledAt : Math.max(t.pulledAt, m);
   };
 
-  // 1. Tags.
-  const doomed = doomedTags(graph.tags, policy.keepTags, now, lastPull);
+  // 1. Tags. Accessory tags are decided with their subject, in 3.
+  const accessories = new Map<string, string>(); // tag -> subject
+  for (const t of graph.tags) {
+    const target = accessoryTagTarget(t.name);
+    if (target) accessories.set(t.name, target.subject);
+  }
+  const doomed = doomedTags(
+    graph.tags.filter((t) => !accessories.has(t.name)),
+    policy.keepTags,
+    now,
+    lastPull,
+  );
   const tagsOf = new Map<string, { all: string[]; kept: string[] }>();
-  for (const t of [...graph.tags].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  const sortedTags = [...graph.tags].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const t of sortedTags) {
     const entry = tagsOf.get(t.digest) ?? { all: [], kept: [] };
     entry.all.push(t.name);
     tagsOf.set(t.digest, entry);
+    if (accessories.has(t.name)) continue;
     const reason = doomed.get(t.name);
     if (reason !== undefined && input.isImmutable?.(t.name)) {
       plan.protectedTags.push({ tag: t.name, digest: t.digest, reason: `immutable (the policy would delete it: ${reason})` });
@@ -163,15 +180,31 @@ export function evaluateRetention(input: RetentionInput): RetentionPlan {
   }
 
   // 2. Manifests: keep what a kept tag, the grace period or the policy's flags keep, and
-  // everything a kept manifest needs (an index's children) or carries (its referrers).
+  // everything a kept manifest needs (an index's children) or carries (its referrers, and what
+  // its accessory tags point at).
   const listedBy = new Map<string, string[]>();
   const referrers = new Map<string, string[]>();
+  const carry = (subject: string, digest: string) => referrers.set(subject, [...(referrers.get(subject) ?? []), digest]);
   for (const m of graph.manifests) {
     for (const c of m.children) listedBy.set(c, [...(listedBy.get(c) ?? []), m.digest]);
-    if (m.subject) referrers.set(m.subject, [...(referrers.get(m.subject) ?? []), m.digest]);
+    if (m.subject) carry(m.subject, m.digest);
+  }
+  for (const t of graph.tags) {
+    const subject = accessories.get(t.name);
+    if (subject !== undefined) carry(subject, t.digest);
   }
   const keep = new Set<string>();
-  const stack: string[] = [];
+  const mark = (roots: string[]) => {
+    const stack = [...roots];
+    while (stack.length) {
+      const d = stack.pop()!;
+      if (keep.has(d)) continue;
+      keep.add(d);
+      for (const c of byDigest.get(d)?.children ?? []) if (!keep.has(c)) stack.push(c);
+      for (const r of referrers.get(d) ?? []) if (!keep.has(r)) stack.push(r);
+    }
+  };
+  const roots: string[] = [];
   for (const m of graph.manifests) {
     const tags = tagsOf.get(m.digest);
     const untaggedBefore = !tags || tags.all.length === 0;
@@ -181,14 +214,24 @@ export function evaluateRetention(input: RetentionInput): RetentionPlan {
     // An untagged manifest no index lists stands alone: deleteuntagged decides. One an index lists
     // lives and dies with its indexes (below); one with a subject, with its subject.
     if (untaggedBefore && !m.subject && !listedBy.has(m.digest) && !policy.deleteUntagged) root = true;
-    if (root) stack.push(m.digest);
+    if (root) roots.push(m.digest);
   }
-  while (stack.length) {
-    const d = stack.pop()!;
-    if (keep.has(d)) continue;
-    keep.add(d);
-    for (const c of byDigest.get(d)?.children ?? []) if (!keep.has(c)) stack.push(c);
-    for (const r of referrers.get(d) ?? []) if (!keep.has(r)) stack.push(r);
+  mark(roots);
+
+  // 3. Accessory tags: kept with their subject; without deletereferrers, and while in flight
+  // (a copy may push a signature before its image), always. An immutable one keeps its manifest.
+  for (const t of sortedTags) {
+    const subject = accessories.get(t.name);
+    if (subject === undefined) continue;
+    if (!policy.deleteReferrers || keep.has(subject) || t.pushedAt >= untaggedCutoff) {
+      mark([t.digest]);
+      continue;
+    }
+    const reason = `cosign accessory tag of ${subject}, which ${byDigest.has(subject) ? 'is deleted' : 'is not in the repository'} (deletereferrers)`;
+    if (input.isImmutable?.(t.name)) {
+      plan.protectedTags.push({ tag: t.name, digest: t.digest, reason: `immutable (the policy would delete it: ${reason})` });
+      mark([t.digest]);
+    } else plan.tags.push({ tag: t.name, digest: t.digest, pushedAt: t.pushedAt, pulledAt: lastPull(t), reason });
   }
 
   const deleted = graph.manifests.filter((m) => !keep.has(m.digest));

@@ -67,6 +67,7 @@ export function createRetention(services: RegistryServices, log: Logger): Retent
     log,
     pulls: services.pulls,
     ...(services.events && { events: services.events }),
+    ...(services.trust && { trust: services.trust }),
     ...(config.berth.auth.accessControl.enabled && services.accessStore && { audit: services.accessStore.audit }),
     immutable,
   });

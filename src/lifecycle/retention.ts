@@ -24,6 +24,7 @@ import { compileGlobs } from './globs.ts';
 import { evaluateRetention, selectPolicy, type ManifestDeletion, type NamespacePolicy, type RetentionPlan, type TagDeletion } from './retention-policy.ts';
 import { policyFromJson } from './retention-rules.ts';
 import type { RegistryEvents } from '../events/registry-events.ts';
+import type { TrustPolicy } from '../trust/policy/policy.ts';
 import { retentionRunFinished } from '../metrics/berth.ts';
 
 export const RETENTION_LEASE = 'retention';
@@ -46,6 +47,8 @@ export interface RetentionDeps {
   immutable?: ImmutableTagsCheck;
   /** Notification delete events for what a run deletes (actor retention). */
   events?: Pick<RegistryEvents, 'manifestDeleted' | 'tagDeleted'>;
+  /** The pull policy's cached verdicts: a deleted signature must not keep its image served. */
+  trust?: Pick<TrustPolicy, 'manifestChanged'>;
 }
 
 export interface RetentionOptions {
@@ -316,6 +319,7 @@ export class Retention {
     } finally {
       // deleteUnreferencedManifest writes below the cache: replicas' cached lookups must go.
       if (manifests.length) await metadata.invalidateRepositories?.([repository]);
+      if (tags.length || manifests.length) this.deps.trust?.manifestChanged(repository);
       if (audit.length && this.deps.audit) {
         await this.deps.audit.insert(audit).catch((err) => this.deps.log.error({ err, repository }, 'retention: audit events could not be written'));
       }

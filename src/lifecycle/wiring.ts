@@ -12,6 +12,7 @@ export function createCollector(services: RegistryServices, log: Logger): Garbag
     blobs: services.blobs,
     log,
     ...(services.events && { events: services.events }),
+    ...(services.trust && { trust: services.trust }),
     // Abandoned upload sessions go in the same run (storage.maintenance.uploadpurging.age), when purging is on.
     ...(purging.enabled && {
       uploads: { purge: (dryRun: boolean) => new UploadPurger(services, { ...purging, dryrun: purging.dryrun || dryRun }, log).purgeOnce() },

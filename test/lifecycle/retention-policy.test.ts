@@ -216,3 +216,56 @@ describe('evaluateRetention: untagged manifests, indexes, referrers', () => {
     assert.deepEqual(run(g, policy({ deleteUntagged: true })).manifests, []);
   });
 });
+
+describe("evaluateRetention: cosign's accessory tags (sha256-<hex>.sig/.att/.sbom)", () => {
+  const hex = (c: string) => c.repeat(64);
+  const image = (c: string) => `sha256:${hex(c)}`;
+  const sig = (c: string, kind = 'sig') => `sha256-${hex(c)}.${kind}`;
+  /** v1 (kept by "^v"), build-7 (deleted), each signed; build-7 also has an SBOM. */
+  const graph = (): RetentionGraph => ({
+    manifests: [m(image('a')), m(image('b')), m('sig-a'), m('sig-b'), m('sbom-b')],
+    tags: [t('v1', image('a'), 400), t('build-7', image('b'), 1), t(sig('a'), 'sig-a', 400), t(sig('b'), 'sig-b', 1), t(sig('b', 'sbom'), 'sbom-b', 1)],
+  });
+  const keepReleases = { keepTags: [{ patterns: ['^v'] }] };
+
+  it('keeptags never deletes them: a kept image keeps its signature, a deleted one too without deletereferrers', () => {
+    const { tags, manifests } = run(graph(), policy(keepReleases));
+    assert.deepEqual(tags, ['build-7']);
+    assert.deepEqual(manifests, [image('b')]);
+  });
+
+  it('deletereferrers: they go with their deleted subject, and their manifests with them; a kept image keeps its own', () => {
+    const { plan, tags, manifests } = run(graph(), policy({ ...keepReleases, deleteReferrers: true }));
+    assert.deepEqual(tags, ['build-7', sig('b'), sig('b', 'sbom')].sort());
+    assert.match(plan.tags.find((x) => x.tag === sig('b'))!.reason, new RegExp(`^cosign accessory tag of ${image('b')}, which is deleted \\(deletereferrers\\)$`));
+    assert.deepEqual(manifests.sort(), [image('b'), 'sbom-b', 'sig-b'].sort());
+  });
+
+  it('they take no place among the most recently pushed', () => {
+    const g: RetentionGraph = {
+      manifests: [m(image('a')), m(image('b')), m('sig-b')],
+      tags: [t('old', image('a'), 10), t('new', image('b'), 5), t(sig('b'), 'sig-b', 1)],
+    };
+    assert.deepEqual(run(g, policy({ deleteReferrers: true, keepTags: [{ patterns: ['.*'], mostRecentlyPushedCount: 1 }] })).tags, ['old']);
+  });
+
+  it('deletereferrers: one whose subject is not in the repository goes, unless pushed within the grace period', () => {
+    const g: RetentionGraph = { manifests: [m('sig-c'), m('sig-d')], tags: [t(sig('c'), 'sig-c', 3), { name: sig('d'), digest: 'sig-d', pushedAt: NOW - 60_000, pulledAt: null }] };
+    const { plan, tags, manifests } = run(g, policy({ deleteReferrers: true }));
+    assert.deepEqual(tags, [sig('c')]);
+    assert.match(plan.tags[0]!.reason, /which is not in the repository/);
+    assert.deepEqual(manifests, ['sig-c']);
+  });
+
+  it('an immutable one stays, with its manifest, and is listed as protected', () => {
+    const { plan, tags, manifests } = run(graph(), policy({ ...keepReleases, deleteReferrers: true }), { isImmutable: (tag) => tag === sig('b') });
+    assert.deepEqual(tags, ['build-7', sig('b', 'sbom')].sort());
+    assert.deepEqual(manifests.sort(), [image('b'), 'sbom-b'].sort());
+    assert.deepEqual(plan.protectedTags.map((x) => x.tag), [sig('b')]);
+  });
+
+  it('a tag that only looks like one (not 64 hex digits) is an ordinary tag', () => {
+    const g = tagged(t('v1', 'a', 1), t('sha256-abc.sig', 'x', 1));
+    assert.deepEqual(run(g, policy(keepReleases)).tags, ['sha256-abc.sig']);
+  });
+});

@@ -15,7 +15,9 @@ import type { RetentionPolicy } from '../../src/lifecycle/config-types.ts';
 import type { RetentionReport } from '../../src/lifecycle/retention.ts';
 import type { RetentionRunner } from '../../src/lifecycle/retention-runner.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { repoRoot, run as runProcess } from '../helpers/processes.ts';
+import { repoRoot, run as runProcess, tempDir } from '../helpers/processes.ts';
+import { cosignKeyPair, cosignSign } from '../trust/policy-fixtures.ts';
+import { signatureTag } from '../../src/trust/cosign/layout.ts';
 
 const D = 24 * 3_600_000;
 
@@ -271,6 +273,73 @@ describe('retention runs', () => {
     const head = await fetch(`${r.url}/v2/ci/race/manifests/a`, { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('docker-content-digest'), a.digest);
+  });
+});
+
+describe('retention and cosign signatures', () => {
+  // A "keep the releases" policy under a pull policy: the signature tags (sha256-<hex>.sig) match no
+  // keeptags pattern, yet deleting them would make every release unpullable.
+  let r: TestRegistry;
+  let work: { path: string; cleanup(): Promise<void> };
+  const key = cosignKeyPair();
+  before(async () => {
+    work = await tempDir('retention-signatures');
+    const pub = join(work.path, 'cosign.pub');
+    await writeFile(pub, key.pem);
+    r = await startTestRegistry((c) => {
+      policies(c, [{ repositories: ['signed/**'], deleteUntagged: false, deleteReferrers: true, keepTags: [{ patterns: ['^v[0-9]'] }] }]);
+      c.berth.trust.policies = [{ repositories: ['signed/**'], require: 'cosign', keys: [pub], notaryRoles: ['targets'] }];
+    });
+  });
+  after(async () => {
+    await r?.stop();
+    await work?.cleanup();
+  });
+
+  it('keeps the signatures of kept images, so they stay pullable; deletereferrers takes those of deleted ones', async () => {
+    const release = await pushImage(r.url, 'signed/app', 'v1.0');
+    const build = await pushImage(r.url, 'signed/app', 'build-7');
+    const releaseSig = await cosignSign(r.url, 'signed/app', release.digest, key.privateKey);
+    const buildSig = await cosignSign(r.url, 'signed/app', build.digest, key.privateKey);
+    assert.equal(await status(`${r.url}/v2/signed/app/manifests/v1.0`), 200, 'signed: served');
+
+    const run = await report(await api(r, '/retention/run', 'POST', {}));
+    assert.equal(run.status, 'succeeded', run.errors.join('; '));
+    assert.deepEqual(listed(run), {
+      tags: ['signed/app:build-7', `signed/app:${signatureTag(build.digest)}`].sort(),
+      manifests: [`signed/app@${build.digest}`, `signed/app@${buildSig}`].sort(),
+    });
+    assert.equal(await status(`${r.url}/v2/signed/app/manifests/${signatureTag(release.digest)}`), 200);
+    assert.equal(await status(`${r.url}/v2/signed/app/manifests/${releaseSig}`), 200);
+    assert.equal(await status(`${r.url}/v2/signed/app/manifests/v1.0`), 200, 'still signed: still served');
+    assert.equal(await status(`${r.url}/v2/signed/app/manifests/${signatureTag(build.digest)}`), 404);
+  });
+
+  it('a deleted signed index no longer vouches for its children: the cached verdict goes with it', async () => {
+    const child = await pushUntagged(r.url, 'signed/multi');
+    const other = await pushUntagged(r.url, 'signed/multi');
+    const signedIndex = await pushIndex(r.url, 'signed/multi', 'build-1', [child]);
+    await pushIndex(r.url, 'signed/multi', 'v2', [child, other]);
+    await cosignSign(r.url, 'signed/multi', signedIndex.digest, key.privateKey);
+    assert.equal(await status(`${r.url}/v2/signed/multi/manifests/${child.digest}`), 200, 'a child of a signed index');
+    const run = await report(await api(r, '/retention/run', 'POST', { namespace: 'signed/multi' }));
+    assert.ok(listed(run).manifests.includes(`signed/multi@${signedIndex.digest}`));
+    assert.equal(await status(`${r.url}/v2/signed/multi/manifests/${child.digest}`), 403, 'only an unsigned index lists it now');
+  });
+
+  it('so does a signed index the collector removes (deleteUntagged)', async () => {
+    const child = await pushUntagged(r.url, 'signed/gc');
+    const other = await pushUntagged(r.url, 'signed/gc');
+    const signedIndex = await pushIndex(r.url, 'signed/gc', 'tmp', [child]);
+    await pushIndex(r.url, 'signed/gc', 'v1', [child, other]);
+    await cosignSign(r.url, 'signed/gc', signedIndex.digest, key.privateKey);
+    assert.equal(await status(`${r.url}/v2/signed/gc/manifests/${child.digest}`), 200, 'a child of a signed index');
+    assert.equal(await status(`${r.url}/v2/signed/gc/manifests/tmp`, { method: 'DELETE' }), 202);
+    assert.equal(await status(`${r.url}/v2/signed/gc/manifests/${child.digest}`), 200, 'the signed index, untagged, still lists it');
+    const gc = await fetch(`${r.url}/api/v1/gc`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ deleteUntagged: true, delay: '0s' }) });
+    const removed = ((await gc.json()) as { manifests: { digest: string }[] }).manifests.map((m) => m.digest);
+    assert.ok(removed.includes(signedIndex.digest), JSON.stringify(removed));
+    assert.equal(await status(`${r.url}/v2/signed/gc/manifests/${child.digest}`), 403, 'only an unsigned index lists it now');
   });
 });
 

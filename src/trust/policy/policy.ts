@@ -14,13 +14,14 @@
 // Verdicts are cached per rule (its keys' version), digest, and for Notary the tag and the
 // timestamp versions, in a bounded LRU: a positive one for a minute (never past the Notary
 // chain's earliest expiry), a refusal for 5 s. Any signature or trust data written through this
-// process, and any manifest PUT or DELETE in a repository under a policy, clears them; other
-// replicas' writes are seen within those times. Rules set through the admin API are re-read every
+// process, and any manifest PUT or DELETE in a repository under a policy (retention's and the
+// collector's included), clears them; other replicas' writes are seen within those times. Rules set through the admin API are re-read every
 // 5 s (at once here after a change). Key files are re-read when they change (keys.ts).
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../../config/index.ts';
 import { NamespaceRules } from '../../lifecycle/namespace-rules.ts';
 import type { ManifestRecord } from '../../metadata/store.ts';
+import { isAccessoryTag } from '../../metadata/console/accessories.ts';
 import { cosignFindings, gpgFindings, isArtifactManifest, type Finding } from './findings.ts';
 import { EMPTY_KEYS, KeyFiles, keysFromTexts, PolicyKeyError, type KeySet } from './keys.ts';
 import { loadNotaryState, notaryTargets, pinned, type NotarySource, type NotaryState } from './notary.ts';
@@ -33,8 +34,6 @@ export const NEGATIVE_TTL_MS = 5_000;
 export const NOTARY_STATE_TTL_MS = 5_000;
 export const MAX_VERDICTS = 10_000;
 
-/** cosign's accessory tags: signatures, attestations, SBOMs of sha256:<hex>. */
-export const ACCESSORY_TAG = /^sha256-[0-9a-f]{64}\.(?:sig|att|sbom)$/;
 
 export interface TrustPolicyDeps extends StoreDeps {
   config: BerthConfig;
@@ -338,7 +337,7 @@ export class TrustPolicy {
   private async compute(rule: CompiledRule, repository: string, digest: string, record: ManifestRecord, request: CheckRequest, depth: number): Promise<Verdict> {
     const now = Date.now();
     const ok = (until = Infinity): Verdict => ({ expiresAt: Math.min(now + POSITIVE_TTL_MS, until) });
-    const likelyArtifact = (request.tag !== undefined && ACCESSORY_TAG.test(request.tag)) || record.subjectDigest !== null;
+    const likelyArtifact = (request.tag !== undefined && isAccessoryTag(request.tag)) || record.subjectDigest !== null;
     if (likelyArtifact && (await this.isExemptArtifact(repository, digest, record, request.tag))) return ok();
     const direct = await this.direct(rule, repository, digest, record, request);
     if (direct.refusal === undefined) return ok(direct.expiresAt);
@@ -357,7 +356,7 @@ export class TrustPolicy {
 
   /** A signature, attestation or SBOM (not a runnable image) under an accessory tag or with a subject. */
   private async isExemptArtifact(repository: string, digest: string, record: ManifestRecord, tag: string | undefined): Promise<boolean> {
-    const named = (tag !== undefined && ACCESSORY_TAG.test(tag)) || record.subjectDigest !== null || (await this.deps.metadata.lifecycle.tags.tagsOf(repository, digest)).some((t) => ACCESSORY_TAG.test(t));
+    const named = (tag !== undefined && isAccessoryTag(tag)) || record.subjectDigest !== null || (await this.deps.metadata.lifecycle.tags.tagsOf(repository, digest)).some(isAccessoryTag);
     if (!named) return false;
     let artifact = this.artifacts.get(digest);
     if (artifact === undefined) {
