@@ -300,6 +300,26 @@ describe('console views (no authentication)', () => {
     assert.match(page, /<span class="badge badge-warn">No authentication<\/span><\/p><p class="hint">Anyone who can reach the registry may push and pull\./);
     assert.equal((await fetch(`${base}/api/v1/settings`, { method: 'POST' })).status, 405);
   });
+
+  it('lists a cosign tag whose image has no tag left as a tag of its own, so it can be seen and deleted', async () => {
+    const img = await image(base, 'orphans', 'gone');
+    const sig = `${img.digest.replace(':', '-')}.sig`;
+    await image(base, 'orphans', sig);
+    const b = new ConsoleClient(base);
+    const row = new RegExp(`<tr data-row="${sig.replace(/\./g, '\\.')}">`);
+    let repo = await b.page('/ui/repo/orphans');
+    assert.match(repo, /<tr data-row="gone">/);
+    assert.doesNotMatch(repo, row, 'shown under its image while that has a tag');
+    const count = async () => ((await (await fetch(`${base}/api/v1/repositories?q=orphans`)).json()) as { items: { tagCount: number }[] }).items[0]!.tagCount;
+    assert.equal(await count(), 1);
+    const res = await fetch(`${base}/v2/orphans/manifests/gone`, { method: 'DELETE' });
+    assert.equal(res.status, 202);
+    repo = await b.page('/ui/repo/orphans');
+    assert.match(repo, row);
+    assert.equal(await count(), 1, 'the orphan counts as a tag now');
+    const json = (await (await fetch(`${base}/api/v1/repositories/orphans`)).json()) as { tags: { items: { name: string }[] } };
+    assert.deepEqual(json.tags.items.map((t) => t.name), [sig]);
+  });
 });
 
 describe('console access on the new views (htpasswd, access control)', () => {

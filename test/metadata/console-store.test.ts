@@ -457,16 +457,16 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
     it('tells unsigned images apart and shows pulls', async () => {
       const p = new Pusher(store, 'team-a/unsigned');
       const m = await p.put(p.image(await p.blob('cfg', 20, OCI_CONFIG), [await p.blob('layer', 30)]), 'v1', T0 + 100);
-      // Accessory tags for a digest that is not in the repository are listed nowhere (and are not tags).
+      // An accessory tag for a digest that is not in the repository is an orphan: listed as a tag of its own.
       await p.put(p.image(await p.blob('att-cfg', 21, OCI_CONFIG), [await p.blob('att', 31)]), `sha256-${'0'.repeat(64)}.att`, T0 + 101);
       // An attestation by subject is not a signature.
       await p.put(p.image(await p.blob('empty', 2, 'application/vnd.oci.empty.v1+json'), [await p.blob('dsse', 40)], { artifactType: 'application/vnd.dsse.envelope.v1+json', subject: m }), undefined, T0 + 102);
       await store.lifecycle.retention.recordPulls([{ repository: 'team-a/unsigned', digest: m.digest, tag: 'v1', at: T0 + 999 }]);
       const detail = await store.console.repository('team-a/unsigned', { sort: 'pushed', limit: 10 });
-      assert.equal(detail?.tagCount, 1);
+      assert.equal(detail?.tagCount, 2);
       assert.equal(detail?.untaggedCount, 0);
-      const [row] = detail!.tags.items;
-      assert.equal(detail!.tags.items.length, 1);
+      assert.deepEqual(detail!.tags.items.map((t) => t.name), [`sha256-${'0'.repeat(64)}.att`, 'v1']);
+      const row = detail!.tags.items.find((t) => t.name === 'v1');
       assert.equal(row!.signed, false);
       assert.equal(row!.pulledAt, T0 + 999);
       assert.equal(row!.size, 50);
@@ -693,6 +693,25 @@ function consoleContract(name: string, open: () => Promise<Opened>, options: { s
       assert.equal(detail?.summary.pushedAt, T0 + 10);
       assert.deepEqual(await store.console.deleteRepository('doomed/repo').then((g) => g?.tags), 1);
       await store.console.deleteRepository('doomed/keeper');
+    });
+
+    it('lists a cosign accessory tag as a tag once its image has no tag of its own, and counts it', async () => {
+      const p = new Pusher(store, 'orphans/app');
+      const cfg = await p.blob('cfg', 20, OCI_CONFIG);
+      const img = await p.put(p.image(cfg, [await p.blob('layer', 30)]), 'gone', T0);
+      const sig = await p.put(p.image(cfg, [await p.blob('sig', 40)]), cosignTag(img, 'sig'), T0 + 1);
+      // A tag that only looks like one (not 64 hex digits) is an ordinary tag.
+      await p.put(p.image(cfg, [await p.blob('odd', 50)]), 'sha256-abc.sig', T0 + 2);
+      const listed = async () => {
+        const detail = (await store.console.repository('orphans/app', { sort: 'name', limit: 10 }))!;
+        const summary = (await store.console.repositories({ sort: 'name', limit: 10, q: 'orphans/app' })).items.find((r) => r.name === 'orphans/app')!;
+        return { tags: detail.tags.items.map((t) => t.name), count: detail.tagCount, listCount: summary.tagCount };
+      };
+      assert.deepEqual(await listed(), { tags: ['gone', 'sha256-abc.sig'], count: 2, listCount: 2 });
+      assert.equal(await store.deleteTag('orphans/app', 'gone'), true);
+      assert.deepEqual(await listed(), { tags: ['sha256-abc.sig', cosignTag(img, 'sig')].sort(byteOrder), count: 2, listCount: 2 });
+      assert.equal((await store.console.repository('orphans/app', { sort: 'name', limit: 10 }))!.tags.items.find((t) => t.digest === sig.digest)?.name, cosignTag(img, 'sig'));
+      await store.console.deleteRepository('orphans/app');
     });
   });
 }

@@ -36,6 +36,17 @@ export function accessoryTagSql(dialect: SqlDialect, column: string): RawBuilder
   return sql<SqlBool>`(${c} glob 'sha256-*' and length(${c}) in (75, 76) and substr(${c}, 72) in ('.sig', '.att', '.sbom') and substr(${c}, 8, 64) not glob '*[^0-9a-f]*')`;
 }
 
+/**
+ * Whether a row of `tags` (alias `t`) belongs in a tag list: every tag but a cosign accessory tag
+ * whose subject is in the list itself (has a tag of its own in the repository), under which it is
+ * shown instead. An orphan, whose image was deleted or untagged, is listed as a tag: otherwise
+ * nothing in the console would show it, or let anyone delete it.
+ */
+export function listedTagSql(dialect: SqlDialect, t: string): RawBuilder<SqlBool> {
+  const name = `${t}.name`;
+  return sql<SqlBool>`(not ${accessoryTagSql(dialect, name)} or not exists (select 1 from tags as subject_tag where subject_tag.repository_id = ${sql.ref(`${t}.repository_id`)} and subject_tag.digest = 'sha256:' || substr(${sql.ref(name)}, 8, 64) and not ${accessoryTagSql(dialect, 'subject_tag.name')}))`;
+}
+
 const SIGNATURES = new Set([
   // cosign, stored as an OCI 1.1 referrer
   'application/vnd.dev.cosign.artifact.sig.v1+json',

@@ -9,7 +9,7 @@
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { SqlDialect } from '../dialect.ts';
 import type { Database } from '../schema.ts';
-import { accessoryTagSql } from './accessories.ts';
+import { listedTagSql } from './accessories.ts';
 import type { RepositorySort, RepositorySummary } from './console-store.ts';
 import type { Cursor } from './cursor.ts';
 import { keysetOrder, keysetWhere, type KeysetColumns } from './keyset.ts';
@@ -90,14 +90,13 @@ export function repositoryListQuery(db: Kysely<Database>, dialect: SqlDialect, o
   for (const f of filters) inner = inner.where(f);
   const page = inner.orderBy(keysetOrder(cols, backwards)).limit(o.take);
 
-  const notAccessory = sql<SqlBool>`not ${accessoryTagSql(dialect, 't.name')}`;
   return db
     .selectFrom(page.as('p'))
     .innerJoin('repositories as rr', 'rr.id', 'p.id')
     .leftJoin('repository_settings as s', 's.repository', 'p.name')
     .select(['p.id', 'p.name', 'rr.pushed_at', 's.description', 's.visibility'])
     .select((eb) => [
-      eb.selectFrom('tags as t').select(eb.fn.countAll().as('c')).whereRef('t.repository_id', '=', 'p.id').where(notAccessory).as('tag_count'),
+      eb.selectFrom('tags as t').select(eb.fn.countAll().as('c')).whereRef('t.repository_id', '=', 'p.id').where(listedTagSql(dialect, 't')).as('tag_count'),
       // Live blobs only, as quotas count them: what deleting the repository alone would free.
       eb
         .selectFrom('repository_blobs as rb')

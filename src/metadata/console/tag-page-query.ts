@@ -1,11 +1,12 @@
 // One page of a repository's tags with everything the tag list shows, in a fixed number of
-// queries whatever the page size: the page itself (keyset, cosign accessory tags left out), then
+// queries whatever the page size: the page itself (keyset; cosign accessory tags are shown under
+// their image, and listed themselves only when it has no tag: listedTagSql), then
 // for all of its digests at once the index children with platforms, the blob sizes, the other
 // tags on the same digests, the referrers, and the cosign tags naming them.
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { SqlDialect } from '../dialect.ts';
 import type { Database } from '../schema.ts';
-import { accessoryKind, accessoryTagSql, accessoryTagTarget, accessoryTagsOf, consoleArtifactType, isAccessoryTag } from './accessories.ts';
+import { accessoryKind, accessoryTagTarget, listedTagSql, accessoryTagsOf, consoleArtifactType, isAccessoryTag } from './accessories.ts';
 import type { Accessory, PlatformInfo, TagRow, TagSort } from './console-store.ts';
 import type { Cursor } from './cursor.ts';
 import { keysetOrder, keysetWhere, type KeysetColumns } from './keyset.ts';
@@ -42,7 +43,7 @@ export function tagPageQuery(db: Kysely<Database>, dialect: SqlDialect, reposito
     .innerJoin('manifests as m', (j) => j.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.digest'))
     .select(['t.name', 't.digest', 't.updated_at', 't.pulled_at', 'm.media_type', 'm.artifact_type'])
     .where('t.repository_id', '=', repositoryId)
-    .where(sql<SqlBool>`not ${accessoryTagSql(dialect, 't.name')}`);
+    .where(listedTagSql(dialect, 't'));
   if (o.q) q = q.where(containsSql(dialect, 't.name', o.q));
   if (o.cursor) q = q.where(keysetWhere(cols, o.cursor));
   return q.orderBy(keysetOrder(cols, o.cursor?.dir === 'prev')).limit(o.take);
