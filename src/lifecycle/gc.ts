@@ -101,7 +101,7 @@ export interface GcDeps {
   uploads?: UploadPurge;
   /** Notification delete events for the untagged manifests removed (actor gc). */
   events?: Pick<RegistryEvents, 'manifestDeleted'>;
-  /** The pull policy's cached verdicts: a removed signature (an untagged referrer) must not keep its image served. */
+  /** The pull policy's cached verdicts: one that relied on a removed manifest (a signed index, a signature) must go. */
   trust?: Pick<TrustPolicy, 'manifestChanged'>;
 }
 

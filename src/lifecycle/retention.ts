@@ -47,7 +47,7 @@ export interface RetentionDeps {
   immutable?: ImmutableTagsCheck;
   /** Notification delete events for what a run deletes (actor retention). */
   events?: Pick<RegistryEvents, 'manifestDeleted' | 'tagDeleted'>;
-  /** The pull policy's cached verdicts: a deleted signature must not keep its image served. */
+  /** The pull policy's cached verdicts: one that relied on a deleted manifest (a signed index, a signature) must go. */
   trust?: Pick<TrustPolicy, 'manifestChanged'>;
 }
 
