@@ -315,25 +315,30 @@ describe('retention and cosign signatures', () => {
     assert.equal(await status(`${r.url}/v2/signed/app/manifests/${signatureTag(build.digest)}`), 404);
   });
 
+  /**
+   * A platform manifest listed by two indexes in `repo`: one signed (tagged `signedTag`) and one
+   * not (tagged `plainTag`, listing another child too, so the two differ). It is served, through
+   * the signed one, and that verdict is now cached.
+   */
+  async function childOfSignedIndex(repo: string, signedTag: string, plainTag: string) {
+    const child = await pushUntagged(r.url, repo);
+    const other = await pushUntagged(r.url, repo);
+    const signedIndex = await pushIndex(r.url, repo, signedTag, [child]);
+    await pushIndex(r.url, repo, plainTag, [child, other]);
+    await cosignSign(r.url, repo, signedIndex.digest, key.privateKey);
+    assert.equal(await status(`${r.url}/v2/${repo}/manifests/${child.digest}`), 200, 'a child of a signed index');
+    return { child, signedIndex };
+  }
+
   it('a deleted signed index no longer vouches for its children: the cached verdict goes with it', async () => {
-    const child = await pushUntagged(r.url, 'signed/multi');
-    const other = await pushUntagged(r.url, 'signed/multi');
-    const signedIndex = await pushIndex(r.url, 'signed/multi', 'build-1', [child]);
-    await pushIndex(r.url, 'signed/multi', 'v2', [child, other]);
-    await cosignSign(r.url, 'signed/multi', signedIndex.digest, key.privateKey);
-    assert.equal(await status(`${r.url}/v2/signed/multi/manifests/${child.digest}`), 200, 'a child of a signed index');
+    const { child, signedIndex } = await childOfSignedIndex('signed/multi', 'build-1', 'v2');
     const run = await report(await api(r, '/retention/run', 'POST', { namespace: 'signed/multi' }));
     assert.ok(listed(run).manifests.includes(`signed/multi@${signedIndex.digest}`));
     assert.equal(await status(`${r.url}/v2/signed/multi/manifests/${child.digest}`), 403, 'only an unsigned index lists it now');
   });
 
   it('so does a signed index the collector removes (deleteUntagged)', async () => {
-    const child = await pushUntagged(r.url, 'signed/gc');
-    const other = await pushUntagged(r.url, 'signed/gc');
-    const signedIndex = await pushIndex(r.url, 'signed/gc', 'tmp', [child]);
-    await pushIndex(r.url, 'signed/gc', 'v1', [child, other]);
-    await cosignSign(r.url, 'signed/gc', signedIndex.digest, key.privateKey);
-    assert.equal(await status(`${r.url}/v2/signed/gc/manifests/${child.digest}`), 200, 'a child of a signed index');
+    const { child, signedIndex } = await childOfSignedIndex('signed/gc', 'tmp', 'v1');
     assert.equal(await status(`${r.url}/v2/signed/gc/manifests/tmp`, { method: 'DELETE' }), 202);
     assert.equal(await status(`${r.url}/v2/signed/gc/manifests/${child.digest}`), 200, 'the signed index, untagged, still lists it');
     const gc = await fetch(`${r.url}/api/v1/gc`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ deleteUntagged: true, delay: '0s' }) });
