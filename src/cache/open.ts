@@ -7,6 +7,7 @@ import { CachedMetadataStore, type CachedMetadataOptions } from './cached-metada
 import { CacheKeys } from './keys.ts';
 import { RedisContentCache } from './redis-content-cache.ts';
 import { RedisLink } from './redis-link.ts';
+import { commonJsExports } from '../util/commonjs.ts';
 
 export interface RedisCache {
   /** The wrapped store; closing it closes the Redis connection too. */
@@ -31,7 +32,8 @@ export function parseRedisAddr(addr: string): { host: string; port: number } {
 
 export async function openRedisCache(config: RedisConfig, store: MetadataStore, log: Logger, options: OpenRedisCacheOptions = {}): Promise<RedisCache> {
   const { host, port } = parseRedisAddr(config.addr);
-  const { Redis } = await import('ioredis');
+  // ioredis is CommonJS: in the server bundle its chunk exports only `default`.
+  const { Redis } = commonJsExports(await import('ioredis'));
   const client = new Redis({
     host,
     port,

@@ -8,6 +8,7 @@
 // Figures that are read rather than counted (quota usage, open uploads, outbox depth) are pulled
 // at scrape time through sources that the wiring registers (see sources.ts).
 import type { Metric, Registry } from 'prom-client';
+import { commonJsExports } from '../util/commonjs.ts';
 
 /** What prom-client's registry accepts as a metric: a name, help, type and get() at scrape time. */
 export interface LightMetric {
@@ -28,7 +29,8 @@ export let metricsOn = false;
  */
 export function enableMetrics(): Promise<Registry> {
   metricsOn = true;
-  return (loading ??= import('prom-client').then((prom) => {
+  // prom-client is CommonJS: in the server bundle its chunk exports only `default`.
+  return (loading ??= import('prom-client').then(commonJsExports).then((prom) => {
     registry = new prom.Registry();
     for (const m of metrics) registry.registerMetric(m as unknown as Metric);
     prom.collectDefaultMetrics({ register: registry });

@@ -9,8 +9,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { clientSandbox, hasCommand, repoRoot, run, startBerth, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
+import { clientSandbox, freePort, hasCommand, repoRoot, run, startBerth, tempDir, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { makeOciLayout, readLayoutBlob, sha256 } from '../helpers/images.ts';
+import { redisSkip, startRedis, type RedisServer } from '../cache/redis-server.ts';
 
 // Inside the package, so the bundle's bare imports (better-sqlite3) resolve from node_modules.
 const scratch = mkdtempSync(join(repoRoot, '.test-server-bundle-'));
@@ -91,5 +92,48 @@ describe('server bundle', { skip: !existsSync(join(repoRoot, 'dist', 'cli', 'mai
     const manifest = await (await fetch(`${server.url}/v2/bundle/app/manifests/v1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })).text();
     assert.equal(JSON.parse(manifest).layers.length, 2);
     assert.ok(await readFile(join(back, 'index.json')));
+  });
+
+  // prom-client and ioredis are CommonJS packages loaded with import() on first use; the bundle
+  // puts each in a chunk of its own, which exports only `default`. Both made the bundled server
+  // exit at start ("prom.Registry is not a constructor", "Redis is not a constructor") while the
+  // TypeScript the other tests run was fine.
+  describe('CommonJS packages loaded on first use', { skip: redisSkip() }, () => {
+    let redis: RedisServer;
+    let withBoth: RunningServer;
+    let debugUrl: string;
+
+    before(async () => {
+      redis = await startRedis();
+      const debugPort = await freePort();
+      debugUrl = `http://127.0.0.1:${debugPort}`;
+      withBoth = await startBerth({
+        compiled: true,
+        env: { BERTH_SERVER_BUNDLE: bundle },
+        configYaml: [
+          'storage: {cache: {blobdescriptor: redis}}',
+          `redis: {addr: "${redis.addr}"}`,
+          `http: {debug: {addr: "127.0.0.1:${debugPort}", prometheus: {enabled: true}}}`,
+        ].join('\n'),
+      });
+    });
+    after(async () => {
+      await withBoth?.stop();
+      await redis?.stop();
+    });
+
+    it('serves Prometheus metrics (prom-client) and caches in Redis (ioredis)', async () => {
+      const data = Buffer.from('bundle and redis');
+      const digest = sha256(data);
+      const post = await fetch(`${withBoth.url}/v2/bundle/cached/blobs/uploads/?digest=${digest}`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: data });
+      assert.equal(post.status, 201, await post.text());
+      for (let i = 0; i < 2; i++) assert.equal((await fetch(`${withBoth.url}/v2/bundle/cached/blobs/${digest}`, { method: 'HEAD' })).status, 200);
+      assert.ok((await redis.admin.dbsize()) > 0, 'the blob lookups went through Redis');
+      const scrape = await fetch(`${debugUrl}/metrics`);
+      assert.equal(scrape.status, 200);
+      const text = await scrape.text();
+      assert.match(text, /^registry_http_requests_total\{.*handler="blob".*\} \d+/m);
+      assert.match(text, /^registry_storage_cache_total\{type="Request"\} [1-9]/m);
+    });
   });
 });
