@@ -20,6 +20,7 @@ import type { EndpointConfig } from './config-types.ts';
 import type { NotificationStore, StoredEvent } from '../metadata/events/store.ts';
 import { EVENTS_MEDIA_TYPE } from './types.ts';
 import { signatureHeader, SIGNATURE_HEADER } from './signature.ts';
+import { endpointTarget, type EndpointTarget } from './endpoint-target.ts';
 import { notificationDelivered, notificationError, notificationFailed, setNotificationQueueSource } from '../metrics/notifications.ts';
 
 export interface DeliveryOptions {
@@ -80,10 +81,15 @@ export class NotificationDelivery {
   private readonly aborts = new Set<AbortController>();
   private unregisterMetrics: (() => void) | undefined;
   readonly counters = new Map<string, EndpointCounters>();
+  /** Per endpoint: its URL without user information, and the Basic credentials that came from it. */
+  private readonly targets = new Map<string, EndpointTarget>();
 
   constructor(options: Partial<DeliveryOptions> & Pick<DeliveryOptions, 'store' | 'endpoints' | 'holder' | 'maxAgeMs' | 'maxBackoffMs' | 'log'>) {
     this.options = { leaseTtlMs: 30_000, pollMs: 1000, batch: 100, maxBatch: 1, pruneIntervalMs: 600_000, ...options };
-    for (const e of this.options.endpoints) this.counters.set(e.name, { delivered: 0, failures: 0, skipped: 0, deadLettered: 0, statuses: {} });
+    for (const e of this.options.endpoints) {
+      this.counters.set(e.name, { delivered: 0, failures: 0, skipped: 0, deadLettered: 0, statuses: {} });
+      this.targets.set(e.name, endpointTarget(e.url));
+    }
   }
 
   private registered: Promise<void> | undefined;
@@ -317,6 +323,9 @@ export class NotificationDelivery {
     const body = `{"events":[${events.map((e) => e.body).join(',')}]}`;
     const headers = new Headers();
     for (const [k, values] of Object.entries(endpoint.headers)) for (const v of values) headers.append(k, v);
+    const target = this.targets.get(endpoint.name) ?? endpointTarget(endpoint.url);
+    // The URL's user information, as Go's client sends it: only when no Authorization is configured.
+    if (target.authorization && !headers.has('Authorization')) headers.set('Authorization', target.authorization);
     // Set last, as distribution does: a configured Content-Type cannot replace it.
     headers.set('Content-Type', EVENTS_MEDIA_TYPE);
     if (!headers.has('User-Agent')) headers.set('User-Agent', 'berth-notifications');
@@ -325,7 +334,7 @@ export class NotificationDelivery {
     this.aborts.add(abort);
     const timer = setTimeout(() => abort.abort(new Error(`no answer within ${endpoint.timeoutMs} ms`)), endpoint.timeoutMs);
     try {
-      const res = await fetch(endpoint.url, { method: 'POST', headers, body, redirect: 'manual', signal: abort.signal });
+      const res = await fetch(target.url, { method: 'POST', headers, body, redirect: 'manual', signal: abort.signal });
       await res.arrayBuffer().catch(() => undefined);
       counters.statuses[res.status] = (counters.statuses[res.status] ?? 0) + 1;
       if (res.status >= 200 && res.status < 400) {

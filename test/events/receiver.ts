@@ -12,6 +12,8 @@ export interface Received {
   at: number;
   /** The status it was answered with. */
   status: number;
+  /** The request's path and query. */
+  path: string;
 }
 
 export interface Receiver {
@@ -48,7 +50,7 @@ export async function startReceiver(port = 0): Promise<Receiver> {
           } catch {
             // recorded as is
           }
-          requests.push({ headers: req.headers, body, events, at: Date.now(), status });
+          requests.push({ headers: req.headers, body, events, at: Date.now(), status, path: req.url ?? '' });
           res.statusCode = status;
           res.end();
         });
