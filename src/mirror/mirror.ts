@@ -38,6 +38,12 @@ import { Upstream, UpstreamError } from './upstream.ts';
  */
 const eventNotRecorded = (): void => undefined;
 
+/** A link a quota refused (403 DENIED) is not made: false; any other failure is thrown. */
+const unlessOverQuota = (e: unknown): false => {
+  if (e instanceof RegistryError && e.code === 'DENIED') return false;
+  throw e;
+};
+
 /** After a failed upstream request, cached tags are served without asking it again for this long. */
 const DOWN_BACKOFF_MS = 15_000;
 /** Tag check times kept (one entry per cached tag pulled); beyond this the oldest go first. */
@@ -235,19 +241,26 @@ export class Mirror {
     proxyManifestPush(bytes.length, false);
   }
 
-  /** Links to `name` those of `digests` whose bytes are stored already. */
+  /**
+   * Links to `name` those of `digests` whose bytes are stored already. One that a quota refuses is
+   * left unlinked: its GET is then refused with the quota's message, as for a layer not stored yet.
+   */
   private async linkStored(ctx: RequestContext, name: string, digests: string[]): Promise<void> {
     const { metadata, blobs } = ctx.services;
     for (const digest of digests) {
       if (await metadata.repositoryBlob(name, digest)) continue;
       const stored = await blobs.stat(digest);
       if (!stored) continue;
-      await this.link(ctx, name, digest, stored.size);
+      await this.link(ctx, name, digest, stored.size).catch(unlessOverQuota);
     }
   }
 
+  /** Links stored bytes to `name`; throws the quota's 403 DENIED when they do not fit. */
   private async link(ctx: RequestContext, name: string, digest: string, size: number): Promise<boolean> {
-    const { metadata } = ctx.services;
+    const { metadata, quotas } = ctx.services;
+    // A link adds the blob to the quotas over `name` as a mount does (stored for a repository
+    // outside them, it is not counted there yet): checked as the fetch it replaces would be.
+    await quotas.checkAdd(name, digest, size, 'upload', { until: ctx.res });
     await reserveForWrite(metadata, digest, size);
     try {
       await metadata.linkBlob(name, digest, size);
@@ -289,7 +302,10 @@ export class Mirror {
           throw this.failure(e, 'blob', { digest });
         });
         if (size === undefined) throw new RegistryError('BLOB_UNKNOWN', { message: `blob unknown to registry: ${m.upstream.label} does not have it`, detail: { digest } });
-        if (stored?.size === size && (await this.link(ctx, name, digest, size))) {
+        // Over a quota, a HEAD is answered from the upstream as for a blob not stored (nothing is
+        // linked); a GET is refused with the quota's message, as its fetch would be.
+        const link = () => this.link(ctx, name, digest, size);
+        if (stored?.size === size && (await (ctx.req.method === 'HEAD' ? link().catch(unlessOverQuota) : link()))) {
           this.blobHit(ctx, size);
           return false;
         }

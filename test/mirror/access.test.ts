@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { basic, startHtpasswdRegistry, type AuthRegistry } from '../auth/harness.ts';
-import { OCI_INDEX, OCI_MANIFEST, pushImage, putManifest, sha256, startTestRegistry, type TestRegistry } from '../http/harness.ts';
+import { OCI_INDEX, OCI_MANIFEST, pushBlob, pushImage, putManifest, sha256, startTestRegistry, type TestRegistry } from '../http/harness.ts';
 import { postgresSkip, startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { buildMirrors } from '../../src/config/mirrors.ts';
 import { loadConfig } from '../../src/config/index.ts';
@@ -118,6 +118,25 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal((await fetch(`${mirror.url}/v2/dist/capped/big/manifests/v1`)).status, 200);
       const res = await fetch(`${mirror.url}/v2/dist/capped/big/blobs/${big.layer}`);
       assert.equal(res.status, 403, await res.text());
+    });
+
+    it('a layer stored already for a repository outside the quota is charged when the mirror links it', async () => {
+      // The same layer pushed to a local repository of the mirror: the mirror links it instead of
+      // downloading it, once the upstream's manifest lists it or the upstream confirms it. A link adds
+      // the layer to the quota's usage like a mount, so it is checked like one.
+      const shared = await pushImage(upstream.url, 'capped/shared', 'v1', { layerBytes: 256 * 1024 });
+      const layer = Buffer.from(await (await fetch(`${upstream.url}/v2/capped/shared/blobs/${shared.layer}`)).arrayBuffer());
+      assert.equal(await pushBlob(mirror.url, 'local/copy', layer), shared.layer);
+      assert.equal((await fetch(`${mirror.url}/v2/dist/capped/shared/manifests/v1`)).status, 200);
+      // A HEAD is answered from the upstream, as for a layer not stored here, and links nothing.
+      assert.equal((await fetch(`${mirror.url}/v2/dist/capped/shared/blobs/${shared.layer}`, { method: 'HEAD' })).status, 200);
+      assert.equal(await mirror.services.metadata.repositoryBlob('dist/capped/shared', shared.layer), undefined);
+      const res = await fetch(`${mirror.url}/v2/dist/capped/shared/blobs/${shared.layer}`);
+      assert.equal(res.status, 403, 'the layer does not fit in the quota');
+      assert.match(await res.text(), /quota exceeded for dist\/capped\/\*\*/);
+      const [scope] = await mirror.services.quotas.scopesFor('dist/capped/shared');
+      const used = await mirror.services.quotas.usage(scope!);
+      assert.ok(used.bytes <= scope!.limitBytes, `usage ${used.bytes} stays within the limit ${scope!.limitBytes}`);
     });
 
     it('an index is cached before its children; a child comes when it is asked for', async () => {
