@@ -11,9 +11,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { tempDir } from '../helpers/processes.ts';
 import { berthCli } from '../cli/helpers.ts';
-import { OCI_INDEX, OCI_MANIFEST, pushImage, putManifest, startTestRegistry, type TestRegistry } from '../http/harness.ts';
+import { OCI_INDEX, OCI_MANIFEST, pushBlob, pushImage, putManifest, startTestRegistry, type TestRegistry } from '../http/harness.ts';
+import { makeLayerTar } from '../helpers/images.ts';
 import { signatureTag } from '../../src/trust/cosign/layout.ts';
 import { sha256Hex } from '../../src/trust/notary/generate.ts';
 import {
@@ -151,6 +153,43 @@ describe('pull policy', () => {
       const res = await get(base, 'cosign/sneaky', `sha256-${'ab'.repeat(32)}.sig`);
       assert.equal(res.status, 403);
       assert.equal((await get(base, 'cosign/sneaky', img.digest)).status, 403);
+    });
+
+    it('does not serve a runnable image disguised as a signature: filesystem layers under an artifact media type', async () => {
+      // podman pulls such an image and unpacks its layers (containers/image sniffs the compression,
+      // it does not look at the media type), so the layer bytes decide, not what the manifest says.
+      const tar = await makeLayerTar(300, 'payload.sh');
+      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha256Hex(tar)}`] }, config: { Cmd: ['/payload.sh'] } }));
+      const configDigest = await pushBlob(base, 'cosign/disguised', config);
+      const disguised = async (layer: Buffer, ref: string, extra: Record<string, unknown> = {}) => {
+        const layerDigest = await pushBlob(base, 'cosign/disguised', layer);
+        const manifest = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: OCI_MANIFEST,
+            config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+            layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: layerDigest, size: layer.length }],
+            ...extra,
+          }),
+        );
+        assert.equal((await putManifest(base, 'cosign/disguised', ref, manifest, OCI_MANIFEST)).status, 201);
+        return `sha256:${sha256Hex(manifest)}`;
+      };
+      const subject = await pushImage(base, 'cosign/disguised', 'v1');
+      const cases = [
+        { what: 'gzip under a .sig tag', tag: `sha256-${'cd'.repeat(32)}.sig`, layer: gzipSync(tar) },
+        { what: 'plain tar under a .att tag', tag: `sha256-${'ef'.repeat(32)}.att`, layer: tar },
+        { what: 'gzip as a referrer', tag: 'ref', layer: gzipSync(Buffer.concat([tar, Buffer.from('x')])), extra: { subject: { mediaType: OCI_MANIFEST, digest: subject.digest, size: subject.size } } },
+      ];
+      for (const c of cases) {
+        const digest = await disguised(c.layer, c.tag, c.extra);
+        if (c.tag !== 'ref') assert.equal((await get(base, 'cosign/disguised', c.tag)).status, 403, `${c.what}: by tag`);
+        assert.equal((await get(base, 'cosign/disguised', digest)).status, 403, `${c.what}: by digest`);
+      }
+      // A real signature (a JSON payload) under the same media type stays readable.
+      const sig = await cosignSign(base, 'cosign/disguised', subject.digest, stranger.privateKey);
+      assert.equal((await get(base, 'cosign/disguised', signatureTag(subject.digest))).status, 200);
+      assert.equal((await get(base, 'cosign/disguised', sig)).status, 200);
     });
 
     it('serves the children of a signed index (each fetched by digest), not those of an unsigned one', async () => {

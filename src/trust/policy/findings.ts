@@ -13,6 +13,7 @@ import { checkCosignSignature, type CosignCheck } from '../cosign/check.ts';
 import { COSIGN_SIG_ARTIFACT_TYPE, parseSignatureManifest, SIGNATURE_ANNOTATION, signatureTag, SIMPLESIGNING_MEDIA_TYPE, type Descriptor } from '../cosign/layout.ts';
 import { COSIGN_PAYLOAD_TYPE, parseSimpleSigningPayload } from '../cosign/payload.ts';
 import { verifySimpleSignature, type GpgKeys } from '../signatures/gpg.ts';
+import { hasArchiveLayer } from './layer-sniff.ts';
 import { manifestBytes, smallBlob, type StoreDeps } from './store-reader.ts';
 import { spkiHex } from './keys.ts';
 
@@ -135,10 +136,12 @@ export async function gpgFindings(deps: StoreDeps, repository: string, digest: s
 
 /**
  * A signature, attestation or SBOM rather than something to run: its layers are not image layers
- * (tar, rootfs) and it is not an index. Such manifests under cosign's accessory tags or with a
- * subject stay readable under a policy, so clients can fetch the signatures they verify with.
+ * (tar, rootfs), neither by media type nor by their bytes (layer-sniff.ts: clients unpack a layer
+ * whatever its media type says), and it is not an index. Such manifests under cosign's accessory
+ * tags or with a subject stay readable under a policy, so clients can fetch the signatures they
+ * verify with.
  */
-export function isArtifactManifest(bytes: Buffer | undefined, record: ManifestRecord): boolean {
+export async function isArtifactManifest(deps: StoreDeps, bytes: Buffer | undefined, record: ManifestRecord): Promise<boolean> {
   if (!bytes) return false;
   let j: { layers?: unknown; manifests?: unknown };
   try {
@@ -147,6 +150,8 @@ export function isArtifactManifest(bytes: Buffer | undefined, record: ManifestRe
     return false;
   }
   if (Array.isArray(j.manifests) || /index|list/.test(record.mediaType)) return false;
-  const layers = Array.isArray(j.layers) ? (j.layers as { mediaType?: unknown }[]) : [];
-  return layers.every((l) => typeof l?.mediaType === 'string' && !/image\.layer|image\.rootfs|diff\.tar|\.tar(\b|\+|$)/.test(l.mediaType));
+  const layers = Array.isArray(j.layers) ? (j.layers as { mediaType?: unknown; digest?: unknown }[]) : [];
+  if (!layers.every((l) => typeof l?.mediaType === 'string' && !/image\.layer|image\.rootfs|diff\.tar|\.tar(\b|\+|$)/.test(l.mediaType))) return false;
+  if (!layers.every((l) => typeof l.digest === 'string')) return false;
+  return !(await hasArchiveLayer(deps, layers.map((l) => l.digest as string)));
 }

@@ -7,9 +7,9 @@
 // cached verdict) and with a promise otherwise. A manifest is served when every rule matching
 // its repository is satisfied (rules.ts), by the manifest itself or, for an index child, by an
 // index of the repository that refers to it. Signatures and trust data stay readable: a
-// signature, attestation or SBOM (no image layers) under cosign's accessory tags
-// (sha256-<hex>.sig/.att/.sbom) or with a subject is always served; /extensions/v2/ and the
-// Notary API are not manifests and never pass here.
+// signature, attestation or SBOM (no image layers, by media type and by bytes) under cosign's
+// accessory tags (sha256-<hex>.sig/.att/.sbom) or with a subject is always served; /extensions/v2/
+// and the Notary API are not manifests and never pass here.
 //
 // Verdicts are cached per rule (its keys' version), digest, and for Notary the tag and the
 // timestamp versions, in a bounded LRU: a positive one for a minute (never past the Notary
@@ -360,7 +360,7 @@ export class TrustPolicy {
     if (!named) return false;
     let artifact = this.artifacts.get(digest);
     if (artifact === undefined) {
-      artifact = isArtifactManifest(await manifestBytes(this.deps, digest), record);
+      artifact = await isArtifactManifest(this.deps, await manifestBytes(this.deps, digest), record);
       this.artifacts.set(digest, artifact);
     }
     return artifact;
