@@ -403,6 +403,26 @@ describe('pull policy', () => {
       return res.text();
     };
 
+    it('a signature tag deleted from the console stops vouching at once, as one deleted through the registry API does', async () => {
+      const cookies = new Map<string, string>();
+      const keep = (res: Response) => {
+        for (const c of res.headers.getSetCookie()) cookies.set(c.slice(0, c.indexOf('=')), c.slice(c.indexOf('=') + 1, c.indexOf(';') < 0 ? undefined : c.indexOf(';')));
+        return res;
+      };
+      const cookie = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      const post = async (path: string, form: Record<string, string>) => {
+        const confirm = keep(await fetch(`${base}${path}?${new URLSearchParams(form)}`, { headers: { cookie: cookie() } }));
+        const token = /name="_csrf" value="([^"]+)"/.exec(await confirm.text())?.[1];
+        assert.ok(token, `no _csrf on ${path}`);
+        return keep(await fetch(`${base}${path}`, { method: 'POST', headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: token, ...form }), redirect: 'manual' }));
+      };
+      const img = await pushImage(base, 'cosign/console-revoke', 'v1');
+      await cosignSign(base, 'cosign/console-revoke', img.digest, trusted.privateKey);
+      assert.equal((await get(base, 'cosign/console-revoke', 'v1')).status, 200, 'signed: served (and the verdict cached)');
+      assert.equal((await post('/ui/repo/cosign/console-revoke/-/delete-tags', { tag: signatureTag(img.digest) })).status, 303);
+      assert.equal((await get(base, 'cosign/console-revoke', 'v1')).status, 403, 'the signature is gone: refused now, not a minute later');
+    });
+
     it("the image page lists each signature of every kind with its status against the policy's keys", async () => {
       const img = await pushImage(base, 'any/console', 'v1');
       await cosignSign(base, 'any/console', img.digest, trusted.privateKey);

@@ -64,6 +64,9 @@ export async function deleteTags(ctx: PageContext, name: string, form: URLSearch
       await ctx.deps.services.events?.tagDeleted({ req: ctx.req, principal: ctx.viewer.principal }, name, tag);
     }
   }
+  // As for a DELETE through the registry API: a cached pull-policy verdict may have relied on a
+  // deleted signature tag (or a signed index), and must not outlive it.
+  if (deleted.length) ctx.deps.services.trust?.manifestChanged(name);
   ctx.deps.access?.audit.recordBy(ctx.viewer.principal, {
     action: 'delete',
     repository: name,
