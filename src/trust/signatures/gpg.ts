@@ -74,6 +74,15 @@ export async function verifySimpleSignature(content: Buffer, keys: GpgKeys, expe
   }
   const signer = keys.find((k) => k.getKeys(sig.keyID).length > 0);
   const fingerprint = signer?.getFingerprint().toUpperCase();
+  // openpgp.js checks the key as of the signature's creation; GnuPG checks it now, and
+  // containers/image (through gpgme) refuses a signature by a key that has expired since
+  // (EXPKEYSIG), so a signature by a retired key must not count here either.
+  try {
+    if (!signer) throw new Error('no such key');
+    await signer.getSigningKey(sig.keyID, new Date());
+  } catch (e) {
+    return { ok: false, keyId, ...(fingerprint && { fingerprint }), reason: `signed by key ${fingerprint ?? keyId}, which has expired or is no longer valid for signing (${(e as Error).message})` };
+  }
   let payload: SimpleSigningPayload;
   try {
     payload = parseSimpleSigningPayload(data, ATOMIC_PAYLOAD_TYPE);
