@@ -7,9 +7,9 @@
 //   stray handle (a socket, a timer) would keep it alive, and names that handle;
 // - a watchdog names every test file still running after each HEARTBEAT_MIN minutes, and after
 //   TEST_DEADLINE_MIN minutes (default 60) it stops the run, listing the files that never ended.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 
 function find(dir) {
   const out = [];
@@ -27,6 +27,25 @@ const timeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 600_000);
 const deadlineMin = Number(process.env.TEST_DEADLINE_MIN ?? 60);
 const heartbeatMin = Number(process.env.HEARTBEAT_MIN ?? 5);
 
+// Servers that tests start as processes (test/helpers/processes.ts) run as installed: bin/berth.js
+// with the server bundle, which is what users run. The bundle is built afresh from src for every
+// run (esbuild, seconds), so a run never judges a stale one: the TypeScript through tsx once hid a
+// server that exited at start in the bundle (CommonJS packages loaded with import()).
+// BERTH_TEST_SERVER=source runs src through tsx instead; so does a tree that was never built.
+const env = { ...process.env };
+if (!env.BERTH_TEST_SERVER) {
+  if (existsSync('dist/cli/main.js')) {
+    const out = resolve('.test-server-bundle-run');
+    const built = spawnSync(process.execPath, ['scripts/build-server.mjs', '--out', out], { stdio: 'inherit' });
+    if (built.status !== 0) process.exit(1);
+    env.BERTH_TEST_SERVER = 'bundle';
+    env.BERTH_SERVER_BUNDLE = join(out, 'serve.mjs');
+  } else {
+    process.stderr.write('[run-tests] no build (npm run build): servers run from src through tsx\n');
+    env.BERTH_TEST_SERVER = 'source';
+  }
+}
+
 const runner = spawn(
   process.execPath,
   [
@@ -34,7 +53,7 @@ const runner = spawn(
     `--test-timeout=${timeoutMs}`, `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
     ...files,
   ],
-  { stdio: 'inherit', detached: true },
+  { stdio: 'inherit', detached: true, env },
 );
 
 /** The test files the runner's child processes are running now, with how long each has run. */

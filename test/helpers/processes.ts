@@ -78,7 +78,10 @@ export interface StartOptions {
   root?: string;
   /** storage.delete.enabled; default true. */
   deleteEnabled?: boolean;
-  /** berth only: run dist/cli/main.js (after `npm run build`) instead of the TypeScript through tsx. */
+  /**
+   * berth only: run the build (bin/berth.js, after `npm run build`) instead of the TypeScript
+   * through tsx. Default: what BERTH_TEST_SERVER says (scripts/run-tests.mjs sets it).
+   */
   compiled?: boolean;
   /** With `compiled`: how it is started; default bin/berth.js (the bundle), as installed. */
   entry?: 'bin/berth.js' | 'node dist/cli/main.js';
@@ -240,6 +243,8 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 export async function startBerth(opts: StartOptions = {}): Promise<RunningServer> {
+  // scripts/run-tests.mjs asks for the server as installed (bin/berth.js and a fresh bundle).
+  if (opts.compiled === undefined && process.env.BERTH_TEST_SERVER === 'bundle') opts = { ...opts, compiled: true };
   return launch(
     'berth',
     (config) =>
