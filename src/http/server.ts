@@ -10,7 +10,7 @@ import { RegistryError } from '../registry/errors.ts';
 import { dispatch } from '../registry/dispatch.ts';
 import { matchRoute } from '../registry/routes.ts';
 import type { RegistryServices, RequestContext } from '../registry/services.ts';
-import { externalBaseURL } from '../registry/urls.ts';
+import { apiBaseURL } from '../registry/urls.ts';
 import { UploadPurger } from '../maintenance/upload-purger.ts';
 import { createAuthMiddleware, type AuthMiddleware, type AuthOverrides } from './auth-middleware.ts';
 import { buildAuthExtras, type AuthExtras } from '../auth/wiring.ts';
@@ -286,7 +286,7 @@ async function handle(
     if (pathname.startsWith('/v1/') && (await serveSearch(req, res, url, pathname, search))) return;
     // Simple (GPG) signatures stored in the registry: containers/image's API extension (src/trust/signatures).
     if (pathname.startsWith(EXTENSION_PREFIX)) {
-      return await serveSignatureExtension({ req, res, url, services, baseURL: externalBaseURL(req, config.http.host, config.http.relativeurls) }, pathname, auth);
+      return await serveSignatureExtension({ req, res, url, services, baseURL: apiBaseURL(req, config.http) }, pathname, auth);
     }
     if (consoleHandler && (await consoleHandler(req, res, url, pathname))) return;
     if (auth && (await auth.serve(req, res, url, pathname))) return;
@@ -304,7 +304,7 @@ async function handle(
     if (services.mirror) route = services.mirror.mapRoute(route, url, res);
     // containers/image reads this from its unauthenticated ping (a 401 too) to store signatures here.
     if (route.kind === 'base') res.setHeader(SIGNATURES_HEADER, '1');
-    const baseURL = externalBaseURL(req, config.http.host, config.http.relativeurls);
+    const baseURL = apiBaseURL(req, config.http);
     const ctx: RequestContext = { req, res, url, services, baseURL, requestId };
     if (auth) user = (await auth.authorize(ctx, route)).name || undefined;
     if (admin && ctx.principal) {

@@ -4,7 +4,7 @@ import { RegistryError } from './errors.ts';
 import { nextLink, readPage } from './pagination.ts';
 import type { Page } from '../metadata/store.ts';
 import type { RequestContext } from './services.ts';
-import { encodeName } from './urls.ts';
+import { encodeName, prefixPath } from './urls.ts';
 
 /** registry:2 returns at most 100 repositories when the client does not ask for a page size. */
 const CATALOG_DEFAULT_PAGE = 100;
@@ -15,14 +15,14 @@ export async function listTags(ctx: RequestContext, name: string): Promise<void>
   if (tags === undefined || (page.n === 0 && !(await ctx.services.metadata.repositoryExists(name)))) {
     throw new RegistryError('NAME_UNKNOWN', { detail: { name } });
   }
-  const link = nextLink(`/v2/${encodeName(name)}/tags/list`, page, tags);
+  const link = nextLink(`${prefixPath(ctx.services.config.http.prefix)}/v2/${encodeName(name)}/tags/list`, page, tags);
   sendJSON(ctx.res, 200, { name, tags }, link ? { Link: link } : {});
 }
 
 export async function listCatalog(ctx: RequestContext): Promise<void> {
   const page = readPage(ctx.url.searchParams, CATALOG_DEFAULT_PAGE);
   const repositories = page.n === 0 ? [] : ctx.canList ? await visiblePage(ctx, page, ctx.canList) : await ctx.services.metadata.listRepositories(page);
-  const link = nextLink('/v2/_catalog', page, repositories);
+  const link = nextLink(`${prefixPath(ctx.services.config.http.prefix)}/v2/_catalog`, page, repositories);
   sendJSON(ctx.res, 200, { repositories }, link ? { Link: link } : {});
 }
 

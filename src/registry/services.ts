@@ -49,7 +49,7 @@ export interface RequestContext {
   res: ServerResponse;
   url: URL;
   services: RegistryServices;
-  /** Origin for absolute Location headers ('' when http.relativeurls is set). */
+  /** What Location headers start with: origin and http.prefix, or http.host (only the prefix with http.relativeurls); see apiBaseURL. */
   baseURL: string;
   /** The request's id (the access log's requestId), for notification events. */
   requestId?: string;
