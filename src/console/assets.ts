@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { send } from '../http/respond.ts';
 import { packageRoot } from '../util/package-root.ts';
+import { noneMatch } from '../http/conditional.ts';
 
 export const STATIC_PREFIX = '/ui/static/';
 
@@ -108,13 +109,6 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
   return gzip !== undefined ? gzip > 0 : star !== undefined && star > 0;
 }
 
-/** Whether If-None-Match names one of the representations' tags (weak comparison, RFC 9110 §13.1.2). */
-function matches(header: string | undefined, tags: string[]): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((t) => tags.includes(t.trim().replace(/^W\//, '')));
-}
-
 /** Reads (or, without web/dist/, builds) the console's assets; call once at start. */
 export async function loadConsoleAssets(options: LoadOptions = {}): Promise<ConsoleAssets> {
   const root = options.root ?? packageRoot(import.meta.url);
@@ -153,7 +147,7 @@ export async function loadConsoleAssets(options: LoadOptions = {}): Promise<Cons
         Vary: 'Accept-Encoding',
         'X-Content-Type-Options': 'nosniff',
       };
-      if (matches(req.headers['if-none-match'], [asset.etag, asset.gzipEtag])) {
+      if (noneMatch(req.headers['if-none-match'], [asset.etag, asset.gzipEtag])) {
         send(res, 304, headers);
         return true;
       }

@@ -3,6 +3,7 @@
 import { pipeline } from 'node:stream/promises';
 import { parseDigest } from '../oci/digest.ts';
 import { send } from '../http/respond.ts';
+import { noneMatch } from '../http/conditional.ts';
 import { sendFileBody, whenCanSendFile } from '../http/zero-copy.ts';
 import { transientBytesDone } from '../http/memory-pressure.ts';
 import { BlobNotFoundError } from '../storage/blob-store.ts';
@@ -40,7 +41,7 @@ export async function getBlob(ctx: RequestContext, name: string, digestParam: st
     'Cache-Control': 'max-age=31536000',
   };
 
-  if (req.headers['if-none-match'] === etag) return send(res, 304, headers);
+  if (noneMatch(req.headers['if-none-match'], [etag])) return send(res, 304, headers);
 
   if (req.method === 'GET' && services.blobs.redirectURL && !services.config.storage.redirect.disable) {
     const location = await services.blobs.redirectURL(digest, { method: 'GET', expiresInSeconds: 1200 });

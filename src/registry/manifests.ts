@@ -6,6 +6,7 @@ import { newManifest, type PutManifestResult } from '../metadata/store.ts';
 import { reserveForWrite } from '../lifecycle/blob-writes.ts';
 import { parseReference } from '../oci/reference.ts';
 import { send } from '../http/respond.ts';
+import { noneMatch } from '../http/conditional.ts';
 import { RegistryError } from './errors.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
@@ -57,7 +58,8 @@ export async function getManifest(ctx: RequestContext, name: string, reference: 
   if (refusal) throw new RegistryError('DENIED', { message: refusal, detail: { repository: name, digest } });
   const etag = `"${digest}"`;
   const headers = { 'Content-Type': record.mediaType, 'Docker-Content-Digest': digest, ETag: etag, 'Content-Length': record.size };
-  if (ctx.req.headers['if-none-match'] === etag) return send(ctx.res, 304, headers);
+  // registry:2 also takes the digest unquoted here.
+  if (noneMatch(ctx.req.headers['if-none-match'], [etag, digest])) return send(ctx.res, 304, headers);
   // A notification pull event (GET and HEAD, as distribution; not a 304), in the outbox before the answer.
   await ctx.services.events?.manifestPulled(ctx, name, record, ref.kind === 'tag' ? ref.tag : undefined);
   if (ctx.req.method === 'HEAD') return send(ctx.res, 200, headers);

@@ -60,6 +60,18 @@ describe('GET/HEAD /v2/<name>/blobs/<digest>', () => {
     assert.equal(res.status, 304);
   });
 
+  it('compares If-None-Match as RFC 9110 says: a list, weak tags and * match too (as registry:2)', async () => {
+    const other = `"${randomBlob().digest}"`;
+    for (const value of [`W/"${blob.digest}"`, `${other}, "${blob.digest}"`, `${other},W/"${blob.digest}"`, '*']) {
+      const res = await fetch(`${r.url}/v2/lib/alpine/blobs/${blob.digest}`, { headers: { 'If-None-Match': value } });
+      assert.equal(res.status, 304, value);
+      await res.arrayBuffer();
+    }
+    const miss = await fetch(`${r.url}/v2/lib/alpine/blobs/${blob.digest}`, { headers: { 'If-None-Match': `${other}, W/${other}` } });
+    assert.equal(miss.status, 200);
+    await miss.arrayBuffer();
+  });
+
   it('answers BLOB_UNKNOWN for an unknown blob', async () => {
     const res = await fetch(`${r.url}/v2/lib/alpine/blobs/${randomBlob().digest}`);
     assert.equal(res.status, 404);

@@ -203,6 +203,16 @@ describe('GET/HEAD /v2/<name>/manifests/<reference>', () => {
     const res = await fetch(`${r.url}/v2/get/a/manifests/v1`, { headers: { 'If-None-Match': `"${img.digest}"` } });
     assert.equal(res.status, 304);
   });
+
+  it('answers 304 to a list, a weak tag, * and the bare digest (registry:2 takes it unquoted) in If-None-Match', async () => {
+    for (const value of [`"sha256:${'0'.repeat(64)}", "${img.digest}"`, `W/"${img.digest}"`, '*', img.digest]) {
+      const res = await fetch(`${r.url}/v2/get/a/manifests/v1`, { headers: { 'If-None-Match': value } });
+      assert.equal(res.status, 304, value);
+    }
+    const miss = await fetch(`${r.url}/v2/get/a/manifests/v1`, { headers: { 'If-None-Match': `"sha256:${'0'.repeat(64)}"` } });
+    assert.equal(miss.status, 200);
+    await miss.arrayBuffer();
+  });
 });
 
 describe('DELETE /v2/<name>/manifests/<reference>', () => {
