@@ -51,12 +51,16 @@ export async function startUpload(ctx: RequestContext, name: string): Promise<vo
     if (mounted) return;
   }
   const digest = q.get('digest');
-  const id = await createSession(ctx, name);
   if (digest !== null) {
-    // Single-request monolithic upload: the body is the whole blob.
+    // Single-request monolithic upload: the body is the whole blob. A digest that cannot be
+    // checked is refused before a session opens: the client never learns this session's id, so
+    // it could neither finish nor cancel it, and it would stay until the upload purger's age.
+    expectedDigest(ctx, digest);
+    const id = await createSession(ctx, name);
     await ctx.services.uploadHashes.withLock(id, () => finish(ctx, name, id, digest));
     return;
   }
+  const id = await createSession(ctx, name);
   const headers: Record<string, string | number> = progressHeaders(ctx, name, id, 0);
   const minChunk = ctx.services.config.berth.upload.chunkMinLength;
   if (minChunk > 0) headers['OCI-Chunk-Min-Length'] = minChunk;
@@ -182,20 +186,24 @@ export async function completeUpload(ctx: RequestContext, name: string, id: stri
   });
 }
 
-/** Appends an optional last chunk, verifies the digest, commits and links the blob. */
-async function finish(ctx: RequestContext, name: string, id: string, digestParam: string | null): Promise<void> {
-  const { blobs, metadata, uploadHashes } = ctx.services;
+/** The `digest` parameter of a completing request, parsed; DIGEST_INVALID (the body drained) when missing or malformed. */
+function expectedDigest(ctx: RequestContext, digestParam: string | null): string {
   if (digestParam === null || digestParam === '') {
     drain(ctx.req);
     throw new RegistryError('DIGEST_INVALID', { message: 'digest parameter missing' });
   }
-  let expected: string;
   try {
-    expected = parseDigest(digestParam).digest;
+    return parseDigest(digestParam).digest;
   } catch (e) {
     drain(ctx.req);
     throw e;
   }
+}
+
+/** Appends an optional last chunk, verifies the digest, commits and links the blob. */
+async function finish(ctx: RequestContext, name: string, id: string, digestParam: string | null): Promise<void> {
+  const { blobs, metadata, uploadHashes } = ctx.services;
+  const expected = expectedDigest(ctx, digestParam);
   let size = (await blobs.uploads.size(id)) ?? 0;
   if (hasRequestBody(ctx.req)) {
     checkContentRange(ctx, name, id, size);

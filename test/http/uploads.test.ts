@@ -60,6 +60,17 @@ describe('POST /v2/<name>/blobs/uploads/', () => {
     assert.deepEqual(await readdir(join(r.root, 'uploads')), uploadsBefore);
   });
 
+  it('refuses a single-POST upload with a malformed or empty digest before opening a session', async () => {
+    // The client never learns the id of a session opened here, so it could never finish or cancel it.
+    const uploadsBefore = await readdir(join(r.root, 'uploads'));
+    for (const digest of ['sha256:abc', '', 'md5:0123456789abcdef0123456789abcdef']) {
+      const res = await fetch(`${r.url}/v2/lib/app/blobs/uploads/?digest=${encodeURIComponent(digest)}`, { method: 'POST', body: body(Buffer.from('bytes')) });
+      assert.equal(res.status, 400, digest);
+      assert.deepEqual(await errorCodes(res), ['DIGEST_INVALID'], digest);
+    }
+    assert.deepEqual(await readdir(join(r.root, 'uploads')), uploadsBefore);
+  });
+
   it('honours http.host and X-Forwarded-Proto/Host in Location', async () => {
     const res = await fetch(`${r.url}/v2/lib/app/blobs/uploads/`, { method: 'POST', headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'registry.example.com:5043' } });
     assert.match(res.headers.get('location')!, /^https:\/\/registry\.example\.com:5043\/v2\/lib\/app\/blobs\/uploads\//);
