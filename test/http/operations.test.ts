@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { defaultConfig } from '../../src/config/index.ts';
 import { startRegistry } from '../../src/http/server.ts';
-import { UploadPurger } from '../../src/maintenance/upload-purger.ts';
+import { firstPurgeDelayMs, UploadPurger } from '../../src/maintenance/upload-purger.ts';
 import { jsonLineSink, startTestRegistry } from './harness.ts';
 
 describe('storage.maintenance.uploadpurging', () => {
@@ -42,6 +42,48 @@ describe('storage.maintenance.uploadpurging', () => {
     } finally {
       await r.stop();
     }
+  });
+});
+
+describe('storage.maintenance.uploadpurging schedule', () => {
+  it('purges for the first time within an hour of the start, as registry:2, then every interval', async () => {
+    // A registry restarted more often than `interval` (a day by default) must still purge.
+    type Scheduled = { kind: 'timeout' | 'interval'; ms: number; fn: () => void };
+    const scheduled: Scheduled[] = [];
+    const realTimeout = globalThis.setTimeout;
+    const realInterval = globalThis.setInterval;
+    const fake = (kind: Scheduled['kind']) => ((fn: () => void, ms: number) => {
+      scheduled.push({ kind, ms, fn });
+      return { unref() {}, ref() {} } as unknown as NodeJS.Timeout;
+    }) as unknown as typeof setTimeout;
+    let runs = 0;
+    const day = 24 * 3_600_000;
+    const purger = new UploadPurger({} as never, { enabled: true, ageMs: 7 * day, intervalMs: day, dryrun: false }, pino({ level: 'silent' }), () => 0.999);
+    purger.purgeOnce = async () => {
+      runs++;
+      return [];
+    };
+    globalThis.setTimeout = fake('timeout');
+    globalThis.setInterval = fake('interval') as unknown as typeof setInterval;
+    try {
+      purger.start();
+    } finally {
+      globalThis.setTimeout = realTimeout;
+      globalThis.setInterval = realInterval;
+    }
+    assert.equal(scheduled.length, 1);
+    const first = scheduled[0]!;
+    assert.ok(first.ms > 0 && first.ms <= 3_600_000, `first purge after ${first.ms} ms`);
+    globalThis.setInterval = fake('interval') as unknown as typeof setInterval;
+    try {
+      first.fn();
+    } finally {
+      globalThis.setInterval = realInterval;
+    }
+    assert.equal(runs, 1);
+    assert.deepEqual(scheduled.slice(1).map((s) => [s.kind, s.ms]), [['interval', day]]);
+    // Never later than a short interval.
+    assert.equal(firstPurgeDelayMs(10_000, () => 0.5), 10_000);
   });
 });
 
