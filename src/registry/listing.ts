@@ -1,7 +1,7 @@
 // GET /v2/<name>/tags/list and GET /v2/_catalog: indexed page queries, never a storage walk.
 import { sendJSON } from '../http/respond.ts';
 import { RegistryError } from './errors.ts';
-import { nextLink, readPage } from './pagination.ts';
+import { MAX_PAGE, nextLink, readPage } from './pagination.ts';
 import type { Page } from '../metadata/store.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName, prefixPath } from './urls.ts';
@@ -10,7 +10,9 @@ import { encodeName, prefixPath } from './urls.ts';
 const CATALOG_DEFAULT_PAGE = 100;
 
 export async function listTags(ctx: RequestContext, name: string): Promise<void> {
-  const page = readPage(ctx.url.searchParams);
+  // Without n, a page is as long as berth's cap (registry:2 sends every tag): a list that fills it
+  // gets a Link to the rest, like any full page, instead of ending there unannounced.
+  const page = readPage(ctx.url.searchParams, MAX_PAGE);
   const tags = page.n === 0 ? [] : await ctx.services.metadata.listTags(name, page);
   if (tags === undefined || (page.n === 0 && !(await ctx.services.metadata.repositoryExists(name)))) {
     throw new RegistryError('NAME_UNKNOWN', { detail: { name } });

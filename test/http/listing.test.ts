@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OCI_MANIFEST, errorCodes, pushImage, putManifest, startTestRegistry, type TestRegistry } from './harness.ts';
+import { newManifest } from '../../src/metadata/store.ts';
+import { parseManifest } from '../../src/oci/manifest.ts';
+import { MAX_PAGE } from '../../src/registry/pagination.ts';
 
 describe('GET /v2/<name>/tags/list', () => {
   let r: TestRegistry;
@@ -46,6 +49,24 @@ describe('GET /v2/<name>/tags/list', () => {
     assert.match(full.headers.get('link') ?? '', /last=v2&n=7/);
     const after = await fetch(`${r.url}/v2/list/app/tags/list?n=${sorted.length + 1}`);
     assert.equal(after.headers.get('link'), null);
+  });
+
+  it('gives a Link when a list without n stops at the page cap, so no tag goes missing unannounced', async () => {
+    // A repository with more tags than one page holds (CI tags per commit): clients that ask
+    // without n (skopeo list-tags, crane ls) follow the Link; without one they saw a short list.
+    const img = await pushImage(r.url, 'list/many', 'seed');
+    const record = newManifest(parseManifest(img.bytes, OCI_MANIFEST), img.digest, img.size);
+    const count = MAX_PAGE + 1;
+    for (let i = 1; i < count; i++) await r.services.metadata.putManifest('list/many', record, `t${String(i).padStart(5, '0')}`);
+    const first = await fetch(`${r.url}/v2/list/many/tags/list`);
+    const page = (await first.json()) as { tags: string[] };
+    assert.equal(page.tags.length, MAX_PAGE);
+    const link = first.headers.get('link');
+    assert.ok(link, 'a full page without n must link to the next one');
+    const next = await fetch(`${r.url}${/^<([^>]+)>; rel="next"$/.exec(link)![1]}`);
+    const rest = (await next.json()) as { tags: string[] };
+    assert.equal(page.tags.length + rest.tags.length, count);
+    assert.equal(next.headers.get('link'), null);
   });
 
   it('refuses a non-numeric n with PAGINATION_NUMBER_INVALID', async () => {
