@@ -90,6 +90,7 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
         threshold: sd?.threshold === undefined ? 3 : Math.max(sd.threshold, 1),
       },
     },
+    validation: validation(f.validation),
     ...(f.redis?.addr && { redis: redis(f.redis as FileRedis & { addr: string }) }),
     ...(auth && { auth }),
     ...((f.notifications || berth?.notifications) && { notifications: buildNotifications(f.notifications, berth?.notifications, warnings) }),
@@ -108,6 +109,17 @@ export function build(f: FileConfig, warnings: Warning[]): BerthConfig {
       trust: trust(berth),
     },
   };
+}
+
+/**
+ * validation.manifests.urls applies when allow or deny is set and validation is on: as registry:2
+ * takes it, on unless `disabled: true`, and the deprecated `enabled: true` wins over that.
+ */
+function validation(v: FileConfig['validation']): BerthConfig['validation'] {
+  const on = v?.enabled === true || v?.disabled !== true;
+  const allow = v?.manifests?.urls?.allow ?? [];
+  const deny = v?.manifests?.urls?.deny ?? [];
+  return on && (allow.length || deny.length) ? { manifestURLs: { allow, deny } } : {};
 }
 
 type FileBerth = NonNullable<FileConfig['berth']>;

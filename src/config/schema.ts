@@ -201,7 +201,15 @@ export const fileSchema = section({
     ttl: duration(),
   }),
   compatibility: unsupported(),
-  validation: unsupported(),
+  // The URLs of foreign (nondistributable) layers, which clients fetch from elsewhere
+  // (src/registry/layer-urls.ts). registry:2 refuses them all unless allow or deny is set; berth,
+  // like zot and Harbor (which ships its registry with validation disabled), accepts them unless
+  // allow or deny is set.
+  validation: section({
+    enabled: bool(),
+    disabled: bool(),
+    manifests: section({ urls: section({ allow: z.array(regex()), deny: z.array(regex()) }), indexes: unsupported() }),
+  }),
   policy: unsupported(),
   // berth's own settings; distribution has no such section.
   berth: section({

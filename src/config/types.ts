@@ -46,6 +46,8 @@ export interface BerthConfig {
     tls?: { certificate: string; key: string; clientcas?: string[]; minimumtls?: 'tls1.0' | 'tls1.1' | 'tls1.2' | 'tls1.3' };
   };
   health: { storagedriver: { enabled: boolean; intervalMs: number; threshold: number } };
+  /** validation.manifests.urls, when enforced: regular expressions (as text) a foreign layer's URLs must match (allow) and must not (deny). */
+  validation: { manifestURLs?: { allow: string[]; deny: string[] } };
   /** Shared cache (storage.cache.blobdescriptor: redis). */
   redis?: RedisConfig;
   /** distribution's auth section (htpasswd, token); absent = requests are not authenticated. */

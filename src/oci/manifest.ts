@@ -21,6 +21,8 @@ export interface ParsedManifest {
   blobs: string[];
   /** Child manifests of an index. */
   children: string[];
+  /** Nondistributable (foreign) layers with URLs: clients fetch them from there, not from the registry. */
+  remoteLayers?: Descriptor[];
   /** An index's children's platforms (os and architecture both strings), by child digest; the first descriptor of a digest wins. */
   platforms?: Record<string, Platform>;
   configDigest?: string;
@@ -123,7 +125,9 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
   const config = descriptor(m.config, 'config');
   if (m.layers !== undefined && !Array.isArray(m.layers)) throw invalid('layers must be an array');
   const layers = ((m.layers as unknown[] | undefined) ?? []).map((d, i) => descriptor(d, `layers[${i}]`));
-  const blobs = [config.digest, ...layers.filter((l) => !(isNonDistributable(l.mediaType) && l.urls?.length)).map((l) => l.digest)];
+  const remote = (l: Descriptor) => isNonDistributable(l.mediaType) && !!l.urls?.length;
+  const blobs = [config.digest, ...layers.filter((l) => !remote(l)).map((l) => l.digest)];
+  const remoteLayers = layers.filter(remote);
   const artifactType = (m.artifactType as string | undefined) ?? (mediaType === MediaType.ociManifest ? config.mediaType : undefined);
-  return { mediaType, kind, blobs: [...new Set(blobs)], children: [], configDigest: config.digest, subject, artifactType, annotations };
+  return { mediaType, kind, blobs: [...new Set(blobs)], children: [], ...(remoteLayers.length && { remoteLayers }), configDigest: config.digest, subject, artifactType, annotations };
 }

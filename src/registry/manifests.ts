@@ -8,6 +8,7 @@ import { parseReference } from '../oci/reference.ts';
 import { send } from '../http/respond.ts';
 import { noneMatch } from '../http/conditional.ts';
 import { RegistryError } from './errors.ts';
+import { checkLayerURLs } from './layer-urls.ts';
 import type { RequestContext } from './services.ts';
 import { encodeName } from './urls.ts';
 import { requestHost } from '../trust/notary/gun.ts';
@@ -97,6 +98,7 @@ export async function putManifest(ctx: RequestContext, name: string, reference: 
   const ref = parseReference(reference);
   const bytes = await readBody(ctx);
   const parsed = parseManifest(bytes, ctx.req.headers['content-type']);
+  checkLayerURLs(parsed, ctx.services.config);
   const algorithm = ref.kind === 'digest' ? parseDigest(ref.digest).algorithm : 'sha256';
   const digest = digestOf(bytes, algorithm);
   if (ref.kind === 'digest' && ref.digest !== digest) {
