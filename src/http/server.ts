@@ -34,6 +34,8 @@ import { GcScheduler } from '../lifecycle/gc-scheduler.ts';
 import { createRetention, RetentionRunner } from '../lifecycle/retention-runner.ts';
 import { createCollector } from '../lifecycle/wiring.ts';
 import { BlobBusyError } from '../lifecycle/blob-writes.ts';
+// errors.ts alone: no SDK, so a registry on the filesystem does not load it.
+import { S3StorageError } from '../storage/drivers/s3/errors.ts';
 import type { LifecycleApiDeps, LifecycleCaller } from '../lifecycle/http/context.ts';
 import { ApiError } from '../auth/access/admin/http.ts';
 import { restrictionAllowsManaging, restrictionCoversEverything } from '../auth/access/roles.ts';
@@ -378,5 +380,9 @@ function isClientGone(e: unknown, req: IncomingMessage): boolean {
   // that took every failure after an upload's last byte (a full disk, the metadata store) for a
   // client that left: the connection was dropped without an answer or a log line.
   const cutShort = req.destroyed && !req.complete;
-  return cutShort || req.socket?.destroyed === true || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
+  if (cutShort || req.socket?.destroyed === true) return true;
+  // An S3 error carries the code of the registry's own connection to the object store (a gateway
+  // or its balancer resetting it): a failure to answer, not a client that left.
+  if (e instanceof S3StorageError) return false;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE';
 }

@@ -73,8 +73,12 @@ export async function writeSegments(bucket: Bucket, body: Readable, offset: numb
 
   try {
     // Async iteration pulls the next chunk only after the previous part is stored: backpressure
-    // reaches the client's TCP window instead of our memory.
-    for await (const chunk of body) {
+    // reaches the client's TCP window instead of our memory. destroyOnReturn: false, because a
+    // plain for-await destroys the body when S3 fails mid-way, and destroying a request that has
+    // not ended resets the client's connection: it would get no answer, and the registry took the
+    // reset for a client that left and logged nothing. Left alone, the body is drained by the
+    // server, which answers the failure (src/http/server.ts).
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
       const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
       tap?.chunk(bytes);
       tap?.hash?.update(bytes);
