@@ -1,14 +1,23 @@
 // Object key layout under rootDirectory:
 //   blobs/<algorithm>/<first two hex>/<hex>     one object per blob, written once by commit or put
 //   uploads/<id>/created                        empty marker: the upload exists (an empty upload has no data)
-//   uploads/<id>/data/<offset, 16 digits>       one segment per append, named by its start offset
+//   uploads/<id>/data/<offset, 16 digits>-<writer>  one segment per append, named by its start
+//                                               offset and a token of the append that wrote it
 //   health/<random>                             short-lived health probe objects
-// Offsets are zero-padded so that S3's lexicographic listing order is offset order.
+// Offsets are zero-padded so that S3's lexicographic listing order is offset order. The writer
+// token keeps two appends that start at the same offset at once (two replicas, one upload) from
+// writing one object: the later would silently replace the earlier, whose replica still held the
+// hash of its own bytes, and so committed the other bytes under that digest. As two objects they
+// make the upload inconsistent (uploads.ts), which refuses the commit. Segments written before
+// the token existed (no `-<writer>`) are still read.
+import { randomBytes } from 'node:crypto';
 import { UploadNotFoundError } from '../../blob-store.ts';
 
 const OFFSET_DIGITS = 16;
 const DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 const UPLOAD_ID = /^[A-Za-z0-9-]+$/;
+/** A segment's name: its offset, then (since segments got writer tokens) `-<writer>`. */
+const SEGMENT = /^(\d+)(?:-[0-9a-f]+)?$/;
 
 export type UploadKey = { id: string; kind: 'marker' } | { id: string; kind: 'segment'; offset: number } | { id: string; kind: 'other' };
 
@@ -54,8 +63,9 @@ export class S3Keys {
     return `${this.upload(id)}created`;
   }
 
+  /** A new key for a segment starting at `offset`: never the key of another append's segment. */
   segment(id: string, offset: number): string {
-    return `${this.upload(id)}data/${String(offset).padStart(OFFSET_DIGITS, '0')}`;
+    return `${this.upload(id)}data/${String(offset).padStart(OFFSET_DIGITS, '0')}-${randomBytes(6).toString('hex')}`;
   }
 
   parseUploadKey(key: string): UploadKey | undefined {
@@ -63,7 +73,8 @@ export class S3Keys {
     const [id, kind, offset, ...rest] = key.slice(this.uploadsPrefix.length).split('/');
     if (!id || !UPLOAD_ID.test(id)) return undefined;
     if (kind === 'created' && offset === undefined) return { id, kind: 'marker' };
-    if (kind === 'data' && offset && /^\d+$/.test(offset) && !rest.length) return { id, kind: 'segment', offset: Number(offset) };
+    const m = kind === 'data' && offset && !rest.length ? SEGMENT.exec(offset) : null;
+    if (m) return { id, kind: 'segment', offset: Number(m[1]) };
     return { id, kind: 'other' };
   }
 
