@@ -85,8 +85,11 @@ async function lookupIn(host: string, path: string): Promise<Credentials | undef
   const config = await readConfig(path);
   const helper = helperFor(config, host);
   if (helper) {
-    const r = await runHelper(helper, 'get', host);
-    if (r.code === 0) {
+    // A helper that cannot be run (credsStore "desktop" in a config.json copied from a laptop, a
+    // helper not on PATH) is no answer: docker ignores the error and reads the auths map, or goes
+    // on anonymously, as skopeo and podman do (they never run credsStore).
+    const r = await runHelper(helper, 'get', host).catch(() => undefined);
+    if (r?.code === 0) {
       const j = JSON.parse(r.stdout) as { Username?: string; Secret?: string };
       // docker's convention: Username "<token>" means Secret is an identity (refresh) token.
       if (j.Username === '<token>') return { identityToken: j.Secret };
@@ -125,7 +128,8 @@ export async function eraseCredentials(host: string, path = configPath()): Promi
   const config = await readConfig(path);
   let removed = false;
   const helper = helperFor(config, host);
-  if (helper) removed = (await runHelper(helper, 'erase', host)).code === 0;
+  // A helper that cannot be run holds nothing to erase; the auths entries still go.
+  if (helper) removed = (await runHelper(helper, 'erase', host).catch(() => undefined))?.code === 0;
   for (const k of keysFor(host)) {
     if (config.auths && k in config.auths) {
       delete config.auths[k];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseChallenge } from '../../src/client/challenge.ts';
 import { isLoopback } from '../../src/client/transport.ts';
 import { parseImageRef, manifestRef, UsageError } from '../../src/client/image-ref.ts';
-import { lookupCredentials, lookupPaths, configPath } from '../../src/client/docker-config.ts';
+import { eraseCredentials, lookupCredentials, lookupPaths, configPath, readConfig } from '../../src/client/docker-config.ts';
 import { tempDir } from '../helpers/processes.ts';
 
 describe('client units', () => {
@@ -51,6 +51,23 @@ describe('client units', () => {
       assert.deepEqual(await lookupCredentials('b:2', paths), { username: 'v', password: 'q' });
       assert.deepEqual(await lookupCredentials('c:3', paths), { identityToken: 'rt' });
       assert.equal(await lookupCredentials('d:4', paths), undefined);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('reads the auths map when the credsStore helper is not installed, as docker does (and logout still clears it)', async () => {
+    const t = await tempDir('client-units-helper');
+    try {
+      // docker-credential-desktop on a Linux machine: a config.json copied from Docker Desktop.
+      const config = join(t.path, 'config.json');
+      const auth = Buffer.from('u:p').toString('base64');
+      await writeFile(config, JSON.stringify({ auths: { 'a:1': { auth } }, credsStore: 'berth-test-not-installed', credHelpers: { 'b:2': 'berth-test-not-installed' } }));
+      assert.deepEqual(await lookupCredentials('a:1', [config]), { username: 'u', password: 'p' });
+      // No stored login at all: anonymous, not an error (an open registry must stay reachable).
+      assert.equal(await lookupCredentials('b:2', [config]), undefined);
+      assert.equal(await eraseCredentials('a:1', config), true);
+      assert.deepEqual((await readConfig(config)).auths, {});
     } finally {
       await t.cleanup();
     }
