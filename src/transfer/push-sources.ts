@@ -59,10 +59,12 @@ export async function planPush(source: string, o: PlanOptions): Promise<PushPlan
   let ref = o.image;
   const st0 = await stat(path).catch(() => undefined);
   if (!st0) {
-    // `layout:ref`, as skopeo's oci: transport writes it.
-    const colon = source.lastIndexOf(':');
-    const st1 = colon > 0 ? await stat(source.slice(0, colon)).catch(() => undefined) : undefined;
-    if (!st1) throw new UsageError(`${source}: no such file or directory`);
+    // `layout:ref`, as skopeo's oci: transport writes it. The ref may hold colons itself (podman
+    // save and skopeo name entries `localhost:5000/app:1.0`), so the path ends at the first colon
+    // after which a file or directory exists, as skopeo splits at the first one.
+    let colon = source.indexOf(':', 1);
+    while (colon > 0 && !(await stat(source.slice(0, colon)).catch(() => undefined))) colon = source.indexOf(':', colon + 1);
+    if (colon < 0) throw new UsageError(`${source}: no such file or directory`);
     path = source.slice(0, colon);
     ref ??= source.slice(colon + 1);
   }
