@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { Authenticator, AuthError } from './auth.ts';
 import { parseChallenge } from './challenge.ts';
 import { lookupCredentials, type Credentials } from './docker-config.ts';
-import { baseUrl, header, isBrokenConnection, isLoopback, send, TlsError, type RawResponse, type StreamResponse, type TransportOptions } from './transport.ts';
+import { baseUrl, header, isBrokenConnection, isLoopback, isRegistryUrl, send, TlsError, type RawResponse, type StreamResponse, type TransportOptions } from './transport.ts';
 
 export interface ClientOptions extends TransportOptions {
   /** `user:password` from --creds; otherwise looked up in the docker config. */
@@ -81,7 +81,7 @@ export class RegistryClient {
       return true;
     };
     for (let hops = 0; hops < 10 + TRANSIENT_RETRIES; hops++) {
-      const onRegistry = new URL(url).host === this.host;
+      const onRegistry = isRegistryUrl(new URL(url), this.host);
       const headers: Record<string, string> = { ...req.headers };
       // Credentials only ever go to the registry itself, never to a redirect target (S3, a CDN).
       const authz = onRegistry ? await this.auth!.authorization(req.scope) : undefined;

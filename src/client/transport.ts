@@ -82,6 +82,21 @@ function loopbackTrust(host: string): Buffer[] | undefined {
   return isLoopback(host) && !process.env.NODE_EXTRA_CA_CERTS ? [] : undefined;
 }
 
+/**
+ * Whether `u` points at the registry `host` (HOST[:PORT] as the user wrote it). URL drops the
+ * scheme's default port and lower-cases the name, so `reg.example.com:443` must be normalised the
+ * same way before comparing, or its own requests would look like a redirect elsewhere: no
+ * credentials, no CA from --ca-cert or certs.d.
+ */
+export function isRegistryUrl(u: URL, host: string): boolean {
+  if (u.host === host) return true;
+  try {
+    return new URL(`${u.protocol}//${host}`).host === u.host;
+  } catch {
+    return false;
+  }
+}
+
 export function baseUrl(host: string, opts: TransportOptions): string {
   return `${opts.insecure ? 'http' : 'https'}://${host}`;
 }
@@ -126,7 +141,7 @@ export function send(url: string, host: string, opts: TransportOptions, req: Sen
     const u = new URL(url);
     const tls = u.protocol === 'https:';
     // A CA is only meaningful for the registry itself; redirects to S3 etc. use the system store.
-    const ca = tls && u.host === host ? (loadCa(host, opts) ?? loopbackTrust(host)) : undefined;
+    const ca = tls && isRegistryUrl(u, host) ? (loadCa(host, opts) ?? loopbackTrust(host)) : undefined;
     const headers: Record<string, string> = { 'User-Agent': 'berth-client/0.1', ...req.headers };
     if (Buffer.isBuffer(req.body)) headers['Content-Length'] = String(req.body.length);
     const r = (tls ? loadHttps().request : httpRequest)(u, { method: req.method, headers, ...(ca ? { ca } : {}) }, (res) => {

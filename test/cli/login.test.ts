@@ -102,6 +102,18 @@ for (const mode of ['basic', 'token'] as const) {
       for (const out of [r.stdout, r.stderr, tags.stderr, bad.stderr, server.logs()]) assert.ok(!out.includes(PASSWORD), 'the password leaked');
     });
 
+    it('sends the login to the registry however its host is written (LOCALHOST:PORT, HOST:443)', async () => {
+      // URLs lower-case the name and drop a default port; the client compared them with the host
+      // as written, took its own requests for redirects elsewhere and sent no credentials.
+      const shouted = `LOCALHOST:${server.port}`;
+      const c = await client(shouted, { insecure: true, creds: `${USER}:${PASSWORD}` });
+      await pushRandomImage(c, 'secure/shouted', 'v1');
+      assert.deepEqual(await c.tags('secure/shouted'), ['v1']);
+      const tags = await berth(['tags', `${shouted}/secure/shouted`, '--insecure', '--creds', `${USER}:${PASSWORD}`]);
+      assert.equal(tags.code, 0, tags.stderr);
+      assert.equal(tags.stdout.trim(), 'v1');
+    });
+
     it('logs out, and then the registry refuses', async () => {
       const r = await berth(['logout', server.host]);
       assert.equal(r.code, 0, r.stderr);

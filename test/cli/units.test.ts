@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseChallenge } from '../../src/client/challenge.ts';
-import { isLoopback } from '../../src/client/transport.ts';
+import { isLoopback, isRegistryUrl } from '../../src/client/transport.ts';
 import { parseImageRef, manifestRef, UsageError } from '../../src/client/image-ref.ts';
 import { eraseCredentials, lookupCredentials, lookupPaths, configPath, readConfig } from '../../src/client/docker-config.ts';
 import { tempDir } from '../helpers/processes.ts';
@@ -22,6 +22,15 @@ describe('client units', () => {
   it('knows the registries on this machine (docker treats them as insecure without being told)', () => {
     for (const h of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000', '::1']) assert.equal(isLoopback(h), true, h);
     for (const h of ['0.0.0.0:5000', 'registry.local:5000', '10.0.0.1', 'localhost.example.com', '128.0.0.1:5000', '[::2]:5000']) assert.equal(isLoopback(h), false, h);
+  });
+
+  it("takes the registry's own URLs for its own when the host names the default port or has capitals", () => {
+    assert.equal(isRegistryUrl(new URL('https://reg.example.com:443/v2/'), 'reg.example.com:443'), true);
+    assert.equal(isRegistryUrl(new URL('http://reg.example.com:80/v2/'), 'reg.example.com:80'), true);
+    assert.equal(isRegistryUrl(new URL('https://Reg.Example.com:5000/v2/'), 'Reg.Example.com:5000'), true);
+    assert.equal(isRegistryUrl(new URL('https://reg.example.com:5001/v2/'), 'reg.example.com:5000'), false);
+    assert.equal(isRegistryUrl(new URL('https://s3.example.com/bucket/blob'), 'reg.example.com'), false);
+    assert.equal(isRegistryUrl(new URL('http://reg.example.com/v2/'), 'reg.example.com:443'), false);
   });
 
   it('parses image references with a host, tag and digest', () => {
