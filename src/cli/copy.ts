@@ -51,7 +51,8 @@ export function copyCommand(source: string, destination: string, opts: CopyComma
     const { parsePlatform } = await import('../transfer/platform.ts');
     const src = parseImageRef(source);
     const parsedDst = parseImageRef(destination);
-    const dst: ImageRef = { ...parsedDst, tag: explicitTag(destination) ? parsedDst.tag : src.tag };
+    // A destination given by digest alone is pushed by digest, as skopeo does: no tag it did not name.
+    const dst: ImageRef = { ...parsedDst, tag: explicitTag(destination) ? parsedDst.tag : parsedDst.digest ? undefined : src.tag };
     if (!dst.tag && !dst.digest && !src.digest) throw new UsageError(`no tag for the destination: ${destination}`);
     let parallel = DEFAULT_PARALLEL;
     if (opts.parallel !== undefined) {
@@ -114,7 +115,7 @@ export function registerCopy(program: Command): void {
     program
       .command('copy')
       .argument('<source>', 'HOST[:PORT]/REPO[:TAG|@DIGEST]')
-      .argument('<destination>', "HOST[:PORT]/REPO[:TAG] (the tag defaults to the source's)")
+      .argument('<destination>', "HOST[:PORT]/REPO[:TAG|@DIGEST] (the tag defaults to the source's; @DIGEST alone pushes by digest, untagged)")
       .description('copy an image between registries or repositories, digest preserved (an index with all its platforms)'),
   )
     .option('--src-insecure', 'plain HTTP for the source registry only')

@@ -126,6 +126,13 @@ describe('berth copy between docker-registry and berth', { skip: !hasCommand('do
     const c = await copyJson([`${berthSrv.host}/copied/multi@${multi.digest}`, `${dist.host}/back/multi:2.0`, '--parallel', '2']);
     assert.equal(c.digest, multi.digest);
     assert.equal(c.destination, `${dist.host}/back/multi:2.0`);
+    // A destination named by digest alone gets no tag (skopeo pushes by digest too), on both registries.
+    for (const host of [dist.host, berthSrv.host]) {
+      const byDigest = await copyJson([`${dist.host}/src/app:1.0`, `${host}/bydigest/app@${single.digest}`]);
+      assert.equal(byDigest.destination, `${host}/bydigest/app@${single.digest}`);
+      assert.equal((await getManifest(await client(host), 'bydigest/app', single.digest)).digest, single.digest);
+      assert.deepEqual(await (await client(host)).tags('bydigest/app').catch(() => []), []);
+    }
     const d = await copy([`${berthSrv.host}/copied/app:1.0`, `${dist.host}/back/app`, '-q']);
     assert.match(d.stdout, /Copied .* -> .*\/back\/app:1\.0 /);
     assert.equal((await getManifest(await client(dist.host), 'back/app', '1.0')).digest, single.digest);
