@@ -72,6 +72,8 @@ export function pullCommand(image: string, opts: PullCommandOptions): Promise<nu
       throw e;
     }
     progress.finish(`Pulled ${result.reference} (${result.digest}) to ${result.output}`);
+    // Also with --quiet and --json (where the result carries them too), as docker prints its WARNING.
+    for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
     if (opts.json) printJson(result);
   });
 }

@@ -17,7 +17,7 @@ import { ConfigMedia, LayerMedia, OciLayoutWriter, REF_NAME, writeDockerArchive,
 import { digestOf } from '../oci/digest.ts';
 import { isSchema1, MediaType } from '../oci/media-types.ts';
 import { blobFileName, downloadBlob } from './download.ts';
-import { choosePlatform, defaultPlatform, formatPlatform, listPlatforms, type Platform } from './platform.ts';
+import { choosePlatform, defaultPlatform, formatPlatform, listPlatforms, platformMatches, type Platform } from './platform.ts';
 import { mapLimit } from '../util/map-limit.ts';
 import type { Progress } from './progress.ts';
 
@@ -57,6 +57,8 @@ export interface PullResult {
   bytes: number;
   /** Bytes that crossed the network for blobs in this run (less after a resume). */
   downloaded: number;
+  /** What the user should know although the pull succeeded (a platform other than --platform's). */
+  warnings?: string[];
 }
 
 interface ImageManifest {
@@ -198,12 +200,18 @@ export async function pull(o: PullOptions): Promise<PullResult> {
 
   const configOf = async (im: ImageManifest) => readFile(blobPath(root, im.config.digest));
   let platform: string | undefined;
+  const warnings: string[] = [];
   if (image) {
     platform = image.platform ? formatPlatform(image.platform) : undefined;
     if (!platform) {
       try {
         const c = JSON.parse((await configOf(image)).toString('utf8')) as { os?: string; architecture?: string; variant?: string };
         platform = c.os && c.architecture ? formatPlatform(c as Platform) : undefined;
+        // --platform chose nothing here (a single-platform image): say when it is another one, as
+        // docker pull does; written anyway (docker too: some images label their platform wrongly).
+        if (platform && o.platform && !platformMatches(o.platform, c)) {
+          warnings.push(`${refText} is a single-platform image for ${platform}, not the ${formatPlatform(o.platform)} asked for with --platform`);
+        }
       } catch {
         platform = undefined; // an artifact's config need not be JSON
       }
@@ -265,6 +273,7 @@ export async function pull(o: PullOptions): Promise<PullResult> {
     layers: layers.size,
     bytes: [...blobs.values()].reduce((s, d) => s + d.size, 0),
     downloaded,
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 

@@ -120,6 +120,13 @@ for (const [kind, start] of registries) {
       assert.equal(sha256((await skopeo(['inspect', '--raw', `oci-archive:${ociTar}:1.0`])).stdout), layout.digest);
       assert.equal(await exists(`${ociTar}.partial`), false);
 
+      // --platform naming another platform than a single-platform image's: written, with docker's warning
+      const other = await berth(['pull', image, '--insecure', '-o', path('other.tar'), '--platform', 'linux/arm64', '-q']);
+      assert.equal(other.code, 0, other.stderr);
+      assert.match(other.stderr, /^warning: .* is a single-platform image for linux\/amd64, not the linux\/arm64 asked for with --platform\n$/);
+      const same = await berth(['pull', image, '--insecure', '-o', path('same.tar'), '--platform', 'linux/amd64', '-q']);
+      assert.equal(same.stderr, '', 'no warning when the platform matches');
+
       // by digest
       const d = await berth(['pull', `${server.host}/single/app@${layout.digest}`, '--insecure', '-o', path('bydigest.tar'), '--json']);
       assert.equal(d.code, 0, d.stderr);
