@@ -1,7 +1,7 @@
 // Executes a push plan: every distinct blob once, in parallel (skipped, mounted or uploaded, see
 // upload.ts), then the manifests: an index's children by digest, the top manifest by the tag.
 // A manifest goes up only after all its blobs are in, so the registry never sees a dangling one.
-import { headBlob, headManifest, putManifest } from '../client/index.ts';
+import { addToReferrersTag, headBlob, headManifest, putManifest, referrerDescriptor, supportsReferrersApi } from '../client/index.ts';
 import { digestOf } from '../oci/digest.ts';
 import type { Descriptor } from '../images/index.ts';
 import { mapLimit } from '../util/map-limit.ts';
@@ -93,6 +93,13 @@ export async function executePush(plan: PushPlan, t: PushTarget, o: PushOptions)
   }
   const digest = digestOf(top.bytes);
   await putManifest(t.client, t.repo, o.reference, top.bytes, top.mediaType);
+  if (subject && !plan.index && !(await supportsReferrersApi(t.client, t.repo, subject.digest))) {
+    // OCI 1.1: without the referrers API (registry:2) the pushing client keeps the referrers tag
+    // (sha256-<hex>, an index of the referrers), or nobody finds the referrer: berth copy does too.
+    if (await addToReferrersTag(t.client, t.repo, subject.digest, [referrerDescriptor(top.bytes, top.mediaType, digest)])) {
+      t.progress.line(`Updated the referrers tag of ${subject.digest} (${t.host} has no referrers API)`);
+    }
+  }
 
   const counts = { pushed: 0, exists: 0, mounted: 0 };
   let bytes = 0;

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DockerArchive, writeDockerArchive } from '../../src/images/index.ts';
-import { getManifest } from '../../src/client/index.ts';
+import { getManifest, listReferrers, readReferrersTag } from '../../src/client/index.ts';
 import { clientSandbox, hasCommand, repoRoot, run, startBerth, startDistribution, type ClientSandbox, type RunningServer } from '../helpers/processes.ts';
 import { makeDockerArchive, makeLayerTar, makeOciLayout, sha256 } from '../helpers/images.ts';
 import { htpasswdText } from '../auth/harness.ts';
@@ -166,6 +166,10 @@ for (const [kind, start] of registries) {
         const refs = await (await client(server.host)).request(`/v2/push/art/referrers/${subject}`);
         assert.equal(JSON.parse(refs.body.toString()).manifests[0].digest, s.stdout.trim());
       }
+      // Either way the referrer can be found: the API, or the referrers tag the client keeps without it.
+      const listed = await listReferrers(await client(server.host), 'push/art', subject);
+      assert.deepEqual(listed.manifests.map((d) => [d.digest, d.artifactType]), [[s.stdout.trim(), 'application/spdx+json']]);
+      if (kind === 'docker-registry') assert.deepEqual((await readReferrersTag(await client(server.host), 'push/art', subject)).map((d) => d.digest), [s.stdout.trim()]);
     });
 
     it('says what is wrong: missing source, a plain directory, a bad flag, an unreachable registry', async () => {
